@@ -1,0 +1,6 @@
+#!/usr/bin/env node
+import { run } from "./program";
+
+run().then((code) => {
+  process.exitCode = code;
+});

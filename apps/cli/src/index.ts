@@ -1,0 +1,1 @@
+export { createProgram, EXIT_FAILURE, EXIT_USAGE, run, UsageError } from "./program";

@@ -1,0 +1,41 @@
+export {
+  AbortError,
+  AuthenticationError,
+  BadRequestError,
+  BudgetExceededError,
+  type DataLocation,
+  DataValidationError,
+  errorMessage,
+  formatLocation,
+  InvalidResponseError,
+  LmcotError,
+  type LmcotErrorOptions,
+  ModelNotFoundError,
+  OverloadedError,
+  RateLimitError,
+  ServerError,
+  TimeoutError,
+  throwIfAborted,
+} from "./errors";
+export type { DatasetName, EvidenceTriple, Example, Paragraph, SupportingFact } from "./example";
+export {
+  addUsage,
+  type CallWarning,
+  emptyUsage,
+  type FinishReason,
+  type GenerateRequest,
+  type GenerateResult,
+  type LanguageModel,
+  type Message,
+  type TokenLogprob,
+  type Usage,
+} from "./language-model";
+export { type ParsedModelId, parseModelId } from "./model-id";
+export type { MethodName, Prediction, PromptRecord } from "./prediction";
+export type {
+  RationaleGenerateOptions,
+  RationaleModel,
+  RationaleOutput,
+  ScoredSequence,
+  ScoreRequest,
+} from "./rationale-model";
