@@ -39,3 +39,4 @@ export type {
   ScoredSequence,
   ScoreRequest,
 } from "./rationale-model";
+export { type RunKeyParts, type RunStore, runKey } from "./run-store";

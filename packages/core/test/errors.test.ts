@@ -57,3 +57,36 @@ describe("parseModelId", () => {
     expect(() => parseModelId(":x")).toThrow(/provider:model/);
   });
 });
+
+describe("runKey", () => {
+  it("is stable under model order and ignores unset models", async () => {
+    const { runKey } = await import("../src/index");
+    const a = runKey({
+      method: "lm-guided",
+      dataset: "hotpotqa",
+      exampleId: "x1",
+      models: { large: "openai:m", small: "transformers:s" },
+      promptVersion: "v1",
+      seed: 0,
+    });
+    const b = runKey({
+      method: "lm-guided",
+      dataset: "hotpotqa",
+      exampleId: "x1",
+      models: { small: "transformers:s", large: "openai:m", judge: undefined },
+      promptVersion: "v1",
+      seed: 0,
+    });
+    expect(a).toBe(b);
+    expect(a).not.toBe(
+      runKey({
+        method: "cot",
+        dataset: "hotpotqa",
+        exampleId: "x1",
+        models: { large: "openai:m" },
+        promptVersion: "v1",
+        seed: 0,
+      }),
+    );
+  });
+});
