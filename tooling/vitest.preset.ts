@@ -13,7 +13,10 @@ function workspaceSources() {
       .filter((dir) => existsSync(join(dir, "package.json")) && existsSync(join(dir, "src", "index.ts")))
       .map((dir) => {
         const { name } = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name: string };
-        return { find: new RegExp(`^${name.replace("/", "\\/")}$`), replacement: join(dir, "src", "index.ts") };
+        return {
+          find: new RegExp(`^${name.replace("/", "\\/")}$`),
+          replacement: join(dir, "src", "index.ts"),
+        };
       }),
   );
 }
