@@ -5,18 +5,28 @@ import { defineConfig } from "vitest/config";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
-/** `@lmcot/x` → `packages/x/src/index.ts`, so tests run against sources, not another package's dist. */
+/**
+ * `@lmcot/x` → `packages/x/src/index.ts` (and each subpath export likewise, `dist/a/index.js` →
+ * `src/a/index.ts`), so tests run against sources, not another package's dist.
+ */
 function workspaceSources() {
   return ["packages", "apps"].flatMap((group) =>
     readdirSync(join(root, group))
       .map((dir) => join(root, group, dir))
-      .filter((dir) => existsSync(join(dir, "package.json")) && existsSync(join(dir, "src", "index.ts")))
-      .map((dir) => {
-        const { name } = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name: string };
-        return {
-          find: new RegExp(`^${name.replace("/", "\\/")}$`),
-          replacement: join(dir, "src", "index.ts"),
+      .filter((dir) => existsSync(join(dir, "package.json")))
+      .flatMap((dir) => {
+        const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as {
+          name: string;
+          exports?: Record<string, { import?: { default?: string } } | string>;
         };
+        return Object.entries(pkg.exports ?? {}).flatMap(([subpath, target]) => {
+          const built = typeof target === "string" ? undefined : target.import?.default;
+          if (!built?.startsWith("./dist/")) return [];
+          const source = join(dir, built.replace("./dist/", "src/").replace(/\.js$/, ".ts"));
+          if (!existsSync(source)) return [];
+          const specifier = subpath === "." ? pkg.name : `${pkg.name}/${subpath.slice(2)}`;
+          return [{ find: new RegExp(`^${specifier.replace(/[/.]/g, "\\$&")}$`), replacement: source }];
+        });
       }),
   );
 }

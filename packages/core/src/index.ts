@@ -30,8 +30,10 @@ export {
   type TokenLogprob,
   type Usage,
 } from "./language-model";
+export * from "./methods/index";
 export { type ParsedModelId, parseModelId } from "./model-id";
 export type { MethodName, Prediction, PromptRecord } from "./prediction";
+export * from "./prompts/index";
 export type {
   RationaleGenerateOptions,
   RationaleModel,
@@ -40,3 +42,4 @@ export type {
   ScoreRequest,
 } from "./rationale-model";
 export { type RunKeyParts, type RunStore, runKey } from "./run-store";
+export * from "./runner/index";

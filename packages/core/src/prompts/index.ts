@@ -1,0 +1,21 @@
+export {
+  approximateTokens,
+  type ContextOptions,
+  formatContext,
+  selectParagraphs,
+  type TokenCounter,
+} from "./context";
+export { extractAnswer, parseTeacherOutput, type TeacherOutput } from "./extract";
+export { fnv1a } from "./hash";
+export {
+  answerPrompt,
+  type ChatPrompt,
+  cotPrompt,
+  type Exemplar,
+  type PromptTemplate,
+  promptVersion,
+  rationalePrompt,
+  standardPrompt,
+  type TemplateOptions,
+  teacherPrompt,
+} from "./templates";

@@ -1,0 +1,153 @@
+import { AbortError, BudgetExceededError, errorMessage } from "../errors";
+import type { RunStore } from "../run-store";
+
+/** A snapshot of a run, sent after every finished, failed or skipped item. */
+export interface RunProgress {
+  total: number;
+  /** Finished in this session or found in the store. */
+  done: number;
+  /** Found already in the store (resumed). */
+  skipped: number;
+  failed: number;
+  costUsd: number;
+  cacheHits: number;
+  elapsedMs: number;
+  /** Items finished per second in this session. */
+  ratePerSecond: number;
+  /** Estimated time to finish the rest, at the current rate. */
+  etaMs: number | undefined;
+  lastError?: string;
+}
+
+export interface ResumableOptions<I, R extends { key: string }> {
+  items: readonly I[];
+  keyOf: (item: I) => string;
+  store: RunStore<R>;
+  /** Does one item; the record it returns is appended to the store. */
+  run: (item: I, context: { key: string; signal: AbortSignal }) => Promise<R>;
+  concurrency?: number;
+  signal?: AbortSignal;
+  /** Stop before starting an item that could take the spend past this many USD. */
+  budgetUsd?: number;
+  /** What an item may cost before it runs (for the budget); default 0. */
+  estimateCostUsd?: (item: I) => number;
+  /** What a finished record cost; default `record.costUsd` when it is a number. */
+  costOf?: (record: R) => number;
+  /** Whether a finished record was served from cache; default `record.cached === true`. */
+  cachedOf?: (record: R) => boolean;
+  onProgress?: (progress: RunProgress) => void;
+  onError?: (item: I, error: unknown) => void;
+}
+
+export interface ResumableResult {
+  progress: RunProgress;
+  /** Why the run ended early, if it did. */
+  stopped?: "budget" | "abort";
+  budgetError?: BudgetExceededError;
+  errors: { key: string; error: string }[];
+}
+
+const numberField = (record: unknown, field: string): number => {
+  const v = (record as Record<string, unknown>)[field];
+  return typeof v === "number" && Number.isFinite(v) ? v : 0;
+};
+
+/**
+ * The resumable runner behind benchmarks and distillation: skips keys the store already has, runs
+ * the rest with a concurrency limit, appends every finished record, and stops before the budget
+ * would be exceeded or when the signal fires. A failed item is reported, never written, so the
+ * next run tries it again.
+ */
+export async function runResumable<I, R extends { key: string }>(
+  options: ResumableOptions<I, R>,
+): Promise<ResumableResult> {
+  const started = performance.now();
+  const costOf = options.costOf ?? ((r: R) => numberField(r, "costUsd"));
+  const cachedOf = options.cachedOf ?? ((r: R) => (r as unknown as { cached?: unknown }).cached === true);
+  const estimate = options.estimateCostUsd ?? (() => 0);
+  const pending = options.items.filter((item) => !options.store.has(options.keyOf(item)));
+  const progress: RunProgress = {
+    total: options.items.length,
+    done: options.items.length - pending.length,
+    skipped: options.items.length - pending.length,
+    failed: 0,
+    costUsd: 0,
+    cacheHits: 0,
+    elapsedMs: 0,
+    ratePerSecond: 0,
+    etaMs: undefined,
+  };
+  const errors: ResumableResult["errors"] = [];
+  const report = () => {
+    progress.elapsedMs = performance.now() - started;
+    const finishedHere = progress.done - progress.skipped;
+    progress.ratePerSecond = progress.elapsedMs > 0 ? (finishedHere * 1000) / progress.elapsedMs : 0;
+    const left = progress.total - progress.done - progress.failed;
+    progress.etaMs = progress.ratePerSecond > 0 ? (left / progress.ratePerSecond) * 1000 : undefined;
+    options.onProgress?.({ ...progress });
+  };
+  report();
+
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(options.signal?.reason);
+  if (options.signal?.aborted) controller.abort();
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  let reserved = 0;
+  let stopped: ResumableResult["stopped"];
+  let budgetError: BudgetExceededError | undefined;
+  let next = 0;
+  const seen = new Set<string>();
+
+  const worker = async () => {
+    while (!stopped && next < pending.length) {
+      if (controller.signal.aborted) {
+        stopped = "abort";
+        return;
+      }
+      const item = pending[next]!;
+      const key = options.keyOf(item);
+      const cost = estimate(item);
+      if (options.budgetUsd !== undefined && progress.costUsd + reserved + cost > options.budgetUsd) {
+        stopped = "budget";
+        budgetError = new BudgetExceededError(
+          `budget of $${options.budgetUsd.toFixed(2)} reached: spent $${progress.costUsd.toFixed(4)}, next item estimated at $${cost.toFixed(4)}; ${pending.length - next} items not run`,
+        );
+        return;
+      }
+      next++;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      reserved += cost;
+      try {
+        const record = await options.run(item, { key, signal: controller.signal });
+        if (record.key !== key)
+          throw new TypeError(`run() returned a record keyed "${record.key}" for item "${key}"`);
+        await options.store.append(record);
+        progress.done++;
+        progress.costUsd += costOf(record);
+        if (cachedOf(record)) progress.cacheHits++;
+      } catch (error) {
+        if (controller.signal.aborted || AbortError.isInstance(error)) {
+          stopped = "abort";
+          return;
+        }
+        progress.failed++;
+        progress.lastError = errorMessage(error);
+        errors.push({ key, error: progress.lastError });
+        options.onError?.(item, error);
+      } finally {
+        reserved -= cost;
+      }
+      report();
+    }
+  };
+  try {
+    const width = Math.max(1, Math.min(options.concurrency ?? 4, pending.length || 1));
+    await Promise.all(Array.from({ length: width }, worker));
+  } finally {
+    options.signal?.removeEventListener("abort", onAbort);
+  }
+  if (!stopped && options.signal?.aborted) stopped = "abort";
+  report();
+  return { progress: { ...progress }, stopped, budgetError, errors };
+}

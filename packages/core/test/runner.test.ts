@@ -1,0 +1,178 @@
+import { describe, expect, it } from "vitest";
+import { BudgetExceededError, type RunStore, runBatch, runResumable } from "../src/index";
+
+class MemoryStore<R extends { key: string }> implements RunStore<R> {
+  readonly rows: R[] = [];
+  constructor(initial: R[] = []) {
+    this.rows.push(...initial);
+  }
+  has(key: string) {
+    return this.rows.some((r) => r.key === key);
+  }
+  async append(record: R) {
+    this.rows.push(record);
+  }
+  async *records() {
+    yield* this.rows;
+  }
+  async close() {}
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("runBatch", () => {
+  it("keeps order and respects the concurrency limit", async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const out = await runBatch(
+      [5, 1, 4, 2, 3, 0],
+      async (n) => {
+        inFlight++;
+        peak = Math.max(peak, inFlight);
+        await sleep(n * 2);
+        inFlight--;
+        return n * 10;
+      },
+      { concurrency: 2 },
+    );
+    expect(out).toEqual([50, 10, 40, 20, 30, 0]);
+    expect(peak).toBe(2);
+  });
+
+  it("rejects with the first error and aborts the rest", async () => {
+    const aborted: number[] = [];
+    await expect(
+      runBatch(
+        [1, 2, 3, 4],
+        async (n, signal) => {
+          if (n === 1) throw new Error("boom");
+          await sleep(20);
+          if (signal.aborted) aborted.push(n);
+          return n;
+        },
+        { concurrency: 2 },
+      ),
+    ).rejects.toThrow("boom");
+    expect(aborted).toEqual([2]);
+  });
+});
+
+describe("runResumable", () => {
+  const items = Array.from({ length: 10 }, (_, i) => `ex${i}`);
+
+  it("skips keys the store has and appends the rest", async () => {
+    const store = new MemoryStore([
+      { key: "ex0", costUsd: 0 },
+      { key: "ex3", costUsd: 0 },
+    ]);
+    const ran: string[] = [];
+    const result = await runResumable({
+      items,
+      keyOf: (i) => i,
+      store,
+      run: async (item) => {
+        ran.push(item);
+        return { key: item, costUsd: 0.01, cached: item === "ex5" };
+      },
+      concurrency: 3,
+    });
+    expect(ran.sort()).toEqual(items.filter((i) => i !== "ex0" && i !== "ex3").sort());
+    expect(store.rows).toHaveLength(10);
+    expect(result.progress).toMatchObject({ total: 10, done: 10, skipped: 2, failed: 0, cacheHits: 1 });
+    expect(result.progress.costUsd).toBeCloseTo(0.08);
+    expect(result.stopped).toBeUndefined();
+  });
+
+  it("never runs more than `concurrency` items at once", async () => {
+    let inFlight = 0;
+    let peak = 0;
+    await runResumable({
+      items,
+      keyOf: (i) => i,
+      store: new MemoryStore(),
+      concurrency: 4,
+      run: async (item) => {
+        inFlight++;
+        peak = Math.max(peak, inFlight);
+        await sleep(3);
+        inFlight--;
+        return { key: item };
+      },
+    });
+    expect(peak).toBe(4);
+  });
+
+  it("stops before an item that would exceed the budget", async () => {
+    const store = new MemoryStore<{ key: string; costUsd: number }>();
+    const result = await runResumable({
+      items,
+      keyOf: (i) => i,
+      store,
+      concurrency: 1,
+      budgetUsd: 0.035,
+      estimateCostUsd: () => 0.01,
+      run: async (item) => ({ key: item, costUsd: 0.01 }),
+    });
+    expect(store.rows).toHaveLength(3);
+    expect(result.stopped).toBe("budget");
+    expect(BudgetExceededError.isInstance(result.budgetError)).toBe(true);
+    expect(result.budgetError!.message).toMatch(/budget of \$0\.04 reached.*7 items not run/);
+  });
+
+  it("records failures without writing them, so a re-run retries them", async () => {
+    const store = new MemoryStore<{ key: string }>();
+    const first = await runResumable({
+      items,
+      keyOf: (i) => i,
+      store,
+      run: async (item) => {
+        if (item === "ex4") throw new Error("rate limited");
+        return { key: item };
+      },
+    });
+    expect(first.progress).toMatchObject({ done: 9, failed: 1, lastError: "rate limited" });
+    expect(first.errors).toEqual([{ key: "ex4", error: "rate limited" }]);
+    const second = await runResumable({
+      items,
+      keyOf: (i) => i,
+      store,
+      run: async (item) => ({ key: item }),
+    });
+    expect(second.progress).toMatchObject({ done: 10, skipped: 9, failed: 0 });
+    expect(store.rows.filter((r) => r.key === "ex4")).toHaveLength(1);
+  });
+
+  it("stops on abort and keeps what finished", async () => {
+    const controller = new AbortController();
+    const store = new MemoryStore<{ key: string }>();
+    const result = await runResumable({
+      items,
+      keyOf: (i) => i,
+      store,
+      concurrency: 2,
+      signal: controller.signal,
+      run: async (item, { signal }) => {
+        if (item === "ex3") controller.abort();
+        await sleep(1);
+        if (signal.aborted) throw new Error("aborted");
+        return { key: item };
+      },
+    });
+    expect(result.stopped).toBe("abort");
+    expect(store.rows.length).toBeLessThan(10);
+    expect(result.progress.failed).toBe(0);
+  });
+
+  it("reports progress with rate and eta", async () => {
+    const seen: number[] = [];
+    await runResumable({
+      items,
+      keyOf: (i) => i,
+      store: new MemoryStore(),
+      run: async (item) => ({ key: item }),
+      onProgress: (p) => seen.push(p.done),
+    });
+    expect(seen[0]).toBe(0);
+    expect(seen.at(-1)).toBe(10);
+  });
+});
