@@ -1,4 +1,5 @@
 import { defineConfig } from "tsup";
 import { packageBuild } from "../../tooling/tsup.preset";
 
-export default defineConfig(packageBuild());
+// shims: `import.meta.url` in the CJS build, so the bundled samples resolve in both formats.
+export default defineConfig(packageBuild({ shims: true }));

@@ -1,1 +1,9 @@
-export {};
+export { attachAliases, readAliases } from "./aliases";
+export { type RawRecord, scanJsonArray } from "./json-scan";
+export { type JsonlLine, readLines, scanJsonl } from "./jsonl";
+export { type ReadOptions, readAll, readDataset, readRaw } from "./read";
+export { detectFormat, exampleRecord, hotpotRecord, type RecordFormat, twoWikiRecord } from "./records";
+export { type JsonlRunStore, openRunStore, type RunStoreInfo } from "./run-store";
+export { type ExampleFilter, filterExamples, sample, seededRandom, trainEvalSplit } from "./sample";
+export { loadSample, type SampleName, samplePath, samplesDir } from "./samples";
+export { fieldPath, validate } from "./validate";

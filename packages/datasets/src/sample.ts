@@ -1,0 +1,52 @@
+import type { Example } from "@lmcot/core";
+
+/** mulberry32: a small, fast, seeded PRNG giving floats in [0, 1). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** `n` items drawn without replacement, the same for the same seed and input (a seeded shuffle prefix). */
+export function sample<T>(items: readonly T[], n: number, seed = 0): T[] {
+  const copy = [...items];
+  const random = seededRandom(seed);
+  const k = Math.max(0, Math.min(n, copy.length));
+  for (let i = 0; i < k; i++) {
+    const j = i + Math.floor(random() * (copy.length - i));
+    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
+  }
+  return copy.slice(0, k);
+}
+
+export interface ExampleFilter {
+  type?: string | string[];
+  level?: string | string[];
+}
+
+const matches = (value: string | undefined, wanted: string | string[] | undefined) =>
+  wanted === undefined ||
+  (value !== undefined && (Array.isArray(wanted) ? wanted.includes(value) : wanted === value));
+
+/** Keeps examples of the given question type(s) and level(s). */
+export function filterExamples(examples: readonly Example[], filter: ExampleFilter): Example[] {
+  return examples.filter((e) => matches(e.type, filter.type) && matches(e.level, filter.level));
+}
+
+/**
+ * A seeded train / eval split: `evalSize` examples for evaluation, the rest for training (e.g. for
+ * distillation), disjoint and the same for the same seed.
+ */
+export function trainEvalSplit(
+  examples: readonly Example[],
+  evalSize: number,
+  seed = 0,
+): { train: Example[]; eval: Example[] } {
+  const shuffled = sample(examples, examples.length, seed);
+  return { eval: shuffled.slice(0, evalSize), train: shuffled.slice(evalSize) };
+}
