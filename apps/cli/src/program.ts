@@ -2,6 +2,9 @@ import { errorMessage } from "@lmcot/core";
 import { Command, CommanderError } from "commander";
 import pkg from "../package.json";
 import { commands } from "./commands/index";
+import { UsageError } from "./usage-error";
+
+export { UsageError };
 
 /** Exit codes: 0 ok, 1 the work failed, 2 the command line was wrong. */
 export const EXIT_FAILURE = 1;
@@ -39,9 +42,4 @@ export async function run(argv: string[] = process.argv): Promise<number> {
       process.stderr.write(`${error.stack}\n`);
     return EXIT_FAILURE;
   }
-}
-
-/** A command-line mistake found after parsing (a bad combination of flags): exits with code 2. */
-export class UsageError extends Error {
-  override name = "UsageError";
 }

@@ -1,5 +1,5 @@
 export { attachAliases, readAliases } from "./aliases";
-export { type RawRecord, scanJsonArray } from "./json-scan";
+export { type RawRecord, type ScanOptions, scanJsonArray } from "./json-scan";
 export { type JsonlLine, readLines, scanJsonl } from "./jsonl";
 export { type ReadOptions, readAll, readDataset, readRaw } from "./read";
 export { detectFormat, exampleRecord, hotpotRecord, type RecordFormat, twoWikiRecord } from "./records";

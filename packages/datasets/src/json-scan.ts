@@ -24,12 +24,27 @@ function isSpace(c: number): boolean {
   return c === 32 || c === 9 || c === 10 || c === 13;
 }
 
+export interface ScanOptions {
+  signal?: AbortSignal;
+  /**
+   * Top-level keys of each record to leave out before parsing (e.g. `["context"]` when only answers
+   * and supporting facts are needed): their bytes are never decoded.
+   */
+  skipKeys?: readonly string[];
+}
+
 /**
  * Streams the elements of a top-level JSON array without parsing the whole file: a byte-level
- * scanner finds each element's extent (tracking strings and nesting), and only that element is
- * handed to `JSON.parse`. Memory stays at one record plus one read buffer.
+ * scanner finds each element's extent (tracking strings and nesting; UTF-8 continuation bytes are
+ * never ASCII, so bytes are safe to scan), and only that element is handed to `JSON.parse`. Memory
+ * stays at one record plus one read buffer.
  */
-export async function* scanJsonArray(path: string, signal?: AbortSignal): AsyncGenerator<RawRecord> {
+export async function* scanJsonArray(
+  path: string,
+  options: ScanOptions | AbortSignal = {},
+): AsyncGenerator<RawRecord> {
+  const { signal, skipKeys = [] } = options instanceof AbortSignal ? { signal: options } : options;
+  const skip = skipKeys.map((k) => Buffer.from(JSON.stringify(k)));
   const file = basename(path);
   let depth = 0;
   let inString = false;
@@ -39,10 +54,15 @@ export async function* scanJsonArray(path: string, signal?: AbortSignal): AsyncG
   let line = 1;
   let record = 0;
   let recordLine = 1;
-  let pieces: string[] = [];
-  let pieceStart = -1;
+  // The current record's bytes, kept as parts; `skipping` drops a skipped key's value.
+  let parts: Buffer[] = [];
+  let partStart = -1;
+  let keyStart = -1;
+  let skipping = false;
+  let skipDepth = 0;
 
-  const parse = (text: string): unknown => {
+  const parse = (): unknown => {
+    const text = Buffer.concat(parts).toString("utf8");
     try {
       return JSON.parse(text);
     } catch (error) {
@@ -54,17 +74,44 @@ export async function* scanJsonArray(path: string, signal?: AbortSignal): AsyncG
     }
   };
 
-  for await (const chunk of createReadStream(path, { encoding: "utf8", highWaterMark: 1 << 20 })) {
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
     if (signal?.aborted) return;
-    const text = chunk as string;
-    pieceStart = depth >= 2 ? 0 : -1;
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c === NEWLINE) line++;
+    const bytes = chunk as Buffer;
+    partStart = depth >= 2 && !skipping ? 0 : -1;
+    keyStart = -1; // a key cut by the chunk boundary is simply not skipped
+    let backslash = bytes.indexOf(BACKSLASH);
+    for (let i = 0; i < bytes.length; i++) {
+      const c = bytes[i]!;
       if (inString) {
-        if (escaped) escaped = false;
-        else if (c === BACKSLASH) escaped = true;
-        else if (c === QUOTE) inString = false;
+        // Jump to the next quote or backslash instead of stepping through the string.
+        if (!escaped) {
+          const q = bytes.indexOf(QUOTE, i);
+          if (backslash >= 0 && backslash < i) backslash = bytes.indexOf(BACKSLASH, i);
+          const b = backslash;
+          const next = q < 0 ? b : b < 0 ? q : Math.min(q, b);
+          if (next < 0) {
+            i = bytes.length;
+            break;
+          }
+          i = next;
+          if (bytes[i] === BACKSLASH) escaped = true;
+          else inString = false;
+          if (!inString && keyStart >= 0 && depth === 2 && !skipping) {
+            const key = bytes.subarray(keyStart, i + 1);
+            if (skip.some((k) => k.equals(key))) {
+              // Drop `"key": value` from the record: close the current part before the key.
+              if (partStart >= 0) parts.push(bytes.subarray(partStart, keyStart));
+              skipping = true;
+              skipDepth = depth;
+              partStart = -1;
+            }
+          }
+          keyStart = -1;
+        } else escaped = false;
+        continue;
+      }
+      if (c === NEWLINE) {
+        line++;
         continue;
       }
       if (isSpace(c)) continue;
@@ -87,30 +134,40 @@ export async function* scanJsonArray(path: string, signal?: AbortSignal): AsyncG
           ended = true;
           continue;
         }
-        if (c !== OPEN_BRACE) {
-          throw new DataValidationError("must be an object", { file, record, line });
-        }
+        if (c !== OPEN_BRACE) throw new DataValidationError("must be an object", { file, record, line });
         depth = 2;
         recordLine = line;
-        pieces = [];
-        pieceStart = i;
+        parts = [];
+        partStart = i;
         continue;
       }
-      if (c === QUOTE) inString = true;
-      else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
-      else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
-        depth--;
-        if (depth === 1) {
-          pieces.push(text.slice(pieceStart, i + 1));
-          pieceStart = -1;
-          const value = parse(pieces.length === 1 ? pieces[0]! : pieces.join(""));
-          pieces = [];
-          yield { value, record, line: recordLine };
-          record++;
-        }
+      if (c === QUOTE) {
+        inString = true;
+        if (depth === 2 && !skipping && skip.length && isKeyPosition(bytes, i)) keyStart = i;
+      } else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
+      else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) depth--;
+      else if (skipping && depth === skipDepth && c === COMMA) {
+        // End of a skipped value: resume after its comma.
+        skipping = false;
+        partStart = i + 1;
+        continue;
+      }
+      if (skipping && depth === 1) {
+        // The skipped key was the record's last: drop a dangling comma before closing.
+        skipping = false;
+        partStart = i;
+        trimTrailingComma(parts);
+      }
+      if (depth === 1) {
+        parts.push(bytes.subarray(partStart, i + 1));
+        partStart = -1;
+        const value = parse();
+        parts = [];
+        yield { value, record, line: recordLine };
+        record++;
       }
     }
-    if (pieceStart >= 0) pieces.push(text.slice(pieceStart));
+    if (partStart >= 0) parts.push(Buffer.from(bytes.subarray(partStart)));
   }
   if (!started) throw new DataValidationError("is empty", { file });
   if (!ended) {
@@ -120,6 +177,27 @@ export async function* scanJsonArray(path: string, signal?: AbortSignal): AsyncG
         : "ends before the closing `]` (the file is truncated)",
       { file, record, line: depth > 1 ? recordLine : line },
     );
+  }
+}
+
+/** Whether the quote at `i` opens an object key: the previous non-space byte is `{` or `,`. */
+function isKeyPosition(bytes: Buffer, i: number): boolean {
+  for (let j = i - 1; j >= 0; j--) {
+    const c = bytes[j]!;
+    if (isSpace(c)) continue;
+    return c === OPEN_BRACE || c === COMMA;
+  }
+  return false;
+}
+
+function trimTrailingComma(parts: Buffer[]): void {
+  for (let p = parts.length - 1; p >= 0; p--) {
+    const part = parts[p]!;
+    let end = part.length;
+    while (end > 0 && isSpace(part[end - 1]!)) end--;
+    if (end === 0) continue;
+    if (part[end - 1] === COMMA) parts[p] = part.subarray(0, end - 1);
+    return;
   }
 }
 

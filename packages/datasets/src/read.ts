@@ -1,6 +1,6 @@
 import { basename } from "node:path";
 import { type DatasetName, DataValidationError, type Example } from "@lmcot/core";
-import { firstChar, type RawRecord, scanJsonArray } from "./json-scan";
+import { firstChar, type RawRecord, type ScanOptions, scanJsonArray } from "./json-scan";
 import { scanJsonl } from "./jsonl";
 import {
   detectFormat,
@@ -30,10 +30,18 @@ function toExample(raw: RawRecord, format: RecordFormat, file: string): Example 
 }
 
 /** The raw records of a JSON-array or JSONL file, streamed. */
-export async function* readRaw(path: string, signal?: AbortSignal): AsyncGenerator<RawRecord> {
+export async function* readRaw(path: string, options: ScanOptions = {}): AsyncGenerator<RawRecord> {
   const first = await firstChar(path);
   if (first === undefined) throw new DataValidationError("is empty", { file: basename(path) });
-  yield* first === "[" ? scanJsonArray(path, signal) : scanJsonl(path, signal);
+  if (first === "[") yield* scanJsonArray(path, options);
+  else {
+    for await (const raw of scanJsonl(path, options.signal)) {
+      if (options.skipKeys?.length && typeof raw.value === "object" && raw.value !== null) {
+        for (const k of options.skipKeys) delete (raw.value as Record<string, unknown>)[k];
+      }
+      yield raw;
+    }
+  }
 }
 
 /**
@@ -43,7 +51,7 @@ export async function* readRaw(path: string, signal?: AbortSignal): AsyncGenerat
 export async function* readDataset(path: string, options: ReadOptions = {}): AsyncGenerator<Example> {
   const file = basename(path);
   const forced = options.dataset === undefined ? undefined : (options.dataset as RecordFormat);
-  const records = readRaw(path, options.signal);
+  const records = readRaw(path, { signal: options.signal });
   for (;;) {
     let next: IteratorResult<RawRecord>;
     try {

@@ -183,3 +183,23 @@ describe("samples and sampling", () => {
     expect(attachAliases(second!, aliases).answerAliases).toEqual(["Phoolwari", "Phulwari"]);
   });
 });
+
+describe("readRaw with skipKeys", () => {
+  it("leaves the skipped keys out, wherever they sit in the record, in arrays and JSONL", async () => {
+    const { readRaw } = await import("../src/index");
+    const records = [
+      { context: [["t", ["s"]]], _id: "first", answer: "a" },
+      { _id: "middle", context: { nested: ["]", "}", '"quoted"'] }, answer: "b" },
+      { _id: "last", answer: "c", context: [] },
+    ];
+    for (const [name, text] of [
+      ["skip.json", JSON.stringify(records, null, 2)],
+      ["skip-compact.json", JSON.stringify(records)],
+      ["skip.jsonl", records.map((r) => JSON.stringify(r)).join("\n")],
+    ] as const) {
+      const got = [];
+      for await (const raw of readRaw(write(name, text), { skipKeys: ["context"] })) got.push(raw.value);
+      expect(got, name).toEqual(records.map(({ context: _, ...rest }) => rest));
+    }
+  });
+});

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
+import { registerEval } from "./eval";
 
 /** Each sub-command registers itself on the program; one file per command in this folder. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [];
+export const commands: RegisterCommand[] = [registerEval];

@@ -1,0 +1,100 @@
+import type { EvidenceTriple } from "@lmcot/core";
+import { normalizeEvidenceText } from "./normalize";
+
+export interface SetScore {
+  em: number;
+  f1: number;
+  precision: number;
+  recall: number;
+}
+
+/** A supporting fact as the official files write it: `[title, sentence index]`. */
+export type FactPair = readonly [title: string, sentence: number];
+
+const keyOf = (title: string, sentence: number) => `${sentence}\u0000${title}`;
+
+function fromCounts(tp: number, fp: number, fn: number): SetScore {
+  const precision = tp + fp > 0 ? tp / (tp + fp) : 0;
+  const recall = tp + fn > 0 ? tp / (tp + fn) : 0;
+  const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
+  return { em: fp + fn === 0 ? 1 : 0, f1, precision, recall };
+}
+
+/**
+ * Supporting-fact precision / recall / F1 / EM. `hotpotqa` compares `(title, index)` sets exactly;
+ * `2wikimultihopqa` (v1.1) lower-cases titles after de-duplicating, so two facts differing only in
+ * case both count, as the official script counts them.
+ */
+export function supportingFactScore(
+  prediction: readonly FactPair[],
+  gold: readonly FactPair[],
+  rule: "hotpotqa" | "2wikimultihopqa" = "hotpotqa",
+): SetScore {
+  // De-duplicate the exact pairs first (Python's set), then lower-case for 2Wiki (which may collide).
+  const keys = (facts: readonly FactPair[]) => {
+    const exact = new Map<string, FactPair>();
+    for (const f of facts) exact.set(keyOf(f[0], f[1]), f);
+    if (rule === "hotpotqa") return [...exact.keys()];
+    return [...exact.values()].map(([t, s]) => keyOf(t.toLowerCase(), s));
+  };
+  const pred = keys(prediction);
+  const golds = keys(gold);
+  const goldSet = new Set(golds);
+  const predSet = new Set(pred);
+  let tp = 0;
+  let fp = 0;
+  let fn = 0;
+  for (const p of pred) goldSet.has(p) ? tp++ : fp++;
+  for (const g of golds) if (!predSet.has(g)) fn++;
+  return fromCounts(tp, fp, fn);
+}
+
+const tripleKey = (t: readonly string[]) => JSON.stringify(t.map(normalizeEvidenceText));
+
+/**
+ * 2WikiMultiHopQA v1.1 evidence score. `goldSlots[i]` holds the gold triple `i` with every
+ * subject / object alias combination. Each distinct predicted triple that matches any slot counts
+ * once per prediction, so (as in the official script) recall can exceed 1.
+ */
+export function evidenceScore(
+  prediction: readonly EvidenceTriple[],
+  goldSlots: readonly (readonly EvidenceTriple[])[],
+): SetScore {
+  const preds = new Set(prediction.map(tripleKey));
+  const slots = goldSlots.map((slot) => new Set(slot.map(tripleKey)));
+  let matches = 0;
+  for (const p of preds) if (slots.some((s) => s.has(p))) matches++;
+  const precision = preds.size ? matches / preds.size : 0;
+  const recall = slots.length ? matches / slots.length : 0;
+  const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
+  return { em: matches === preds.size && preds.size === slots.length ? 1 : 0, f1, precision, recall };
+}
+
+/** 2WikiMultiHopQA v1.0 evidence score: normalised triples compared as sets, no aliases. */
+export function evidenceScoreV10(
+  prediction: readonly EvidenceTriple[],
+  gold: readonly EvidenceTriple[],
+): SetScore {
+  const pred = new Set(prediction.map(tripleKey));
+  const golds = new Set(gold.map(tripleKey));
+  let tp = 0;
+  let fp = 0;
+  let fn = 0;
+  for (const p of pred) golds.has(p) ? tp++ : fp++;
+  for (const g of golds) if (!pred.has(g)) fn++;
+  return fromCounts(tp, fp, fn);
+}
+
+/** Expands gold triples with subject / object aliases (by the `evidences_id` Q-ids) into slots. */
+export function evidenceSlots(
+  evidences: readonly EvidenceTriple[],
+  evidenceIds: readonly (readonly string[])[] | undefined,
+  aliases: ReadonlyMap<string, readonly string[]> = new Map(),
+): EvidenceTriple[][] {
+  return evidences.map(([subject, relation, object], i) => {
+    const ids = evidenceIds?.length ? evidenceIds[i] : undefined;
+    const subjects = new Set([subject, ...(ids ? (aliases.get(ids[0]!) ?? []) : [])]);
+    const objects = new Set([object, ...(ids ? (aliases.get(ids[2]!) ?? []) : [])]);
+    return [...subjects].flatMap((s) => [...objects].map((o) => [s, relation, o] as EvidenceTriple));
+  });
+}

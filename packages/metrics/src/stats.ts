@@ -1,0 +1,122 @@
+/** mulberry32: a seeded PRNG, floats in [0, 1). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function mean(values: readonly number[]): number {
+  if (values.length === 0) return 0;
+  let s = 0;
+  for (const v of values) s += v;
+  return s / values.length;
+}
+
+function quantile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return 0;
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+}
+
+export interface ConfidenceInterval {
+  mean: number;
+  low: number;
+  high: number;
+  level: number;
+}
+
+export interface BootstrapOptions {
+  resamples?: number;
+  seed?: number;
+  /** Confidence level, default 0.95. */
+  level?: number;
+}
+
+/** Percentile bootstrap confidence interval of the mean, seeded (same inputs + seed → same interval). */
+export function bootstrapCI(values: readonly number[], options: BootstrapOptions = {}): ConfidenceInterval {
+  const resamples = options.resamples ?? 1000;
+  const level = options.level ?? 0.95;
+  const n = values.length;
+  const data = Float64Array.from(values);
+  const means = new Float64Array(resamples);
+  // mulberry32, inlined: this loop runs resamples × n times.
+  let a = (options.seed ?? 0) >>> 0;
+  for (let r = 0; r < resamples && n > 0; r++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = Math.imul(a ^ (a >>> 15), a | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      s += data[((((t ^ (t >>> 14)) >>> 0) * n) / 4294967296) | 0]!;
+    }
+    means[r] = s / n;
+  }
+  means.sort();
+  return {
+    mean: mean(values),
+    low: quantile(means, (1 - level) / 2),
+    high: quantile(means, 1 - (1 - level) / 2),
+    level,
+  };
+}
+
+export interface PairedTestResult {
+  /** mean(a) − mean(b). */
+  meanDiff: number;
+  /** Bootstrap CI of the mean difference. */
+  ci: ConfidenceInterval;
+  /** Two-sided p-value of "no difference". */
+  pValue: number;
+  method: "paired-bootstrap" | "approximate-randomization";
+  n: number;
+}
+
+/**
+ * Paired significance test between two runs scored on the same examples (`a[i]` and `b[i]` belong to
+ * example i). `approximate-randomization` (default) swaps each pair's labels at random; the
+ * `paired-bootstrap` variant resamples examples and counts how often the sign of the difference flips.
+ */
+export function pairedTest(
+  a: readonly number[],
+  b: readonly number[],
+  options: BootstrapOptions & { method?: PairedTestResult["method"] } = {},
+): PairedTestResult {
+  if (a.length !== b.length)
+    throw new RangeError(`paired test needs equal lengths, got ${a.length} and ${b.length}`);
+  const n = a.length;
+  const diffs = a.map((x, i) => x - b[i]!);
+  const observed = mean(diffs);
+  const resamples = options.resamples ?? 10000;
+  const random = seededRandom(options.seed ?? 0);
+  const method = options.method ?? "approximate-randomization";
+  let extreme = 0;
+  if (method === "approximate-randomization") {
+    for (let r = 0; r < resamples; r++) {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += random() < 0.5 ? diffs[i]! : -diffs[i]!;
+      if (Math.abs(s / n) >= Math.abs(observed) - 1e-12) extreme++;
+    }
+  } else {
+    // Shift the bootstrap distribution to the null (mean 0) and count as-extreme resamples.
+    for (let r = 0; r < resamples; r++) {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += diffs[Math.floor(random() * n)]!;
+      if (Math.abs(s / n - observed) >= Math.abs(observed) - 1e-12) extreme++;
+    }
+  }
+  const pValue = n === 0 ? 1 : (extreme + 1) / (resamples + 1);
+  return {
+    meanDiff: observed,
+    ci: bootstrapCI(diffs, { ...options, resamples: options.resamples ?? 1000 }),
+    pValue,
+    method,
+    n,
+  };
+}

@@ -1,0 +1,97 @@
+import { describe, expect, it } from "vitest";
+import {
+  aggregate,
+  bootstrapCI,
+  exactMatch,
+  f1Score,
+  normalizeAnswer,
+  pairedTest,
+  scoreAnswer,
+} from "../src/index";
+
+describe("our own edge cases", () => {
+  it.each([
+    ["", ""],
+    ["   ", ""],
+    ["?!.,", ""],
+    ["The The", ""],
+    ["théâtre the", "théâtre"],
+    ["the\u00a0answer", "answer"],
+    ["ΟΔΟΣ", "οδος"],
+    ["1,234.5", "12345"],
+    ["2001–2002", "2001–2002"],
+    ["«Ça»", "«ça»"],
+    ["A-ha", "aha"],
+    ["an\u2003the\u3000a", ""],
+    ["emoji 🎉 the", "emoji 🎉"],
+    ["X\ufeffY", "x\ufeffy"],
+  ])("normalises %j to %j", (input, expected) => {
+    expect(normalizeAnswer(input)).toBe(expected);
+  });
+
+  it("scores empty and punctuation-only answers as the script does", () => {
+    expect(scoreAnswer("", "")).toEqual({ em: 1, f1: 0, precision: 0, recall: 0 });
+    expect(scoreAnswer("...", "!!")).toEqual({ em: 1, f1: 0, precision: 0, recall: 0 });
+    expect(scoreAnswer("", "Paris").em).toBe(0);
+  });
+
+  it("numbers lose their separators", () => {
+    expect(exactMatch("1,000", "1000")).toBe(1);
+    expect(exactMatch("3.5", "35")).toBe(1);
+    expect(f1Score("3.5 million", "35 million").f1).toBe(1);
+  });
+
+  it("applies the yes / no / noanswer rule to F1 but not EM", () => {
+    expect(f1Score("yes it is", "yes")).toEqual({ f1: 0, precision: 0, recall: 0 });
+    expect(f1Score("no", "No.")).toEqual({ f1: 1, precision: 1, recall: 1 });
+  });
+
+  it("takes the maximum of each metric over aliases independently", () => {
+    const s = scoreAnswer("Mask of Fu Manchu film", ["The Mask of Fu Manchu", "Mask of Fu Manchu"]);
+    expect(s.em).toBe(0);
+    expect(s.recall).toBe(1);
+    expect(s.precision).toBeCloseTo(0.8);
+  });
+});
+
+describe("statistics", () => {
+  const a = Array.from({ length: 200 }, (_, i) => (i % 10 < 6 ? 1 : 0));
+  const b = Array.from({ length: 200 }, (_, i) => (i % 10 < 4 ? 1 : 0));
+
+  it("gives seeded, reproducible bootstrap intervals around the mean", () => {
+    const ci = bootstrapCI(a, { seed: 1 });
+    expect(ci.mean).toBeCloseTo(0.6);
+    expect(ci.low).toBeLessThan(0.6);
+    expect(ci.high).toBeGreaterThan(0.6);
+    expect(ci.high - ci.low).toBeGreaterThan(0.08);
+    expect(ci.high - ci.low).toBeLessThan(0.2);
+    expect(bootstrapCI(a, { seed: 1 })).toEqual(ci);
+    expect(bootstrapCI([], { seed: 1 })).toMatchObject({ mean: 0, low: 0, high: 0 });
+  });
+
+  it("finds a real difference significant and no difference not significant", () => {
+    for (const method of ["approximate-randomization", "paired-bootstrap"] as const) {
+      const diff = pairedTest(a, b, { seed: 3, method, resamples: 2000 });
+      expect(diff.meanDiff).toBeCloseTo(0.2);
+      expect(diff.pValue).toBeLessThan(0.01);
+      expect(diff.ci.low).toBeGreaterThan(0);
+      const same = pairedTest(a, [...a.slice(1), a[0]!], { seed: 3, method, resamples: 2000 });
+      expect(same.pValue).toBeGreaterThan(0.5);
+    }
+    expect(() => pairedTest([1], [1, 0])).toThrow(/equal lengths/);
+  });
+
+  it("aggregates per question type", () => {
+    const items = [
+      { em: 1, f1: 1, type: "bridge" },
+      { em: 0, f1: 0.5, type: "bridge" },
+      { em: 1, f1: 1, type: "comparison" },
+    ];
+    const agg = aggregate(items, { seed: 0 });
+    expect(agg.n).toBe(3);
+    expect(agg.em.mean).toBeCloseTo(2 / 3);
+    expect(agg.byType.bridge!.n).toBe(2);
+    expect(agg.byType.bridge!.f1.mean).toBeCloseTo(0.75);
+    expect(Object.keys(agg.byType)).toEqual(["bridge", "comparison"]);
+  });
+});
