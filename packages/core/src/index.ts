@@ -30,10 +30,12 @@ export {
   type TokenLogprob,
   type Usage,
 } from "./language-model";
+export * from "./lexical/index";
 export * from "./methods/index";
 export { type ParsedModelId, parseModelId } from "./model-id";
 export type { MethodName, Prediction, PromptRecord } from "./prediction";
 export * from "./prompts/index";
+export { seededRandom } from "./random";
 export type {
   RationaleGenerateOptions,
   RationaleModel,

@@ -1,16 +1,6 @@
-import type { Example } from "@lmcot/core";
+import { type Example, seededRandom } from "@lmcot/core";
 
-/** mulberry32: a small, fast, seeded PRNG giving floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 /** `n` items drawn without replacement, the same for the same seed and input (a seeded shuffle prefix). */
 export function sample<T>(items: readonly T[], n: number, seed = 0): T[] {

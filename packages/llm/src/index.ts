@@ -1,1 +1,1 @@
-export {};
+export { choiceOptions, ExtractiveReader, extractiveAnswer } from "./providers/extractive";

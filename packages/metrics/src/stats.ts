@@ -1,14 +1,6 @@
-/** mulberry32: a seeded PRNG, floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "@lmcot/core";
+
+export { seededRandom };
 
 export function mean(values: readonly number[]): number {
   if (values.length === 0) return 0;

@@ -1,1 +1,1 @@
-export {};
+export { ExtractiveSelector, selectRationale } from "./extractive";

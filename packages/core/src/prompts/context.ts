@@ -1,4 +1,5 @@
 import type { Example, Paragraph } from "../example";
+import { contentWords } from "../lexical/index";
 
 /** Counts tokens in a text; plug in the model's tokenizer for exact budgets. */
 export type TokenCounter = (text: string) => number;
@@ -23,21 +24,6 @@ export interface ContextOptions {
   countTokens?: TokenCounter;
 }
 
-const STOP_WORDS = new Set(
-  "a an the of in on at to for from by with and or is are was were be been which who whom what when where why how did does do that this these those as its it his her their".split(
-    " ",
-  ),
-);
-
-function contentWords(text: string): Set<string> {
-  return new Set(
-    text
-      .toLowerCase()
-      .split(/[^\p{L}\p{N}]+/u)
-      .filter((w) => w.length > 1 && !STOP_WORDS.has(w)),
-  );
-}
-
 function supportingTitles(example: Example): Set<string> {
   return new Set((example.supportingFacts ?? []).map((f) => f.title));
 }
@@ -51,10 +37,10 @@ export function selectParagraphs(example: Example, choice: ContextOptions["parag
     if (gold.size === 0) return all;
     return all.filter((i) => gold.has(example.context[i]!.title));
   }
-  const question = contentWords(example.question);
+  const question = new Set(contentWords(example.question));
   const scored = all.map((i) => {
     const p = example.context[i]!;
-    const words = contentWords(`${p.title} ${p.sentences.join(" ")}`);
+    const words = new Set(contentWords(`${p.title} ${p.sentences.join(" ")}`));
     let overlap = 0;
     for (const w of question) if (words.has(w)) overlap++;
     return { i, overlap };

@@ -7,6 +7,7 @@ export {
 } from "./context";
 export { extractAnswer, parseTeacherOutput, type TeacherOutput } from "./extract";
 export { fnv1a } from "./hash";
+export { type ParsedPrompt, parsePrompt } from "./parse";
 export {
   answerPrompt,
   type ChatPrompt,
