@@ -1,1 +1,25 @@
-export {};
+export {
+  type BenchConfig,
+  type BenchConfigInput,
+  benchConfigSchema,
+  defaultConfig,
+  defaultRunDir,
+  isOffline,
+  loadConfig,
+  parseConfig,
+} from "./config";
+export { loadExamples } from "./data";
+export { type BenchRecord, type Cell, cells } from "./grid";
+export { defaultResolver, type ModelResolver } from "./models";
+export { ProgressDisplay, progressLine } from "./progress";
+export {
+  buildReport,
+  buildReportData,
+  type Claim,
+  type Comparison,
+  headlineTable,
+  type ReportData,
+  renderHtml,
+  renderMarkdown,
+} from "./report/index";
+export { type CellEstimate, estimateBench, type RunBenchOptions, type RunBenchResult, runBench } from "./run";

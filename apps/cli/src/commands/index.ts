@@ -1,7 +1,8 @@
 import type { Command } from "commander";
+import { registerBench } from "./bench";
 import { registerEval } from "./eval";
 
 /** Each sub-command registers itself on the program; one file per command in this folder. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerEval];
+export const commands: RegisterCommand[] = [registerEval, registerBench];

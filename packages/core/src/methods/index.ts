@@ -6,6 +6,7 @@ export {
   type Method,
   type MethodOptions,
   majorityVote,
+  methodPromptVersion,
   methods,
   type SmallAndLarge,
   standard,

@@ -111,7 +111,7 @@ export async function standard(
       method: "standard",
       answer: extractAnswer(call.result.text),
       models: { large: models.large.id },
-      promptVersion: promptVersion(standardPrompt),
+      promptVersion: methodPromptVersion("standard"),
     },
     example,
     [call],
@@ -141,7 +141,7 @@ export async function cot(
       answer: "error" in parsed ? extractAnswer(call.result.text) : parsed.prediction,
       rationale: "error" in parsed ? undefined : parsed.rationale,
       models: { large: models.large.id },
-      promptVersion: promptVersion(cotPrompt),
+      promptVersion: methodPromptVersion("cot"),
     },
     example,
     [call],
@@ -214,7 +214,7 @@ export async function lmGuided(
       rationale: rationales[chosen],
       samples: k > 1 ? rationales.map((r, i) => ({ rationale: r, answer: answers[i]! })) : undefined,
       models: { large: models.large.id, small: models.small.id },
-      promptVersion: promptVersion(rationalePrompt, answerPrompt),
+      promptVersion: methodPromptVersion("lm-guided"),
     },
     example,
     calls,
@@ -247,3 +247,10 @@ export const methods: Record<MethodName, Method> = {
     return lmGuided(example, models, options);
   },
 };
+
+/** The prompt version a method's predictions depend on (part of every run key). */
+export function methodPromptVersion(method: MethodName): string {
+  if (method === "standard") return promptVersion(standardPrompt);
+  if (method === "cot") return promptVersion(cotPrompt);
+  return promptVersion(rationalePrompt, answerPrompt);
+}

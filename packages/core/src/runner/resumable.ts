@@ -107,7 +107,7 @@ export async function runResumable<I, R extends { key: string }>(
       const item = pending[next]!;
       const key = options.keyOf(item);
       const cost = estimate(item);
-      if (options.budgetUsd !== undefined && progress.costUsd + reserved + cost > options.budgetUsd) {
+      if (options.budgetUsd !== undefined && progress.costUsd + reserved + cost > options.budgetUsd + 1e-12) {
         stopped = "budget";
         budgetError = new BudgetExceededError(
           `budget of $${options.budgetUsd.toFixed(2)} reached: spent $${progress.costUsd.toFixed(4)}, next item estimated at $${cost.toFixed(4)}; ${pending.length - next} items not run`,

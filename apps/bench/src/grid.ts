@@ -1,0 +1,65 @@
+import { type Example, type MethodName, runKey } from "@lmcot/core";
+import type { BenchConfig } from "./config";
+
+/** One cell of the grid: a method on a dataset with a model pair and a seed. */
+export interface Cell {
+  id: string;
+  method: MethodName;
+  dataset: string;
+  large: string;
+  small?: { id: string; label: string };
+  seed: number;
+}
+
+/** What the run file holds per finished item. */
+export interface BenchRecord {
+  key: string;
+  cell: Omit<Cell, "id"> & { id: string };
+  exampleId: string;
+  type?: string;
+  question: string;
+  gold: string[];
+  /** Characters of context the prompt showed (for the long-context analysis). */
+  contextChars: number;
+  answer: string;
+  rationale?: string;
+  em: number;
+  f1: number;
+  costUsd: number;
+  latencyMs: number;
+  cached: boolean;
+  usage: { inputTokens: number; outputTokens: number; smallOutputTokens?: number };
+  promptVersion: string;
+}
+
+export function cellId(c: Omit<Cell, "id">): string {
+  return [c.method, c.small?.label ?? "", c.dataset, c.large, `seed${c.seed}`].filter(Boolean).join(" · ");
+}
+
+/** Every cell of the grid, in a stable order. */
+export function cells(config: BenchConfig): Cell[] {
+  const out: Cell[] = [];
+  for (const dataset of config.datasets)
+    for (const large of config.large)
+      for (const seed of config.seeds)
+        for (const method of config.methods) {
+          const smalls = method === "lm-guided" ? config.small : [undefined];
+          for (const small of smalls) {
+            const cell = { method, dataset: dataset.name, large, ...(small ? { small } : {}), seed };
+            out.push({ id: cellId(cell), ...cell });
+          }
+        }
+  return out;
+}
+
+/** The run key of one example in one cell (see `runKey` in `@lmcot/core`). */
+export function itemKey(cell: Cell, example: Example, promptVersion: string): string {
+  return runKey({
+    method: cell.method,
+    dataset: cell.dataset,
+    exampleId: example.id,
+    models: { large: cell.large, small: cell.small?.id },
+    promptVersion,
+    seed: cell.seed,
+  });
+}

@@ -1,0 +1,240 @@
+import { join } from "node:path";
+import { openRunStore } from "@lmcot/datasets";
+import {
+  type Aggregate,
+  aggregate,
+  type ConfidenceInterval,
+  mean,
+  type PairedTestResult,
+  pairedTest,
+} from "@lmcot/metrics";
+import { isOffline } from "../config";
+import type { BenchRecord, Cell } from "../grid";
+
+export interface CellSummary extends Aggregate {
+  cell: Cell;
+  byType: Record<string, Aggregate>;
+  costUsd: number;
+  costPer100: number;
+  /** Mean seconds per question × 100: wall time of 100 questions run one at a time. */
+  latencyPer100s: number;
+  cacheHits: number;
+  rationaleWords: number[];
+}
+
+export interface Comparison {
+  dataset: string;
+  large: string;
+  seed: number;
+  guided: string;
+  baseline: string;
+  metric: "f1" | "em";
+  n: number;
+  test: PairedTestResult;
+  /** The same test on the examples with the longest contexts (top half by characters). */
+  longContext?: PairedTestResult;
+}
+
+export interface Claim {
+  claim: string;
+  verdict: "supported" | "not supported" | "inconclusive" | "not tested in this run";
+  evidence: string;
+}
+
+export interface ReportData {
+  generatedAt: string;
+  runDir: string;
+  models: { id: string; role: "large" | "small"; offline: boolean }[];
+  offlineNote?: string;
+  cells: CellSummary[];
+  comparisons: Comparison[];
+  claims: Claim[];
+  examples: BenchRecord[];
+}
+
+const groupBy = <T>(items: readonly T[], key: (t: T) => string) => {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = out.get(k) ?? [];
+    list.push(item);
+    out.set(k, list);
+  }
+  return out;
+};
+
+/** Reads a run file back (a torn last line is ignored: the run may still be going). */
+export async function readRecords(runDir: string): Promise<BenchRecord[]> {
+  const store = await openRunStore<BenchRecord>(join(runDir, "run.jsonl"));
+  const out: BenchRecord[] = [];
+  for await (const r of store.records()) out.push(r);
+  await store.close();
+  return out;
+}
+
+const label = (cell: Cell) => (cell.small ? `lm-guided (${cell.small.label})` : cell.method);
+
+function compare(
+  a: BenchRecord[],
+  b: BenchRecord[],
+  metric: "f1" | "em",
+  seed: number,
+): { n: number; test: PairedTestResult; longContext?: PairedTestResult } | undefined {
+  const byId = new Map(b.map((r) => [r.exampleId, r]));
+  const pairs = a.filter((r) => byId.has(r.exampleId)).map((r) => [r, byId.get(r.exampleId)!] as const);
+  if (pairs.length < 2) return undefined;
+  const test = pairedTest(
+    pairs.map(([x]) => x[metric]),
+    pairs.map(([, y]) => y[metric]),
+    { seed },
+  );
+  const sorted = [...pairs].sort((x, y) => y[0].contextChars - x[0].contextChars);
+  const long = sorted.slice(0, Math.ceil(sorted.length / 2));
+  const longContext =
+    long.length >= 2
+      ? pairedTest(
+          long.map(([x]) => x[metric]),
+          long.map(([, y]) => y[metric]),
+          { seed },
+        )
+      : undefined;
+  return { n: pairs.length, test, ...(longContext ? { longContext } : {}) };
+}
+
+const fmt = (x: number) => (x >= 0 ? "+" : "") + (100 * x).toFixed(1);
+const ciText = (ci: ConfidenceInterval) => `[${fmt(ci.low)}, ${fmt(ci.high)}]`;
+
+function verdict(tests: PairedTestResult[]): Claim["verdict"] {
+  if (tests.length === 0) return "not tested in this run";
+  const sig = tests.filter((t) => t.pValue < 0.05);
+  if (sig.length && sig.every((t) => t.meanDiff > 0)) return "supported";
+  if (sig.length && sig.every((t) => t.meanDiff < 0)) return "not supported";
+  return "inconclusive";
+}
+
+const isKd = (l: string) => /^(kd|distilled|distillation)$/i.test(l);
+const isRl = (l: string) => /(rl|ppo)/i.test(l);
+
+function claims(comparisons: Comparison[]): Claim[] {
+  const f1 = comparisons.filter((c) => c.metric === "f1");
+  const describe = (list: Comparison[], long = false) =>
+    list
+      .map((c) => {
+        const t = long ? c.longContext! : c.test;
+        return `${c.guided} vs ${c.baseline} on ${c.dataset} (${c.large}): ΔF1 ${fmt(t.meanDiff)} pts, 95% CI ${ciText(t.ci)}, p = ${t.pValue.toFixed(3)}, n = ${long ? Math.ceil(c.n / 2) : c.n}`;
+      })
+      .join("; ") || "no comparison of this kind was run";
+  const kdVsCot = f1.filter(
+    (c) => c.baseline === "cot" && isKd(c.guided.replace(/^lm-guided \((.*)\)$/, "$1")),
+  );
+  const rlVsKd = f1.filter((c) => isRl(c.guided) && /kd|distill/i.test(c.baseline));
+  const vsStandard = f1.filter((c) => c.baseline === "standard");
+  const longer = vsStandard.filter((c) => c.longContext);
+  const mostOnLong =
+    longer.length === 0
+      ? "not tested in this run"
+      : longer.every((c) => c.longContext!.meanDiff > c.test.meanDiff && c.test.meanDiff > 0)
+        ? "supported"
+        : longer.every((c) => c.longContext!.meanDiff <= c.test.meanDiff)
+          ? "not supported"
+          : "inconclusive";
+  return [
+    {
+      claim: "Rationale distillation (KD) makes LM-guided CoT beat CoT prompting by the large LM.",
+      verdict: verdict(kdVsCot.map((c) => c.test)),
+      evidence: describe(kdVsCot),
+    },
+    {
+      claim: "RL refinement adds to KD.",
+      verdict: verdict(rlVsKd.map((c) => c.test)),
+      evidence: describe(rlVsKd),
+    },
+    {
+      claim: "LM-guided CoT beats standard prompting.",
+      verdict: verdict(vsStandard.map((c) => c.test)),
+      evidence: describe(vsStandard),
+    },
+    {
+      claim: "…and the gain over standard prompting is largest on long contexts.",
+      verdict: mostOnLong,
+      evidence: longer.length
+        ? `longest half of contexts: ${describe(longer, true)}`
+        : "no comparison with standard prompting was run",
+    },
+  ];
+}
+
+/** Everything a report shows, computed from the run file alone. */
+export async function buildReportData(runDir: string): Promise<ReportData> {
+  const records = await readRecords(runDir);
+  const cellsById = groupBy(records, (r) => r.cell.id);
+  const cells: CellSummary[] = [...cellsById.values()].map((rs) => {
+    const agg = aggregate(
+      rs.map((r) => ({ em: r.em, f1: r.f1, ...(r.type ? { type: r.type } : {}) })),
+      { seed: rs[0]!.cell.seed },
+    );
+    const costUsd = rs.reduce((s, r) => s + r.costUsd, 0);
+    return {
+      ...agg,
+      cell: rs[0]!.cell,
+      costUsd,
+      costPer100: (100 * costUsd) / rs.length,
+      latencyPer100s: (100 * mean(rs.map((r) => r.latencyMs))) / 1000,
+      cacheHits: rs.filter((r) => r.cached).length,
+      rationaleWords: rs
+        .filter((r) => r.rationale)
+        .map((r) => r.rationale!.split(/\s+/).filter(Boolean).length),
+    };
+  });
+  const comparisons: Comparison[] = [];
+  const groups = groupBy(cells, (c) => `${c.cell.dataset}|${c.cell.large}|${c.cell.seed}`);
+  for (const group of groups.values()) {
+    const guided = group.filter((c) => c.cell.method === "lm-guided");
+    const baselines = group.filter((c) => c.cell.method !== "lm-guided");
+    const pairsToTest: [CellSummary, CellSummary][] = [];
+    for (const g of guided) {
+      for (const b of baselines) pairsToTest.push([g, b]);
+      for (const other of guided)
+        if (other !== g && isRl(g.cell.small!.label) && !isRl(other.cell.small!.label))
+          pairsToTest.push([g, other]);
+    }
+    for (const [g, b] of pairsToTest) {
+      for (const metric of ["f1", "em"] as const) {
+        const result = compare(cellsById.get(g.cell.id)!, cellsById.get(b.cell.id)!, metric, g.cell.seed);
+        if (!result) continue;
+        comparisons.push({
+          dataset: g.cell.dataset,
+          large: g.cell.large,
+          seed: g.cell.seed,
+          guided: label(g.cell),
+          baseline: b.cell.small ? b.cell.small.label : b.cell.method,
+          metric,
+          ...result,
+        });
+      }
+    }
+  }
+  const modelIds = new Map<string, "large" | "small">();
+  for (const c of cells) {
+    modelIds.set(c.cell.large, "large");
+    if (c.cell.small) modelIds.set(c.cell.small.id, "small");
+  }
+  const models = [...modelIds].map(([id, role]) => ({ id, role, offline: isOffline(id) }));
+  const offline = models.filter((m) => m.offline);
+  return {
+    generatedAt: new Date().toISOString(),
+    runDir,
+    models,
+    ...(offline.length
+      ? {
+          offlineNote: `${offline.map((m) => m.id).join(" and ")} ${offline.length > 1 ? "are" : "is an"} offline stand-in${offline.length > 1 ? "s" : ""}: classical extractive algorithms (sentence retrieval and answer-span selection; sentence selection for rationales), not language models. Their numbers show the pipeline working end to end, not the paper's results.`,
+        }
+      : {}),
+    cells,
+    comparisons,
+    claims: claims(comparisons),
+    examples: records,
+  };
+}
+
+export { label as cellLabel };

@@ -1,0 +1,65 @@
+import { cellLabel, type ReportData } from "./data";
+
+const pct = (x: number) => (100 * x).toFixed(1);
+
+/** The headline table: EM / F1 with 95% CIs per method × dataset. */
+export function headlineTable(data: ReportData): string {
+  const rows = data.cells.map(
+    (c) =>
+      `| ${cellLabel(c.cell)} | ${c.cell.dataset} | ${c.cell.large} | ${c.n} | ${pct(c.em.mean)} [${pct(c.em.low)}, ${pct(c.em.high)}] | ${pct(c.f1.mean)} [${pct(c.f1.low)}, ${pct(c.f1.high)}] | $${c.costPer100.toFixed(4)} | ${c.latencyPer100s.toFixed(2)} s |`,
+  );
+  return [
+    "| method | dataset | large LM | n | EM % [95% CI] | F1 % [95% CI] | cost / 100 q | latency / 100 q |",
+    "| --- | --- | --- | ---: | --- | --- | ---: | ---: |",
+    ...rows,
+  ].join("\n");
+}
+
+/** report.md: the same content as the HTML report, minus charts and the example browser. */
+export function renderMarkdown(data: ReportData): string {
+  const out: string[] = [
+    "# lmcot benchmark report",
+    "",
+    `Run: \`${data.runDir}\` — generated ${data.generatedAt}`,
+    "",
+  ];
+  out.push(
+    "## Models",
+    "",
+    ...data.models.map((m) => `- ${m.role} LM: \`${m.id}\`${m.offline ? " (offline stand-in)" : ""}`),
+    "",
+  );
+  if (data.offlineNote) out.push(`> **Offline stand-ins.** ${data.offlineNote}`, "");
+  out.push("## Results (EM / F1 in %, 95% bootstrap CIs)", "", headlineTable(data), "");
+  out.push("## LM-guided CoT vs baselines (paired, approximate randomisation)", "");
+  out.push(
+    "| dataset | large LM | comparison | metric | n | Δ (pts) | 95% CI | p |",
+    "| --- | --- | --- | --- | ---: | ---: | --- | ---: |",
+  );
+  for (const c of data.comparisons) {
+    out.push(
+      `| ${c.dataset} | ${c.large} | ${c.guided} vs ${c.baseline} | ${c.metric.toUpperCase()} | ${c.n} | ${pct(c.test.meanDiff)} | [${pct(c.test.ci.low)}, ${pct(c.test.ci.high)}] | ${c.test.pValue.toFixed(3)} |`,
+    );
+  }
+  out.push("", "## The paper's claims in this run", "");
+  for (const c of data.claims) out.push(`- **${c.claim}** — ${c.verdict}. ${c.evidence}`);
+  out.push("", "## By question type (F1 %)", "");
+  const types = [...new Set(data.cells.flatMap((c) => Object.keys(c.byType)))].sort();
+  out.push(
+    `| method | dataset | ${types.join(" | ")} |`,
+    `| --- | --- | ${types.map(() => "---:").join(" | ")} |`,
+  );
+  for (const c of data.cells)
+    out.push(
+      `| ${cellLabel(c.cell)} | ${c.cell.dataset} | ${types.map((t) => (c.byType[t] ? `${pct(c.byType[t]!.f1.mean)} (n=${c.byType[t]!.n})` : "–")).join(" | ")} |`,
+    );
+  out.push("", "## Rationale length (words)", "");
+  for (const c of data.cells.filter((x) => x.rationaleWords.length)) {
+    const w = [...c.rationaleWords].sort((a, b) => a - b);
+    out.push(
+      `- ${cellLabel(c.cell)} on ${c.cell.dataset}: median ${w[Math.floor(w.length / 2)]}, min ${w[0]}, max ${w.at(-1)}`,
+    );
+  }
+  out.push("", `${data.examples.length} predictions; browse them in report.html.`, "");
+  return out.join("\n");
+}
