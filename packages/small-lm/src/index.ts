@@ -1,1 +1,2 @@
 export { ExtractiveSelector, selectRationale } from "./extractive";
+export * from "./writer/index";

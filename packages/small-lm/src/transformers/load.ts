@@ -1,0 +1,180 @@
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
+import { ModelNotFoundError } from "@lmcot/core";
+import { DTYPE_SUFFIX, type TransformersSettings } from "./settings";
+
+type TransformersModule = typeof import("@huggingface/transformers");
+
+let transformersPromise: Promise<TransformersModule> | undefined;
+
+/** transformers.js (and onnxruntime-node under it) is imported on first use only. */
+export function loadTransformers(): Promise<TransformersModule> {
+  transformersPromise ??= import("@huggingface/transformers");
+  return transformersPromise;
+}
+
+export type ModelKind = "seq2seq" | "causal";
+
+/** A model and tokenizer loaded through transformers.js, plus what the runners need from config.json. */
+export interface LoadedModel {
+  /** What the user asked for: a folder path or a hub id. */
+  spec: string;
+  /** The local folder the files came from, when loaded locally. */
+  folder?: string;
+  kind: ModelKind;
+  config: Record<string, unknown>;
+  generationConfig: Record<string, unknown>;
+  tokenizer: import("@huggingface/transformers").PreTrainedTokenizer;
+  model: import("@huggingface/transformers").PreTrainedModel;
+  transformers: TransformersModule;
+}
+
+const SEQ2SEQ_TYPES = new Set(["t5", "mt5", "bart", "mbart", "marian", "pegasus", "longt5"]);
+
+/** `./x`, `../x`, `/x`, `~/x`, `C:\x` are folders; `org/name` is a hub id unless that folder exists. */
+export function isLocalSpec(spec: string): boolean {
+  return (
+    /^(\.{1,2}[\\/]|[\\/]|~[\\/]|[A-Za-z]:[\\/])/.test(spec) ||
+    spec === "." ||
+    existsSync(join(spec, "config.json"))
+  );
+}
+
+let queue: Promise<unknown> = Promise.resolve();
+/** transformers.js keeps paths in a global `env`: loads run one at a time so they don't see each other's settings. */
+function serialised<T>(task: () => Promise<T>): Promise<T> {
+  const run = queue.then(task, task);
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+async function readJson(file: string): Promise<Record<string, unknown>> {
+  try {
+    return JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
+  } catch (error) {
+    throw new ModelNotFoundError(`cannot read ${file}: ${(error as Error).message}`, {
+      provider: "transformers",
+      cause: error,
+    });
+  }
+}
+
+function requiredFiles(kind: ModelKind, suffix: string): string[] {
+  const onnx =
+    kind === "seq2seq"
+      ? [`onnx/encoder_model${suffix}.onnx`, `onnx/decoder_model_merged${suffix}.onnx`]
+      : [`onnx/model${suffix}.onnx`];
+  return ["config.json", "tokenizer.json", ...onnx];
+}
+
+function notFound(
+  spec: string,
+  where: string,
+  settings: TransformersSettings,
+  reason?: string,
+): ModelNotFoundError {
+  const hub = !isLocalSpec(spec);
+  const how = hub
+    ? `download it with \`git clone https://huggingface.co/${spec} ${where}\` (it needs the onnx/ folder), ` +
+      `or set LMCOT_MODELS_DIR / smallLmEnv.localModelPath to the folder that holds ${spec}` +
+      (settings.allowRemoteModels
+        ? ""
+        : ", or allow downloads (allowRemoteModels: true, unset HF_HUB_OFFLINE)")
+    : "write one with `npx tsx tooling/scripts/make-fixture-model.ts <dir>` or export a model there (config.json, tokenizer.json, onnx/)";
+  return new ModelNotFoundError(
+    `model ${spec} not found in ${where}${reason ? ` (${reason})` : ""}; ${how}`,
+    { provider: "transformers" },
+  );
+}
+
+/**
+ * Loads a model folder (or hub id) with transformers.js: local folders never touch the network;
+ * hub ids are read from `localModelPath/<id>` when present, otherwise downloaded when allowed, and
+ * the whole load is bounded by `loadTimeoutMs`.
+ */
+export async function loadModel(spec: string, settings: TransformersSettings): Promise<LoadedModel> {
+  const local = isLocalSpec(spec);
+  const folder = local
+    ? resolve(spec.replace(/^~(?=[\\/])/, process.env.HOME ?? "~"))
+    : join(settings.localModelPath, spec);
+  const present = existsSync(join(folder, "config.json"));
+  if (!present && (local || !settings.allowRemoteModels)) {
+    throw notFound(spec, folder, settings, local ? "no config.json" : "downloads are off");
+  }
+  let kind: ModelKind | undefined;
+  if (present) {
+    const config = await readJson(join(folder, "config.json"));
+    kind = SEQ2SEQ_TYPES.has(String(config.model_type)) ? "seq2seq" : "causal";
+    const suffix = DTYPE_SUFFIX[settings.dtype];
+    const missing = requiredFiles(kind, suffix).filter((f) => !existsSync(join(folder, f)));
+    if (missing.length > 0) {
+      throw new ModelNotFoundError(
+        `model ${spec} in ${folder} is missing ${missing.join(", ")}` +
+          (suffix ? ` (dtype ${settings.dtype}; use dtype fp32 or add the ${settings.dtype} files)` : ""),
+        { provider: "transformers" },
+      );
+    }
+  }
+  const transformers = await loadTransformers();
+  const load = serialised(async () => {
+    const { env } = transformers;
+    env.allowLocalModels = true;
+    env.localModelPath = present ? `${dirname(folder)}/` : `${settings.localModelPath}/`;
+    env.allowRemoteModels = !present && settings.allowRemoteModels;
+    if (settings.cacheDir !== undefined) env.cacheDir = settings.cacheDir;
+    if (settings.remoteHost !== undefined) env.remoteHost = settings.remoteHost;
+    const name = present ? basename(folder) : spec;
+    const options = { local_files_only: present, dtype: settings.dtype } as const;
+    const config = (await transformers.AutoConfig.from_pretrained(name, options)) as unknown as Record<
+      string,
+      unknown
+    >;
+    const modelKind = kind ?? (SEQ2SEQ_TYPES.has(String(config.model_type)) ? "seq2seq" : "causal");
+    const tokenizer = await transformers.AutoTokenizer.from_pretrained(name, options);
+    const Auto =
+      modelKind === "seq2seq" ? transformers.AutoModelForSeq2SeqLM : transformers.AutoModelForCausalLM;
+    const model = await Auto.from_pretrained(name, { ...options, device: "cpu" });
+    return { config, tokenizer, model, kind: modelKind };
+  });
+  let loaded: Awaited<typeof load>;
+  try {
+    loaded = await withTimeout(load, settings.loadTimeoutMs, () =>
+      notFound(spec, folder, settings, `loading did not finish within ${settings.loadTimeoutMs} ms`),
+    );
+  } catch (error) {
+    if (ModelNotFoundError.isInstance(error)) throw error;
+    const reason = (error as Error).message?.split("\n")[0] ?? String(error);
+    if (present) {
+      throw new ModelNotFoundError(`model ${spec} in ${folder} could not be loaded: ${reason}`, {
+        provider: "transformers",
+        cause: error,
+      });
+    }
+    const e = notFound(spec, folder, settings, `download failed: ${reason}`);
+    (e as { cause?: unknown }).cause = error;
+    throw e;
+  }
+  const generationConfig =
+    present && existsSync(join(folder, "generation_config.json"))
+      ? await readJson(join(folder, "generation_config.json"))
+      : {};
+  return {
+    spec,
+    folder: present ? folder : undefined,
+    kind: loaded.kind,
+    config: loaded.config,
+    generationConfig,
+    tokenizer: loaded.tokenizer,
+    model: loaded.model,
+    transformers,
+  };
+}

@@ -1,0 +1,142 @@
+import type { LoadedModel } from "./load";
+import { ids64, ModelSessions, mask64, type OrtTensor } from "./session";
+
+/** Numbers from config.json the encoder-decoder runner needs (T5 names). */
+export interface Seq2SeqShape {
+  decoderLayers: number;
+  heads: number;
+  headDim: number;
+  decoderStartTokenId: number;
+  padTokenId: number;
+  eosTokenId: number;
+  vocabSize: number;
+}
+
+export function seq2seqShape(config: Record<string, unknown>): Seq2SeqShape {
+  const num = (key: string, fallback?: number): number => {
+    const v = config[key] ?? fallback;
+    if (typeof v !== "number") throw new Error(`config.json: ${key} must be a number`);
+    return v;
+  };
+  const eos = config.eos_token_id;
+  return {
+    decoderLayers: num("num_decoder_layers", num("num_layers")),
+    heads: num("num_heads"),
+    headDim: num("d_kv"),
+    decoderStartTokenId: num("decoder_start_token_id", 0),
+    padTokenId: num("pad_token_id", 0),
+    eosTokenId: Array.isArray(eos) ? (eos[0] as number) : num("eos_token_id", 1),
+    vocabSize: num("vocab_size"),
+  };
+}
+
+/** Encoder output for a batch, with the mask it was computed under. */
+export interface EncodedBatch {
+  hidden: OrtTensor;
+  mask: OrtTensor;
+  rows: number;
+  /** Unpadded input lengths. */
+  lengths: number[];
+}
+
+/** The decoder's key/value cache as the merged decoder's `past_key_values.*` feeds. */
+export type KvCache = Record<string, OrtTensor>;
+
+/** Drives a T5-style encoder + merged decoder through their ONNX sessions. */
+export class Seq2SeqRunner {
+  readonly shape: Seq2SeqShape;
+  readonly sessions: ModelSessions;
+
+  constructor(readonly loaded: LoadedModel) {
+    this.shape = seq2seqShape(loaded.config);
+    this.sessions = new ModelSessions(loaded);
+  }
+
+  async encode(inputs: number[][]): Promise<EncodedBatch> {
+    const width = Math.max(1, ...inputs.map((r) => r.length));
+    const lengths = inputs.map((r) => r.length);
+    const s = this.sessions;
+    const ids = s.tensor("int64", ids64(inputs, width, this.shape.padTokenId), [inputs.length, width]);
+    const mask = s.tensor("int64", mask64(lengths, width), [inputs.length, width]);
+    const out = await s.run("model", { input_ids: ids, attention_mask: mask });
+    const hidden = out.last_hidden_state;
+    if (hidden === undefined)
+      throw new Error(`model ${this.loaded.spec}: encoder has no last_hidden_state output`);
+    return { hidden, mask, rows: inputs.length, lengths };
+  }
+
+  /** Repeats each encoded row `n` times in place order (row 0 ×n, then row 1 ×n, …). */
+  repeat(batch: EncodedBatch, n: number): EncodedBatch {
+    if (n === 1) return batch;
+    const tile = <T extends Float32Array | BigInt64Array>(data: T, dims: readonly number[]): T => {
+      const per = dims.slice(1).reduce((a, b) => a * b, 1);
+      const out = new (data.constructor as new (n: number) => T)(data.length * n);
+      for (let r = 0; r < batch.rows; r++) {
+        const row = data.subarray(r * per, (r + 1) * per);
+        for (let k = 0; k < n; k++) out.set(row as never, (r * n + k) * per);
+      }
+      return out;
+    };
+    const s = this.sessions;
+    const hd = batch.hidden.dims;
+    const md = batch.mask.dims;
+    return {
+      hidden: s.tensor("float32", tile(batch.hidden.data as Float32Array, hd), [
+        batch.rows * n,
+        ...hd.slice(1),
+      ]),
+      mask: s.tensor("int64", tile(batch.mask.data as BigInt64Array, md), [batch.rows * n, ...md.slice(1)]),
+      rows: batch.rows * n,
+      lengths: batch.lengths.flatMap((l) => Array<number>(n).fill(l)),
+    };
+  }
+
+  emptyCache(rows: number): KvCache {
+    const cache: KvCache = {};
+    const dims = [rows, this.shape.heads, 0, this.shape.headDim];
+    for (let i = 0; i < this.shape.decoderLayers; i++) {
+      for (const part of ["decoder", "encoder"]) {
+        for (const kv of ["key", "value"]) {
+          cache[`past_key_values.${i}.${part}.${kv}`] = this.sessions.tensor(
+            "float32",
+            new Float32Array(0),
+            dims,
+          );
+        }
+      }
+    }
+    return cache;
+  }
+
+  /**
+   * One decoder pass over `tokens` ([rows, width], right-padded) after the cached positions.
+   * Returns logits [rows, width, vocab] and the cache extended by these positions.
+   */
+  async decode(
+    encoded: EncodedBatch,
+    tokens: number[][],
+    cache: KvCache | undefined,
+  ): Promise<{ logits: Float32Array; width: number; vocab: number; cache: KvCache }> {
+    const s = this.sessions;
+    const width = Math.max(1, ...tokens.map((r) => r.length));
+    const feeds: Record<string, OrtTensor> = {
+      input_ids: s.tensor("int64", ids64(tokens, width, this.shape.padTokenId), [tokens.length, width]),
+      encoder_attention_mask: encoded.mask,
+      encoder_hidden_states: encoded.hidden,
+      use_cache_branch: s.tensor("bool", new Uint8Array([cache === undefined ? 0 : 1]), [1]),
+      ...(cache ?? this.emptyCache(tokens.length)),
+    };
+    const out = await s.run("decoder_model_merged", feeds);
+    const logits = out.logits;
+    if (logits === undefined) throw new Error(`model ${this.loaded.spec}: decoder has no logits output`);
+    const next: KvCache = {};
+    for (const [name, tensor] of Object.entries(out)) {
+      if (!name.startsWith("present.")) continue;
+      const pastName = name.replace("present.", "past_key_values.");
+      // Cross-attention keys/values do not change between steps: keep the first ones (as transformers.js does).
+      next[pastName] =
+        name.includes(".encoder.") && cache?.[pastName] ? (cache[pastName] as OrtTensor) : tensor;
+    }
+    return { logits: logits.data as Float32Array, width, vocab: logits.dims[2] as number, cache: next };
+  }
+}

@@ -1,0 +1,41 @@
+import { resolve } from "node:path";
+
+export type TransformersDtype = "fp32" | "fp16" | "q8" | "q4";
+
+/**
+ * Where and how the transformers.js backend finds models. One object for the whole process, like
+ * transformers.js's own `env`; `getRationaleModel(id, options)` may override fields per model.
+ */
+export interface TransformersSettings {
+  /** Folder holding hub-id models as `<dir>/<org>/<name>`. Default: `$LMCOT_MODELS_DIR` or `./models`. */
+  localModelPath: string;
+  /** Fetch hub ids that are not under `localModelPath`. Default true unless `$HF_HUB_OFFLINE=1` or `$LMCOT_OFFLINE=1`. */
+  allowRemoteModels: boolean;
+  /** Where downloaded files are cached. Default: `$LMCOT_CACHE_DIR` or transformers.js's default. */
+  cacheDir?: string;
+  /** Hub base URL (a mirror). Default: transformers.js's (https://huggingface.co/). */
+  remoteHost?: string;
+  /** Weights precision; picks the ONNX file suffix (fp32: none, fp16: `_fp16`, q8: `_quantized`, q4: `_q4`). */
+  dtype: TransformersDtype;
+  /** Upper bound for loading a model, downloads included; a load that takes longer fails. Default 120 s. */
+  loadTimeoutMs: number;
+}
+
+const truthy = (v: string | undefined) => v === "1" || v?.toLowerCase() === "true";
+
+/** The process-wide settings. Change fields directly, or pass overrides to `getRationaleModel`. */
+export const smallLmEnv: TransformersSettings = {
+  localModelPath: resolve(process.env.LMCOT_MODELS_DIR ?? "models"),
+  allowRemoteModels: !(truthy(process.env.HF_HUB_OFFLINE) || truthy(process.env.LMCOT_OFFLINE)),
+  cacheDir: process.env.LMCOT_CACHE_DIR,
+  remoteHost: undefined,
+  dtype: "fp32",
+  loadTimeoutMs: 120_000,
+};
+
+export const DTYPE_SUFFIX: Record<TransformersDtype, string> = {
+  fp32: "",
+  fp16: "_fp16",
+  q8: "_quantized",
+  q4: "_q4",
+};

@@ -1,0 +1,30 @@
+export { type FixtureT5Options, fixtureT5Config, fixtureVocab, writeFixtureT5 } from "./fixture";
+export { randomT5Weights, type T5ModelFolderOptions, writeT5ModelFolder } from "./model-folder";
+export { type Dim, OnnxGraph, type TensorTypeName } from "./onnx-graph";
+export { normalArray, seededRandom } from "./random";
+export { relativeBiasTable, t5RelativePositionBucket } from "./relative-position";
+export { decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensors } from "./safetensors";
+export {
+  type GenerationDefaults,
+  resolveT5Config,
+  type T5Config,
+  type T5ConfigInput,
+  t5ConfigSchema,
+  writeT5Config,
+} from "./t5-config";
+export {
+  buildT5Decoder,
+  buildT5Encoder,
+  checkT5Weights,
+  type T5Weights,
+  t5ParameterShapes,
+  type WeightTensor,
+  writeT5Onnx,
+} from "./t5-onnx";
+export {
+  buildWordLevelVocab,
+  T5_SPECIAL_TOKENS,
+  type WordLevelTokenizerOptions,
+  wordLevelPieces,
+  writeWordLevelTokenizer,
+} from "./tokenizer";

@@ -1,0 +1,172 @@
+import * as onnxProtoModule from "onnx-proto";
+
+// onnx-proto is CommonJS (`module.exports = { onnx }`); under Node's ESM loader the namespace only has
+// `default`, under bundlers and vitest it may also have `onnx`.
+type OnnxNamespace = typeof onnxProtoModule.onnx;
+const onnx: OnnxNamespace =
+  (onnxProtoModule as { onnx?: OnnxNamespace }).onnx ??
+  (onnxProtoModule as unknown as { default: { onnx: OnnxNamespace } }).default.onnx;
+
+export const TensorType = { float: 1, int64: 7, bool: 9 } as const;
+export type TensorTypeName = keyof typeof TensorType;
+
+/** A dimension: a fixed size or a symbolic name such as `batch_size`. */
+export type Dim = number | string;
+
+export type AttributeValue = number | number[] | string | { float: number };
+
+const AttrType = { FLOAT: 1, INT: 2, STRING: 3, INTS: 7 } as const;
+
+function attribute(name: string, value: AttributeValue): Record<string, unknown> {
+  if (typeof value === "number") {
+    if (!Number.isInteger(value)) throw new Error(`attribute ${name}: use { float } for non-integers`);
+    return { name, type: AttrType.INT, i: value };
+  }
+  if (typeof value === "string") return { name, type: AttrType.STRING, s: new TextEncoder().encode(value) };
+  if (Array.isArray(value)) return { name, type: AttrType.INTS, ints: value };
+  return { name, type: AttrType.FLOAT, f: value.float };
+}
+
+function valueInfo(name: string, type: TensorTypeName, dims: Dim[]): Record<string, unknown> {
+  return {
+    name,
+    type: {
+      tensorType: {
+        elemType: TensorType[type],
+        shape: { dim: dims.map((d) => (typeof d === "number" ? { dimValue: d } : { dimParam: d })) },
+      },
+    },
+  };
+}
+
+function bytesOf(data: Float32Array | BigInt64Array | Uint8Array): Uint8Array {
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+/**
+ * A small builder for ONNX graphs: add inputs, initializers and nodes, then `toBytes()` a ModelProto.
+ * Node outputs get unique names from the op type unless a name is given.
+ */
+export class OnnxGraph {
+  private readonly nodes: Record<string, unknown>[] = [];
+  private readonly initializers: Record<string, unknown>[] = [];
+  private readonly inputs: Record<string, unknown>[] = [];
+  private readonly outputs: Record<string, unknown>[] = [];
+  private readonly names = new Set<string>();
+  private counter = 0;
+  private readonly constants = new Map<string, string>();
+
+  constructor(
+    readonly name: string,
+    readonly opset = 17,
+  ) {}
+
+  private fresh(hint: string): string {
+    let name: string;
+    do {
+      name = `${hint}_${this.counter++}`;
+    } while (this.names.has(name));
+    this.names.add(name);
+    return name;
+  }
+
+  private claim(name: string): string {
+    if (this.names.has(name)) throw new Error(`ONNX graph ${this.name}: duplicate value name ${name}`);
+    this.names.add(name);
+    return name;
+  }
+
+  input(name: string, type: TensorTypeName, dims: Dim[]): string {
+    this.inputs.push(valueInfo(this.claim(name), type, dims));
+    return name;
+  }
+
+  /** Marks `value` as a graph output named `name` (an Identity node renames it when they differ). */
+  output(name: string, value: string, type: TensorTypeName, dims: Dim[]): void {
+    if (value !== name) this.node("Identity", [value], {}, name);
+    this.outputs.push(valueInfo(name, type, dims));
+  }
+
+  /** A float32 weight stored in the model file. */
+  weight(name: string, data: Float32Array, dims: number[]): string {
+    const size = dims.reduce((a, b) => a * b, 1);
+    if (size !== data.length) {
+      throw new Error(
+        `ONNX graph ${this.name}: ${name} has ${data.length} values, shape [${dims}] needs ${size}`,
+      );
+    }
+    this.initializers.push({
+      name: this.claim(name),
+      dims,
+      dataType: TensorType.float,
+      rawData: bytesOf(data),
+    });
+    return name;
+  }
+
+  /** An int64 constant (shared between uses with equal values). Pass `scalar` for a 0-d tensor. */
+  ints(values: number[], scalar = false): string {
+    const key = `i64:${scalar ? "s" : "v"}:${values.join(",")}`;
+    const known = this.constants.get(key);
+    if (known !== undefined) return known;
+    const name = this.fresh("const_i64");
+    this.initializers.push({
+      name,
+      dims: scalar ? [] : [values.length],
+      dataType: TensorType.int64,
+      rawData: bytesOf(BigInt64Array.from(values.map((v) => BigInt(v)))),
+    });
+    this.constants.set(key, name);
+    return name;
+  }
+
+  /** A float32 constant (shared between uses with equal values). */
+  floats(values: number[], scalar = true): string {
+    const key = `f32:${scalar ? "s" : "v"}:${values.join(",")}`;
+    const known = this.constants.get(key);
+    if (known !== undefined) return known;
+    const name = this.fresh("const_f32");
+    this.initializers.push({
+      name,
+      dims: scalar ? [] : [values.length],
+      dataType: TensorType.float,
+      rawData: bytesOf(Float32Array.from(values)),
+    });
+    this.constants.set(key, name);
+    return name;
+  }
+
+  node(
+    op: string,
+    inputs: string[],
+    attrs: Record<string, AttributeValue> = {},
+    outputName?: string,
+  ): string {
+    const out = outputName === undefined ? this.fresh(op) : this.claim(outputName);
+    this.nodes.push({
+      opType: op,
+      name: `${op}_node_${this.nodes.length}`,
+      input: inputs,
+      output: [out],
+      attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
+    });
+    return out;
+  }
+
+  toBytes(): Uint8Array {
+    const model = onnx.ModelProto.create({
+      irVersion: 8,
+      producerName: "lmcot",
+      producerVersion: "0.1.0",
+      opsetImport: [{ domain: "", version: this.opset }],
+      graph: {
+        name: this.name,
+        node: this.nodes,
+        initializer: this.initializers,
+        input: this.inputs,
+        output: this.outputs,
+      },
+    } as onnxProtoModule.onnx.IModelProto);
+    return onnx.ModelProto.encode(model).finish();
+  }
+}

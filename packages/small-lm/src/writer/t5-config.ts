@@ -1,0 +1,71 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { z } from "zod";
+
+/** The T5 v1.0 hyper-parameters the writer understands (HF `config.json` field names). */
+export const t5ConfigSchema = z.object({
+  model_type: z.literal("t5").default("t5"),
+  vocab_size: z.number().int().positive(),
+  d_model: z.number().int().positive(),
+  d_kv: z.number().int().positive(),
+  d_ff: z.number().int().positive(),
+  num_heads: z.number().int().positive(),
+  num_layers: z.number().int().positive(),
+  num_decoder_layers: z.number().int().positive().optional(),
+  relative_attention_num_buckets: z.number().int().min(2).default(32),
+  relative_attention_max_distance: z.number().int().min(2).default(128),
+  layer_norm_epsilon: z.number().positive().default(1e-6),
+  feed_forward_proj: z.literal("relu").default("relu"),
+  tie_word_embeddings: z.boolean().default(true),
+  decoder_start_token_id: z.number().int().min(0).default(0),
+  pad_token_id: z.number().int().min(0).default(0),
+  eos_token_id: z.number().int().min(0).default(1),
+});
+
+export type T5ConfigInput = z.input<typeof t5ConfigSchema>;
+export type T5Config = z.output<typeof t5ConfigSchema> & { num_decoder_layers: number };
+
+/** Fills defaults and checks sizes; throws a message naming the bad field. */
+export function resolveT5Config(input: T5ConfigInput): T5Config {
+  const parsed = t5ConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`T5 config: ${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "invalid"}`);
+  }
+  const config = parsed.data;
+  return { ...config, num_decoder_layers: config.num_decoder_layers ?? config.num_layers };
+}
+
+export interface GenerationDefaults {
+  maxNewTokens?: number;
+}
+
+/** Writes `config.json` and `generation_config.json` in the layout transformers.js and HF read. */
+export async function writeT5Config(
+  folder: string,
+  input: T5ConfigInput,
+  generation: GenerationDefaults = {},
+) {
+  const config = resolveT5Config(input);
+  await mkdir(folder, { recursive: true });
+  const full = {
+    architectures: ["T5ForConditionalGeneration"],
+    ...config,
+    n_positions: 512,
+    dense_act_fn: "relu",
+    is_gated_act: false,
+    is_encoder_decoder: true,
+    use_cache: true,
+    dropout_rate: 0.1,
+    initializer_factor: 1.0,
+    transformers_version: "4.46.0",
+  };
+  await writeFile(join(folder, "config.json"), `${JSON.stringify(full, null, 2)}\n`);
+  const generationConfig = {
+    decoder_start_token_id: config.decoder_start_token_id,
+    eos_token_id: config.eos_token_id,
+    pad_token_id: config.pad_token_id,
+    ...(generation.maxNewTokens === undefined ? {} : { max_new_tokens: generation.maxNewTokens }),
+  };
+  await writeFile(join(folder, "generation_config.json"), `${JSON.stringify(generationConfig, null, 2)}\n`);
+}

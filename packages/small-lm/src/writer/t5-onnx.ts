@@ -1,0 +1,319 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { OnnxGraph } from "./onnx-graph";
+import { relativeBiasTable } from "./relative-position";
+import { resolveT5Config, type T5Config, type T5ConfigInput } from "./t5-config";
+
+/** A float32 tensor in row-major order. */
+export interface WeightTensor {
+  data: Float32Array;
+  shape: number[];
+}
+
+/** HF T5 parameter name → tensor (`shared.weight`, `encoder.block.0.layer.0.SelfAttention.q.weight`, …). */
+export type T5Weights = Map<string, WeightTensor>;
+
+/** Float32 minimum, the value HF T5 adds to masked attention scores. */
+const MASK_VALUE = -3.4028234663852886e38;
+
+/** The HF parameter names and shapes a T5 v1.0 model with this config must have. */
+export function t5ParameterShapes(input: T5ConfigInput): Map<string, number[]> {
+  const c = resolveT5Config(input);
+  const inner = c.num_heads * c.d_kv;
+  const shapes = new Map<string, number[]>();
+  shapes.set("shared.weight", [c.vocab_size, c.d_model]);
+  const attention = (prefix: string) => {
+    for (const p of ["q", "k", "v"]) shapes.set(`${prefix}.${p}.weight`, [inner, c.d_model]);
+    shapes.set(`${prefix}.o.weight`, [c.d_model, inner]);
+  };
+  for (const [stack, layers] of [
+    ["encoder", c.num_layers],
+    ["decoder", c.num_decoder_layers],
+  ] as const) {
+    for (let i = 0; i < layers; i++) {
+      const block = `${stack}.block.${i}`;
+      attention(`${block}.layer.0.SelfAttention`);
+      if (i === 0) {
+        shapes.set(`${block}.layer.0.SelfAttention.relative_attention_bias.weight`, [
+          c.relative_attention_num_buckets,
+          c.num_heads,
+        ]);
+      }
+      shapes.set(`${block}.layer.0.layer_norm.weight`, [c.d_model]);
+      let ff = 1;
+      if (stack === "decoder") {
+        attention(`${block}.layer.1.EncDecAttention`);
+        shapes.set(`${block}.layer.1.layer_norm.weight`, [c.d_model]);
+        ff = 2;
+      }
+      shapes.set(`${block}.layer.${ff}.DenseReluDense.wi.weight`, [c.d_ff, c.d_model]);
+      shapes.set(`${block}.layer.${ff}.DenseReluDense.wo.weight`, [c.d_model, c.d_ff]);
+      shapes.set(`${block}.layer.${ff}.layer_norm.weight`, [c.d_model]);
+    }
+    shapes.set(`${stack}.final_layer_norm.weight`, [c.d_model]);
+  }
+  if (!c.tie_word_embeddings) shapes.set("lm_head.weight", [c.vocab_size, c.d_model]);
+  return shapes;
+}
+
+/** Throws naming the first missing or mis-shaped parameter. */
+export function checkT5Weights(config: T5ConfigInput, weights: T5Weights): void {
+  for (const [name, shape] of t5ParameterShapes(config)) {
+    const tensor = weights.get(name);
+    if (tensor === undefined) throw new Error(`T5 weights: missing ${name} (shape [${shape}])`);
+    if (tensor.shape.length !== shape.length || tensor.shape.some((d, i) => d !== shape[i])) {
+      throw new Error(`T5 weights: ${name} has shape [${tensor.shape}], expected [${shape}]`);
+    }
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (tensor.data.length !== size) {
+      throw new Error(`T5 weights: ${name} has ${tensor.data.length} values, expected ${size}`);
+    }
+  }
+}
+
+function transposed(tensor: WeightTensor): Float32Array {
+  const [rows = 0, cols = 0] = tensor.shape;
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) out[c * rows + r] = tensor.data[r * cols + c] as number;
+  }
+  return out;
+}
+
+/** Graph-building helpers shared by the encoder and the decoder. */
+class T5Ops {
+  constructor(
+    readonly g: OnnxGraph,
+    readonly c: T5Config,
+    readonly weights: T5Weights,
+  ) {}
+
+  private tensor(name: string): WeightTensor {
+    const t = this.weights.get(name);
+    if (t === undefined) throw new Error(`T5 weights: missing ${name}`);
+    return t;
+  }
+
+  /** A HF `nn.Linear` weight [out, in], stored transposed for `x @ W^T`. */
+  linear(x: string, name: string): string {
+    const t = this.tensor(name);
+    const w = this.g.weight(name, transposed(t), [t.shape[1] ?? 0, t.shape[0] ?? 0]);
+    return this.g.node("MatMul", [x, w]);
+  }
+
+  /** T5LayerNorm: x / sqrt(mean(x²) + eps) * weight (no mean subtraction, no bias). */
+  rmsNorm(x: string, name: string): string {
+    const g = this.g;
+    const t = this.tensor(name);
+    const w = g.weight(name, t.data, t.shape);
+    const variance = g.node("ReduceMean", [g.node("Mul", [x, x])], { axes: [-1], keepdims: 1 });
+    const inv = g.node("Reciprocal", [
+      g.node("Sqrt", [g.node("Add", [variance, g.floats([this.c.layer_norm_epsilon])])]),
+    ]);
+    return g.node("Mul", [w, g.node("Mul", [x, inv])]);
+  }
+
+  /** [B, S, inner] → [B, H, S, d_kv] */
+  heads(x: string): string {
+    const r = this.g.node("Reshape", [x, this.g.ints([0, 0, this.c.num_heads, this.c.d_kv])]);
+    return this.g.node("Transpose", [r], { perm: [0, 2, 1, 3] });
+  }
+
+  /** softmax(q kᵀ + bias) v, merged back to [B, S, inner] and projected by `o` (no 1/√d scaling in T5). */
+  attend(q: string, k: string, v: string, bias: string, prefix: string): string {
+    const g = this.g;
+    const kT = g.node("Transpose", [k], { perm: [0, 1, 3, 2] });
+    const scores = g.node("Add", [g.node("MatMul", [q, kT]), bias]);
+    const ctx = g.node("MatMul", [g.node("Softmax", [scores], { axis: -1 }), v]);
+    const merged = g.node("Reshape", [
+      g.node("Transpose", [ctx], { perm: [0, 2, 1, 3] }),
+      g.ints([0, 0, this.c.num_heads * this.c.d_kv]),
+    ]);
+    return this.linear(merged, `${prefix}.o.weight`);
+  }
+
+  feedForward(x: string, prefix: string): string {
+    const h = this.g.node("Relu", [this.linear(x, `${prefix}.DenseReluDense.wi.weight`)]);
+    return this.linear(h, `${prefix}.DenseReluDense.wo.weight`);
+  }
+
+  /** (1 - mask) * float32.min as [B, 1, 1, S]. */
+  paddingBias(mask: string): string {
+    const g = this.g;
+    const m = g.node("Cast", [mask], { to: 1 });
+    const bias = g.node("Mul", [g.node("Sub", [g.floats([1]), m]), g.floats([MASK_VALUE])]);
+    return g.node("Unsqueeze", [bias, g.ints([1, 2])]);
+  }
+
+  /** Relative position bias [1, H, Q, K] for query positions `qpos` [Q] and key positions `kpos` [K]. */
+  positionBias(stack: "encoder" | "decoder", qpos: string, kpos: string): string {
+    const g = this.g;
+    const c = this.c;
+    const maxd = c.relative_attention_max_distance;
+    const source = this.tensor(`${stack}.block.0.layer.0.SelfAttention.relative_attention_bias.weight`);
+    const table = g.weight(
+      `${stack}.relative_attention_bias_table`,
+      relativeBiasTable(
+        source.data,
+        c.num_heads,
+        stack === "encoder",
+        c.relative_attention_num_buckets,
+        maxd,
+      ),
+      [2 * maxd + 1, c.num_heads],
+    );
+    const rel = g.node("Sub", [
+      g.node("Unsqueeze", [kpos, g.ints([0])]),
+      g.node("Unsqueeze", [qpos, g.ints([1])]),
+    ]);
+    const clipped = g.node("Min", [g.node("Max", [rel, g.ints([-maxd], true)]), g.ints([maxd], true)]);
+    const index = g.node("Add", [clipped, g.ints([maxd], true)]);
+    const bias = g.node("Gather", [table, index], { axis: 0 });
+    return g.node("Unsqueeze", [g.node("Transpose", [bias], { perm: [2, 0, 1] }), g.ints([0])]);
+  }
+
+  /** Size of `x` along `axis` as a 0-d int64. */
+  dim(x: string, axis: number): string {
+    return this.g.node("Gather", [this.g.node("Shape", [x]), this.g.ints([axis], true)], { axis: 0 });
+  }
+}
+
+/** The encoder graph: input_ids, attention_mask → last_hidden_state. */
+export function buildT5Encoder(config: T5ConfigInput, weights: T5Weights): OnnxGraph {
+  const c = resolveT5Config(config);
+  const g = new OnnxGraph("t5_encoder");
+  const t = new T5Ops(g, c, weights);
+  const ids = g.input("input_ids", "int64", ["batch_size", "encoder_sequence_length"]);
+  const mask = g.input("attention_mask", "int64", ["batch_size", "encoder_sequence_length"]);
+  const shared = weights.get("shared.weight");
+  if (shared === undefined) throw new Error("T5 weights: missing shared.weight");
+  let h = g.node("Gather", [g.weight("shared.weight", shared.data, shared.shape), ids], { axis: 0 });
+  const pos = g.node("Range", [g.ints([0], true), t.dim(ids, 1), g.ints([1], true)]);
+  const bias = g.node("Add", [t.positionBias("encoder", pos, pos), t.paddingBias(mask)]);
+  for (let i = 0; i < c.num_layers; i++) {
+    const block = `encoder.block.${i}`;
+    const attn = `${block}.layer.0.SelfAttention`;
+    const n = t.rmsNorm(h, `${block}.layer.0.layer_norm.weight`);
+    const q = t.heads(t.linear(n, `${attn}.q.weight`));
+    const k = t.heads(t.linear(n, `${attn}.k.weight`));
+    const v = t.heads(t.linear(n, `${attn}.v.weight`));
+    h = g.node("Add", [h, t.attend(q, k, v, bias, attn)]);
+    h = g.node("Add", [
+      h,
+      t.feedForward(t.rmsNorm(h, `${block}.layer.1.layer_norm.weight`), `${block}.layer.1`),
+    ]);
+  }
+  const out = t.rmsNorm(h, "encoder.final_layer_norm.weight");
+  g.output("last_hidden_state", out, "float", ["batch_size", "encoder_sequence_length", c.d_model]);
+  return g;
+}
+
+/**
+ * The merged decoder graph (transformers.js names). It has no If node: cross-attention keys and
+ * values are always recomputed from `encoder_hidden_states` (the `past_key_values.*.encoder.*` inputs
+ * and `use_cache_branch` are accepted and ignored), and self-attention appends the new tokens' keys
+ * and values to `past_key_values.*.decoder.*`, placing them at positions past_length + offset.
+ */
+export function buildT5Decoder(config: T5ConfigInput, weights: T5Weights): OnnxGraph {
+  const c = resolveT5Config(config);
+  const g = new OnnxGraph("t5_decoder_merged");
+  const t = new T5Ops(g, c, weights);
+  const ids = g.input("input_ids", "int64", ["batch_size", "decoder_sequence_length"]);
+  const encMask = g.input("encoder_attention_mask", "int64", ["batch_size", "encoder_sequence_length"]);
+  const enc = g.input("encoder_hidden_states", "float", ["batch_size", "encoder_sequence_length", c.d_model]);
+  g.input("use_cache_branch", "bool", [1]);
+  const pastDims = ["batch_size", c.num_heads, "past_decoder_sequence_length", c.d_kv];
+  const pastEncDims = ["batch_size", c.num_heads, "encoder_sequence_length_out", c.d_kv];
+  const past: { key: string; value: string }[] = [];
+  for (let i = 0; i < c.num_decoder_layers; i++) {
+    past.push({
+      key: g.input(`past_key_values.${i}.decoder.key`, "float", pastDims),
+      value: g.input(`past_key_values.${i}.decoder.value`, "float", pastDims),
+    });
+    g.input(`past_key_values.${i}.encoder.key`, "float", pastEncDims);
+    g.input(`past_key_values.${i}.encoder.value`, "float", pastEncDims);
+  }
+  const shared = weights.get("shared.weight");
+  if (shared === undefined) throw new Error("T5 weights: missing shared.weight");
+  let h = g.node("Gather", [g.weight("shared.weight", shared.data, shared.shape), ids], { axis: 0 });
+
+  const first = past[0];
+  if (first === undefined) throw new Error("T5 config: num_decoder_layers must be at least 1");
+  const pastLength = t.dim(first.key, 2);
+  const total = g.node("Add", [pastLength, t.dim(ids, 1)]);
+  const qpos = g.node("Range", [pastLength, total, g.ints([1], true)]);
+  const kpos = g.node("Range", [g.ints([0], true), total, g.ints([1], true)]);
+  const future = g.node("Less", [
+    g.node("Unsqueeze", [qpos, g.ints([1])]),
+    g.node("Unsqueeze", [kpos, g.ints([0])]),
+  ]);
+  const causal = g.node("Where", [future, g.floats([MASK_VALUE]), g.floats([0])]);
+  const selfBias = g.node("Add", [
+    t.positionBias("decoder", qpos, kpos),
+    g.node("Unsqueeze", [causal, g.ints([0, 1])]),
+  ]);
+  const crossBias = t.paddingBias(encMask);
+
+  const totalDims = [
+    "batch_size",
+    c.num_heads,
+    "past_decoder_sequence_length + decoder_sequence_length",
+    c.d_kv,
+  ];
+  const encDims = ["batch_size", c.num_heads, "encoder_sequence_length", c.d_kv];
+  for (let i = 0; i < c.num_decoder_layers; i++) {
+    const block = `decoder.block.${i}`;
+    const layerPast = past[i] as { key: string; value: string };
+    const self = `${block}.layer.0.SelfAttention`;
+    let n = t.rmsNorm(h, `${block}.layer.0.layer_norm.weight`);
+    const q = t.heads(t.linear(n, `${self}.q.weight`));
+    const k = g.node("Concat", [layerPast.key, t.heads(t.linear(n, `${self}.k.weight`))], { axis: 2 });
+    const v = g.node("Concat", [layerPast.value, t.heads(t.linear(n, `${self}.v.weight`))], { axis: 2 });
+    g.output(`present.${i}.decoder.key`, k, "float", totalDims);
+    g.output(`present.${i}.decoder.value`, v, "float", totalDims);
+    h = g.node("Add", [h, t.attend(q, k, v, selfBias, self)]);
+
+    const cross = `${block}.layer.1.EncDecAttention`;
+    n = t.rmsNorm(h, `${block}.layer.1.layer_norm.weight`);
+    const cq = t.heads(t.linear(n, `${cross}.q.weight`));
+    const ck = t.heads(t.linear(enc, `${cross}.k.weight`));
+    const cv = t.heads(t.linear(enc, `${cross}.v.weight`));
+    g.output(`present.${i}.encoder.key`, ck, "float", encDims);
+    g.output(`present.${i}.encoder.value`, cv, "float", encDims);
+    h = g.node("Add", [h, t.attend(cq, ck, cv, crossBias, cross)]);
+
+    h = g.node("Add", [
+      h,
+      t.feedForward(t.rmsNorm(h, `${block}.layer.2.layer_norm.weight`), `${block}.layer.2`),
+    ]);
+  }
+  let out = t.rmsNorm(h, "decoder.final_layer_norm.weight");
+  let head: string;
+  if (c.tie_word_embeddings) {
+    out = g.node("Mul", [out, g.floats([c.d_model ** -0.5])]);
+    head = g.weight("lm_head.weight", transposed(shared), [c.d_model, c.vocab_size]);
+  } else {
+    const lm = weights.get("lm_head.weight");
+    if (lm === undefined)
+      throw new Error("T5 weights: missing lm_head.weight (tie_word_embeddings is false)");
+    head = g.weight("lm_head.weight", transposed(lm), [c.d_model, c.vocab_size]);
+  }
+  g.output("logits", g.node("MatMul", [out, head]), "float", [
+    "batch_size",
+    "decoder_sequence_length",
+    c.vocab_size,
+  ]);
+  return g;
+}
+
+/**
+ * Writes `onnx/encoder_model.onnx` and `onnx/decoder_model_merged.onnx` under `folder`, computing HF
+ * T5 v1.0 from the HF-named `weights`. Does not write config or tokenizer files.
+ */
+export async function writeT5Onnx(folder: string, config: T5ConfigInput, weights: T5Weights): Promise<void> {
+  checkT5Weights(config, weights);
+  const dir = join(folder, "onnx");
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, "encoder_model.onnx"), buildT5Encoder(config, weights).toBytes());
+  await writeFile(join(dir, "decoder_model_merged.onnx"), buildT5Decoder(config, weights).toBytes());
+}
