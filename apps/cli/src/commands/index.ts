@@ -1,8 +1,9 @@
 import type { Command } from "commander";
+import { registerAsk } from "./ask";
 import { registerBench } from "./bench";
 import { registerEval } from "./eval";
 
 /** Each sub-command registers itself on the program; one file per command in this folder. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerEval, registerBench];
+export const commands: RegisterCommand[] = [registerAsk, registerEval, registerBench];

@@ -1,0 +1,83 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+
+const exec = promisify(execFile);
+const bin = join(__dirname, "..", "dist", "cli.js");
+
+async function lmcot(...args: string[]) {
+  try {
+    const { stdout, stderr } = await exec(process.execPath, [bin, ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe("lmcot ask", () => {
+  it("runs LM-guided CoT on a bundled example with the offline models", async () => {
+    const r = await lmcot("ask", "--example", "hotpotqa:5a8b57f25542995d1e6f1371");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /^Question: Were Scott Derrickson and Ed Wood of the same nationality\?\nRationale \(extractive:selector\): .+\nAnswer: .+\nGold: yes\nUsage: large \d+ in \/ \d+ out, small \d+ in \/ \d+ out/,
+    );
+  });
+
+  it("prints a whole prediction as JSON for each method", async () => {
+    for (const method of ["standard", "cot", "lm-guided"]) {
+      const r = await lmcot(
+        "ask",
+        "--example",
+        "hotpotqa:5a8c7595554299585d9e36b6",
+        "--method",
+        method,
+        "--json",
+      );
+      expect(r.code).toBe(0);
+      const p = JSON.parse(r.stdout);
+      expect(p).toMatchObject({
+        method,
+        exampleId: "5a8c7595554299585d9e36b6",
+        models: { large: "extractive:reader" },
+      });
+      expect(p.prompts.length).toBeGreaterThan(0);
+    }
+  });
+
+  it("takes a question and a context file", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "lmcot-ask-"));
+    const ctx = join(dir, "ctx.json");
+    writeFileSync(
+      ctx,
+      JSON.stringify([
+        { title: "Phoolwari", sentences: ["Phoolwari is a 1946 Indian film."] },
+        { title: "Aas Ka Panchhi", sentences: ["Aas Ka Panchhi is a 1961 Hindi film."] },
+      ]),
+    );
+    const r = await lmcot(
+      "ask",
+      "--question",
+      "Which film came out first, Aas Ka Panchhi or Phoolwari?",
+      "--context",
+      ctx,
+      "--method",
+      "standard",
+    );
+    expect(r.stdout).toContain("Answer: Phoolwari");
+    const bad = join(dir, "bad.json");
+    writeFileSync(bad, JSON.stringify([{ title: "x", sentences: "not a list" }]));
+    const e = await lmcot("ask", "--question", "Q?", "--context", bad);
+    expect(e.code).toBe(1);
+    expect(e.stderr).toMatch(/^lmcot: bad\.json/);
+  });
+
+  it("exits 2 on usage errors", async () => {
+    expect((await lmcot("ask")).code).toBe(2);
+    expect((await lmcot("ask", "--example", "hotpotqa:nope")).code).toBe(2);
+    expect((await lmcot("ask", "--example", "x", "--method", "magic")).code).toBe(2);
+  });
+});
