@@ -1,9 +1,10 @@
 import type { Command } from "commander";
 import { registerAsk } from "./ask";
 import { registerBench } from "./bench";
+import { registerDistill } from "./distill";
 import { registerEval } from "./eval";
 
 /** Each sub-command registers itself on the program; one file per command in this folder. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerAsk, registerEval, registerBench];
+export const commands: RegisterCommand[] = [registerAsk, registerEval, registerBench, registerDistill];

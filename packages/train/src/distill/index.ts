@@ -1,0 +1,16 @@
+export {
+  type DistillFilter,
+  type DistillOptions,
+  type DistillStats,
+  distill,
+  type KeptRationale,
+  type TeacherRecord,
+} from "./distill";
+export {
+  type ExportFormat,
+  exportLine,
+  exportSchemas,
+  readKept,
+  validateExport,
+  writeExport,
+} from "./export";
