@@ -39,6 +39,13 @@ export interface EncodedBatch {
   lengths: number[];
 }
 
+/** Logits of a teacher-forced pass: `offset(row, t)` is where the distribution over target token t starts. */
+export interface TeacherForcedLogits {
+  data: Float32Array;
+  vocab: number;
+  offset(row: number, t: number): number;
+}
+
 /** The decoder's key/value cache as the merged decoder's `past_key_values.*` feeds. */
 export type KvCache = Record<string, OrtTensor>;
 
@@ -138,5 +145,17 @@ export class Seq2SeqRunner {
         name.includes(".encoder.") && cache?.[pastName] ? (cache[pastName] as OrtTensor) : tensor;
     }
     return { logits: logits.data as Float32Array, width, vocab: logits.dims[2] as number, cache: next };
+  }
+
+  /** One encoder pass and one decoder pass over [start, target[0..n-2]] for the whole batch. */
+  async teacherForced(inputs: number[][], targets: number[][]): Promise<TeacherForcedLogits> {
+    const encoded = await this.encode(inputs);
+    const start = this.shape.decoderStartTokenId;
+    const out = await this.decode(
+      encoded,
+      targets.map((t) => [start, ...t.slice(0, -1)]),
+      undefined,
+    );
+    return { data: out.logits, vocab: out.vocab, offset: (r, t) => (r * out.width + t) * out.vocab };
   }
 }

@@ -1,0 +1,235 @@
+import {
+  AbortError,
+  AuthenticationError,
+  BadRequestError,
+  InvalidResponseError,
+  RateLimitError,
+  type RationaleGenerateOptions,
+  type RationaleModel,
+  type RationaleOutput,
+  type ScoredSequence,
+  type ScoreRequest,
+  ServerError,
+} from "@lmcot/core";
+import OpenAI from "openai";
+import { z } from "zod";
+import { resolveGenerateOptions } from "./transformers/options";
+
+export interface OpenAICompatibleOptions {
+  /** Sent as the bearer token; default `$OPENAI_COMPATIBLE_API_KEY` or "none" (local servers ignore it). */
+  apiKey?: string;
+  /** Requests in flight at once (the server batches them). Default 8. */
+  concurrency?: number;
+  /** Per-request timeout in ms. Default 120 000. */
+  timeoutMs?: number;
+  /** Default max new tokens. Default 128. */
+  maxNewTokens?: number;
+}
+
+const logprobsSchema = z.object({
+  tokens: z.array(z.string()).optional(),
+  token_logprobs: z.array(z.number().nullable()),
+  text_offset: z.array(z.number()).optional(),
+});
+
+const completionSchema = z.object({
+  choices: z
+    .array(
+      z.object({
+        index: z.number().int().min(0),
+        text: z.string(),
+        finish_reason: z.string().nullable().optional(),
+        logprobs: logprobsSchema.nullable().optional(),
+      }),
+    )
+    .min(1),
+  usage: z
+    .object({ prompt_tokens: z.number(), completion_tokens: z.number().optional() })
+    .nullable()
+    .optional(),
+});
+
+type Completion = z.infer<typeof completionSchema>;
+
+/** vLLM's `return_tokens_as_token_ids` writes tokens as `token_id:123`. */
+function tokenId(token: string): number | undefined {
+  const m = /^token_id:(\d+)$/.exec(token);
+  return m ? Number(m[1]) : undefined;
+}
+
+function translateError(error: unknown, id: string): Error {
+  if (error instanceof OpenAI.APIUserAbortError) return new AbortError();
+  if (error instanceof OpenAI.APIError) {
+    const options = { status: error.status, provider: "openai-compatible", cause: error };
+    const message = `${id}: ${error.status ?? "connection"} ${error.message}`;
+    if (error.status === 401 || error.status === 403) return new AuthenticationError(message, options);
+    if (error.status === 429) return new RateLimitError(message, options);
+    if (error.status === undefined || error.status >= 500) return new ServerError(message, options);
+    return new BadRequestError(message, options);
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/**
+ * A small model hosted by an OpenAI-compatible completions server (vLLM, TGI, llama.cpp server).
+ * Id: `openai-compatible:<baseURL>#<model>`, e.g. `openai-compatible:http://127.0.0.1:8000/v1#flan-t5-large`.
+ * Uses the legacy completions API (raw prompt in, text out) with `logprobs` requested.
+ */
+export class OpenAICompatibleRationaleModel implements RationaleModel {
+  readonly specificationVersion = "v1" as const;
+  readonly id: string;
+  readonly baseURL: string;
+  readonly model: string;
+  private readonly client: OpenAI;
+  private readonly options: OpenAICompatibleOptions;
+
+  constructor(spec: string, options: OpenAICompatibleOptions = {}) {
+    const hash = spec.lastIndexOf("#");
+    if (hash <= 0 || hash === spec.length - 1) {
+      throw new BadRequestError(
+        `openai-compatible model "${spec}" must look like <baseURL>#<model>, e.g. http://127.0.0.1:8000/v1#flan-t5-large`,
+      );
+    }
+    this.baseURL = spec.slice(0, hash);
+    this.model = spec.slice(hash + 1);
+    if (!/^https?:\/\//.test(this.baseURL))
+      throw new BadRequestError(
+        `openai-compatible base URL "${this.baseURL}" must start with http:// or https://`,
+      );
+    this.id = `openai-compatible:${spec}`;
+    this.options = options;
+    this.client = new OpenAI({
+      baseURL: this.baseURL,
+      apiKey: options.apiKey ?? process.env.OPENAI_COMPATIBLE_API_KEY ?? "none",
+      maxRetries: 0,
+      timeout: options.timeoutMs ?? 120_000,
+    });
+  }
+
+  private async complete(body: Record<string, unknown>, signal?: AbortSignal): Promise<Completion> {
+    let raw: unknown;
+    try {
+      raw = await this.client.completions.create(body as never, { signal });
+    } catch (error) {
+      throw translateError(error, this.id);
+    }
+    const parsed = completionSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new InvalidResponseError(
+        `${this.id}: response ${issue?.path.join(".") || "body"}: ${issue?.message}`,
+        {
+          provider: "openai-compatible",
+        },
+      );
+    }
+    return parsed.data;
+  }
+
+  private async mapLimited<T, R>(items: T[], run: (item: T, index: number) => Promise<R>): Promise<R[]> {
+    const results = new Array<R>(items.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < items.length) {
+        const i = next++;
+        results[i] = await run(items[i] as T, i);
+      }
+    };
+    await Promise.all(
+      Array.from({ length: Math.min(items.length, Math.max(1, this.options.concurrency ?? 8)) }, worker),
+    );
+    return results;
+  }
+
+  async generate(inputs: string[], options: RationaleGenerateOptions = {}): Promise<RationaleOutput[]> {
+    if (options.signal?.aborted) throw new AbortError();
+    const resolved = resolveGenerateOptions(options, this.options.maxNewTokens ?? 128);
+    const n = resolved.numReturnSequences;
+    const perInput = await this.mapLimited(inputs, async (prompt, inputIndex) => {
+      const body: Record<string, unknown> = {
+        model: this.model,
+        prompt,
+        max_tokens: resolved.maxNewTokens,
+        n,
+        temperature: resolved.settings.sample ? resolved.settings.temperature : 0,
+        top_p: resolved.settings.topP,
+        ...(resolved.settings.topK > 0 ? { top_k: resolved.settings.topK } : {}),
+        ...(resolved.settings.sample ? { seed: resolved.seed + inputIndex } : {}),
+        ...(options.returnLogprobs ? { logprobs: 1, return_tokens_as_token_ids: true } : {}),
+      };
+      const completion = await this.complete(body, options.signal);
+      const choices = [...completion.choices].sort((a, b) => a.index - b.index);
+      if (choices.length !== n) {
+        throw new InvalidResponseError(`${this.id}: asked for ${n} completions, got ${choices.length}`, {
+          provider: "openai-compatible",
+        });
+      }
+      return choices.map((choice): RationaleOutput => {
+        const lp = choice.logprobs ?? undefined;
+        const ids = lp?.tokens?.map(tokenId);
+        const outputTokens =
+          lp?.token_logprobs.length ?? Math.round((completion.usage?.completion_tokens ?? 0) / n);
+        return {
+          text: choice.text.trim(),
+          inputIndex,
+          ...(ids?.every((x) => x !== undefined) ? { tokenIds: ids as number[] } : {}),
+          ...(options.returnLogprobs && lp?.token_logprobs.every((x) => x !== null)
+            ? { logprobs: lp.token_logprobs as number[] }
+            : {}),
+          finishReason: choice.finish_reason === "length" ? "length" : "stop",
+          usage: { inputTokens: completion.usage?.prompt_tokens ?? 0, outputTokens },
+        };
+      });
+    });
+    return perInput.flat();
+  }
+
+  /**
+   * Teacher-forced log-probs by echo: the server scores `input + output` (`echo`, `logprobs`,
+   * `max_tokens: 0`) and the tokens starting at or after the output's first character are kept.
+   * The closing EOS is not included (servers do not echo it).
+   */
+  async scoreLogprobs(
+    items: ScoreRequest[],
+    options: { signal?: AbortSignal } = {},
+  ): Promise<ScoredSequence[]> {
+    return this.mapLimited(items, async (item) => {
+      const completion = await this.complete(
+        {
+          model: this.model,
+          prompt: item.input + item.output,
+          max_tokens: 0,
+          echo: true,
+          logprobs: 0,
+          temperature: 0,
+          return_tokens_as_token_ids: true,
+        },
+        options.signal,
+      );
+      const lp = completion.choices[0]?.logprobs;
+      if (!lp?.text_offset || !lp.tokens) {
+        throw new InvalidResponseError(
+          `${this.id}: echo response has no logprobs.tokens/text_offset; the server cannot score`,
+          {
+            provider: "openai-compatible",
+          },
+        );
+      }
+      const tokenIds: number[] = [];
+      const logprobs: number[] = [];
+      lp.text_offset.forEach((offset, i) => {
+        if (offset < item.input.length) return;
+        const value = lp.token_logprobs[i];
+        if (value === null || value === undefined) return;
+        logprobs.push(value);
+        const id = tokenId(lp.tokens?.[i] ?? "");
+        if (id !== undefined) tokenIds.push(id);
+      });
+      return {
+        tokenIds: tokenIds.length === logprobs.length ? tokenIds : [],
+        logprobs,
+        total: logprobs.reduce((a, b) => a + b, 0),
+      };
+    });
+  }
+}
