@@ -1,3 +1,4 @@
+import { randomGpt2Weights, writeGpt2ModelFolder } from "./gpt2-onnx";
 import { randomT5Weights, writeT5ModelFolder } from "./model-folder";
 import type { T5ConfigInput } from "./t5-config";
 import { buildWordLevelVocab } from "./tokenizer";
@@ -60,5 +61,30 @@ export async function writeFixtureT5(folder: string, options: FixtureT5Options =
     weights: randomT5Weights(config, options.seed ?? 0),
     vocab: fixtureVocab(options.words),
     maxNewTokens: 32,
+  });
+}
+
+export interface FixtureCausalOptions {
+  seed?: number;
+  d_model?: number;
+  num_heads?: number;
+  num_layers?: number;
+  words?: string[];
+}
+
+/** Writes a tiny random decoder-only (GPT-2 layout) model folder, deterministic for a seed. */
+export async function writeFixtureCausal(folder: string, options: FixtureCausalOptions = {}): Promise<void> {
+  const vocab = fixtureVocab(options.words);
+  const config = {
+    vocab_size: vocab.length,
+    n_embd: options.d_model ?? 32,
+    n_head: options.num_heads ?? 4,
+    n_layer: options.num_layers ?? 2,
+    n_positions: 1024,
+  };
+  await writeGpt2ModelFolder(folder, {
+    config,
+    weights: randomGpt2Weights(config, options.seed ?? 0),
+    vocab,
   });
 }

@@ -1,4 +1,18 @@
-export { type FixtureT5Options, fixtureT5Config, fixtureVocab, writeFixtureT5 } from "./fixture";
+export {
+  type FixtureCausalOptions,
+  type FixtureT5Options,
+  fixtureT5Config,
+  fixtureVocab,
+  writeFixtureCausal,
+  writeFixtureT5,
+} from "./fixture";
+export {
+  buildGpt2,
+  type Gpt2Config,
+  gpt2ParameterShapes,
+  randomGpt2Weights,
+  writeGpt2ModelFolder,
+} from "./gpt2-onnx";
 export { randomT5Weights, type T5ModelFolderOptions, writeT5ModelFolder } from "./model-folder";
 export { type Dim, OnnxGraph, type TensorTypeName } from "./onnx-graph";
 export { normalArray, seededRandom } from "./random";

@@ -12,6 +12,10 @@ export interface WordLevelTokenizerOptions {
   minCount?: number;
   /** `model_max_length` in tokenizer_config.json (default 512). */
   modelMaxLength?: number;
+  /** Append `</s>` to every sequence, as T5 does (default true; false for decoder-only models). */
+  appendEos?: boolean;
+  /** `tokenizer_class` in tokenizer_config.json (default `T5Tokenizer`). */
+  tokenizerClass?: string;
 }
 
 /** Splits like the `Whitespace` pre-tokenizer: runs of word characters, or runs of other non-space characters. */
@@ -76,22 +80,24 @@ export async function writeWordLevelTokenizer(
     added_tokens: added,
     normalizer: lowercase ? { type: "Lowercase" } : null,
     pre_tokenizer: { type: "Whitespace" },
-    post_processor: {
-      type: "TemplateProcessing",
-      single: [{ Sequence: { id: "A", type_id: 0 } }, { SpecialToken: { id: "</s>", type_id: 0 } }],
-      pair: [
-        { Sequence: { id: "A", type_id: 0 } },
-        { SpecialToken: { id: "</s>", type_id: 0 } },
-        { Sequence: { id: "B", type_id: 0 } },
-        { SpecialToken: { id: "</s>", type_id: 0 } },
-      ],
-      special_tokens: { "</s>": { id: "</s>", ids: [1], tokens: ["</s>"] } },
-    },
+    post_processor: !(options.appendEos ?? true)
+      ? null
+      : {
+          type: "TemplateProcessing",
+          single: [{ Sequence: { id: "A", type_id: 0 } }, { SpecialToken: { id: "</s>", type_id: 0 } }],
+          pair: [
+            { Sequence: { id: "A", type_id: 0 } },
+            { SpecialToken: { id: "</s>", type_id: 0 } },
+            { Sequence: { id: "B", type_id: 0 } },
+            { SpecialToken: { id: "</s>", type_id: 0 } },
+          ],
+          special_tokens: { "</s>": { id: "</s>", ids: [1], tokens: ["</s>"] } },
+        },
     decoder: null,
     model: { type: "WordLevel", vocab: Object.fromEntries(vocab.map((w, i) => [w, i])), unk_token: "<unk>" },
   };
   const config = {
-    tokenizer_class: "T5Tokenizer",
+    tokenizer_class: options.tokenizerClass ?? "T5Tokenizer",
     model_max_length: options.modelMaxLength ?? 512,
     pad_token: "<pad>",
     eos_token: "</s>",
