@@ -1,1 +1,21 @@
+export { type CreateModelOptions, createModel } from "./create";
+export { retryAfterMs, toLmcotError } from "./errors";
+export { cacheKey, type DiskCacheOptions, diskCache } from "./middleware/cache";
+export { type LimitOptions, limit } from "./middleware/limit";
+export { type RetryOptions, retry } from "./middleware/retry";
+export { timeout } from "./middleware/timeout";
+export { type Middleware, wrapModel } from "./middleware/types";
+export { UsageMeter, usageMeter } from "./middleware/usage";
+export { costUsd, DEFAULT_PRICES, DEFAULT_PRICES_DATE, type Price, priceOf, setPrices } from "./prices";
+export { AnthropicModel, type AnthropicOptions } from "./providers/anthropic";
 export { choiceOptions, ExtractiveReader, extractiveAnswer } from "./providers/extractive";
+export { OpenAIChatModel, type OpenAIChatOptions } from "./providers/openai";
+export { redact } from "./redact";
+export {
+  getModel,
+  listProviders,
+  type ProviderFactory,
+  type ProviderInfo,
+  type ProviderOptions,
+  registerProvider,
+} from "./registry";

@@ -1,0 +1,134 @@
+import Anthropic from "@anthropic-ai/sdk";
+import {
+  type CallWarning,
+  type FinishReason,
+  type GenerateRequest,
+  type GenerateResult,
+  InvalidResponseError,
+  type LanguageModel,
+} from "@lmcot/core";
+import { toLmcotError } from "../errors";
+import { chatTurns } from "./messages";
+
+export interface AnthropicOptions {
+  apiKey?: string;
+  baseURL?: string;
+  headers?: Record<string, string>;
+  /** Messages API requires max_tokens; used when a request gives none. */
+  defaultMaxTokens?: number;
+}
+
+const FINISH: Record<string, FinishReason> = {
+  end_turn: "stop",
+  stop_sequence: "stop",
+  max_tokens: "length",
+  refusal: "content-filter",
+};
+
+/** The Messages API through the official `@anthropic-ai/sdk` client. */
+export class AnthropicModel implements LanguageModel {
+  readonly specificationVersion = "v1" as const;
+  readonly id: string;
+  private readonly client: Anthropic;
+  private readonly apiKey: string | undefined;
+  private readonly defaultMaxTokens: number;
+
+  constructor(
+    readonly model: string,
+    options: AnthropicOptions = {},
+  ) {
+    this.id = `anthropic:${model}`;
+    this.apiKey = options.apiKey;
+    this.defaultMaxTokens = options.defaultMaxTokens ?? 1024;
+    this.client = new Anthropic({
+      apiKey: options.apiKey ?? "missing-key",
+      baseURL: options.baseURL,
+      maxRetries: 0,
+      timeout: 10 * 60_000,
+      defaultHeaders: options.headers,
+    });
+  }
+
+  private body(request: GenerateRequest): {
+    body: Anthropic.MessageCreateParamsNonStreaming;
+    warnings: CallWarning[];
+  } {
+    const { system, turns } = chatTurns(request, "anthropic");
+    const warnings: CallWarning[] = [];
+    if (request.seed !== undefined)
+      warnings.push({ setting: "seed", message: "Anthropic's Messages API has no seed; results may vary" });
+    if (request.logprobs)
+      warnings.push({ setting: "logprobs", message: "Anthropic's Messages API returns no log-probs" });
+    const body: Anthropic.MessageCreateParamsNonStreaming = {
+      model: this.model,
+      max_tokens: request.maxTokens ?? this.defaultMaxTokens,
+      messages: turns.map((t) => ({ role: t.role as "user" | "assistant", content: t.content })),
+      ...(system ? { system } : {}),
+      ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+      ...(request.topP !== undefined ? { top_p: request.topP } : {}),
+      ...(request.stop?.length ? { stop_sequences: request.stop } : {}),
+      ...(request.providerOptions?.anthropic ?? {}),
+    };
+    return { body, warnings };
+  }
+
+  async generate(request: GenerateRequest): Promise<GenerateResult> {
+    const { body, warnings } = this.body(request);
+    let response: Anthropic.Message;
+    try {
+      response = await this.client.messages.create(body, { signal: request.signal });
+    } catch (error) {
+      throw toLmcotError(error, "anthropic", [this.apiKey]);
+    }
+    if (!Array.isArray(response?.content))
+      throw new InvalidResponseError("anthropic: the response has no content", { provider: "anthropic" });
+    const text = response.content.map((block) => (block.type === "text" ? block.text : "")).join("");
+    const raw = response.stop_reason ?? "unknown";
+    return {
+      text,
+      usage: {
+        inputTokens: response.usage?.input_tokens ?? 0,
+        outputTokens: response.usage?.output_tokens ?? 0,
+      },
+      finishReason: FINISH[raw] ?? "other",
+      rawFinishReason: raw,
+      ...(response.model ? { responseModel: response.model } : {}),
+      ...(warnings.length ? { warnings } : {}),
+    };
+  }
+
+  /** Streams text deltas (server-sent events), then one final part with usage and finish reason. */
+  async *stream(
+    request: GenerateRequest,
+  ): AsyncGenerator<{ textDelta: string } | { finish: GenerateResult }> {
+    const { body, warnings } = this.body(request);
+    let text = "";
+    let raw = "unknown";
+    const usage = { inputTokens: 0, outputTokens: 0 };
+    try {
+      const stream = await this.client.messages.create({ ...body, stream: true }, { signal: request.signal });
+      for await (const event of stream) {
+        if (event.type === "message_start") usage.inputTokens = event.message.usage.input_tokens;
+        if (event.type === "content_block_delta" && event.delta.type === "text_delta") {
+          text += event.delta.text;
+          yield { textDelta: event.delta.text };
+        }
+        if (event.type === "message_delta") {
+          raw = event.delta.stop_reason ?? raw;
+          usage.outputTokens = event.usage.output_tokens;
+        }
+      }
+    } catch (error) {
+      throw toLmcotError(error, "anthropic", [this.apiKey]);
+    }
+    yield {
+      finish: {
+        text,
+        usage,
+        finishReason: FINISH[raw] ?? "other",
+        rawFinishReason: raw,
+        ...(warnings.length ? { warnings } : {}),
+      },
+    };
+  }
+}

@@ -1,0 +1,119 @@
+import { AuthenticationError, BadRequestError, type LanguageModel, parseModelId } from "@lmcot/core";
+import { AnthropicModel } from "./providers/anthropic";
+import { ExtractiveReader } from "./providers/extractive";
+import { OpenAIChatModel } from "./providers/openai";
+
+export interface ProviderOptions {
+  apiKey?: string;
+  baseURL?: string;
+  headers?: Record<string, string>;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Makes a model from the part of the id after `provider:`. */
+export type ProviderFactory = (model: string, options: ProviderOptions) => LanguageModel;
+
+/** What `lmcot models` shows about a provider. */
+export interface ProviderInfo {
+  name: string;
+  description: string;
+  example: string;
+  /** Environment variables it reads (their values are never shown). */
+  env: string[];
+}
+
+const providers = new Map<string, { factory: ProviderFactory; info: ProviderInfo }>();
+
+/** Adds a provider, or replaces one: `registerProvider("mine", (model) => new MyModel(model), info)`. */
+export function registerProvider(
+  name: string,
+  factory: ProviderFactory,
+  info: Partial<ProviderInfo> = {},
+): void {
+  providers.set(name, {
+    factory,
+    info: {
+      name,
+      description: info.description ?? "user-registered provider",
+      example: info.example ?? `${name}:<model>`,
+      env: info.env ?? [],
+    },
+  });
+}
+
+export function listProviders(): ProviderInfo[] {
+  return [...providers.values()].map((p) => p.info);
+}
+
+function keyFrom(name: string, variable: string, options: ProviderOptions): string {
+  const key = options.apiKey ?? (options.env ?? process.env)[variable];
+  if (!key)
+    throw new AuthenticationError(`${name}: no API key; set ${variable} or pass apiKey`, { provider: name });
+  return key;
+}
+
+registerProvider(
+  "openai",
+  (model, o) =>
+    new OpenAIChatModel(model, {
+      apiKey: keyFrom("openai", "OPENAI_API_KEY", o),
+      baseURL: o.baseURL ?? (o.env ?? process.env).OPENAI_BASE_URL,
+      headers: o.headers,
+    }),
+  {
+    description: "OpenAI chat completions (official openai client)",
+    example: "openai:gpt-4o-mini",
+    env: ["OPENAI_API_KEY", "OPENAI_BASE_URL"],
+  },
+);
+registerProvider(
+  "anthropic",
+  (model, o) =>
+    new AnthropicModel(model, {
+      apiKey: keyFrom("anthropic", "ANTHROPIC_API_KEY", o),
+      baseURL: o.baseURL ?? (o.env ?? process.env).ANTHROPIC_BASE_URL,
+      headers: o.headers,
+    }),
+  {
+    description: "Anthropic Messages API (official @anthropic-ai/sdk client)",
+    example: "anthropic:claude-3-5-haiku-latest",
+    env: ["ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"],
+  },
+);
+registerProvider(
+  "openai-compatible",
+  (spec, o) => {
+    const hash = spec.lastIndexOf("#");
+    if (hash <= 0 || hash === spec.length - 1) {
+      throw new BadRequestError(
+        `openai-compatible ids look like openai-compatible:<baseURL>#<model>, e.g. openai-compatible:http://127.0.0.1:8000/v1#qwen; got "${spec}"`,
+      );
+    }
+    return new OpenAIChatModel(spec.slice(hash + 1), {
+      provider: "openai-compatible",
+      baseURL: spec.slice(0, hash),
+      apiKey: o.apiKey ?? (o.env ?? process.env).OPENAI_COMPATIBLE_API_KEY ?? "not-needed",
+      headers: o.headers,
+    });
+  },
+  {
+    description: "any OpenAI-compatible server: vLLM, Ollama, llama.cpp, TGI",
+    example: "openai-compatible:http://127.0.0.1:8000/v1#qwen",
+    env: ["OPENAI_COMPATIBLE_API_KEY"],
+  },
+);
+registerProvider("extractive", (name) => new ExtractiveReader(name), {
+  description: "offline stand-in: classical extractive QA over the prompt's context (no network, free)",
+  example: "extractive:reader",
+});
+
+/** Resolves `provider:model` to a bare adapter (no middleware). */
+export function getModel(id: string, options: ProviderOptions = {}): LanguageModel {
+  const { provider, model } = parseModelId(id);
+  const entry = providers.get(provider);
+  if (!entry)
+    throw new BadRequestError(
+      `unknown provider "${provider}" in "${id}"; known: ${[...providers.keys()].join(", ")} (add one with registerProvider)`,
+    );
+  return entry.factory(model, options);
+}

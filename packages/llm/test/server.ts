@@ -1,0 +1,129 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface Seen {
+  method: string;
+  url: string;
+  headers: IncomingMessage["headers"];
+  body: Record<string, unknown>;
+}
+
+export type Handler = (req: Seen, res: ServerResponse, index: number) => void | Promise<void>;
+
+/** A loopback HTTP server (127.0.0.1 only) answering with scripted handlers, in order (the last repeats). */
+export async function loopback(handlers: Handler[]) {
+  const seen: Seen[] = [];
+  let inFlight = 0;
+  let peak = 0;
+  const server = createServer((req, res) => {
+    let raw = "";
+    req.on("data", (c) => (raw += c));
+    req.on("end", async () => {
+      const index = seen.length;
+      const entry = {
+        method: req.method ?? "",
+        url: req.url ?? "",
+        headers: req.headers,
+        body: raw ? JSON.parse(raw) : {},
+      };
+      seen.push(entry);
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      res.on("close", () => inFlight--);
+      await handlers[Math.min(index, handlers.length - 1)]!(entry, res, index);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    seen,
+    get peak() {
+      return peak;
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+export const json =
+  (status: number, body: unknown, headers: Record<string, string> = {}): Handler =>
+  (_req, res) => {
+    res.writeHead(status, { "content-type": "application/json", ...headers });
+    res.end(JSON.stringify(body));
+  };
+
+export const delayed =
+  (ms: number, then: Handler): Handler =>
+  (req, res, i) =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(() => resolve(then(req, res, i) as undefined), ms);
+      res.on("close", () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+
+export const openaiCompletion = (content: string, extra: Record<string, unknown> = {}) => ({
+  id: "chatcmpl-1",
+  object: "chat.completion",
+  created: 1_700_000_000,
+  model: "gpt-4o-mini-2024-07-18",
+  choices: [
+    {
+      index: 0,
+      message: { role: "assistant", content, refusal: null },
+      logprobs: null,
+      finish_reason: "stop",
+    },
+  ],
+  usage: { prompt_tokens: 42, completion_tokens: 7, total_tokens: 49 },
+  ...extra,
+});
+
+export const anthropicMessage = (text: string, stop = "end_turn") => ({
+  id: "msg_1",
+  type: "message",
+  role: "assistant",
+  model: "claude-3-5-haiku-20241022",
+  content: [{ type: "text", text }],
+  stop_reason: stop,
+  stop_sequence: null,
+  usage: { input_tokens: 40, output_tokens: 6 },
+});
+
+export const openaiError = (status: number, message: string, headers: Record<string, string> = {}) =>
+  json(
+    status,
+    {
+      error: {
+        message,
+        type: status === 429 ? "requests" : "invalid_request_error",
+        param: null,
+        code: null,
+      },
+    },
+    headers,
+  );
+
+export const anthropicError = (
+  status: number,
+  type: string,
+  message: string,
+  headers: Record<string, string> = {},
+) => json(status, { type: "error", error: { type, message } }, headers);
+
+/** Server-sent events, one `data:` (and optional `event:`) per item. */
+export const sse =
+  (events: { event?: string; data: unknown }[]): Handler =>
+  (_req, res) => {
+    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+    for (const e of events)
+      res.write(
+        `${e.event ? `event: ${e.event}\n` : ""}data: ${typeof e.data === "string" ? e.data : JSON.stringify(e.data)}\n\n`,
+      );
+    res.end();
+  };
