@@ -1,5 +1,5 @@
 import type { LanguageModel, RationaleModel } from "@lmcot/core";
-import * as llm from "@lmcot/llm";
+import { createModel } from "@lmcot/llm";
 import * as smallLm from "@lmcot/small-lm";
 
 /** Turns model ids into models; the bench asks it once per id. Tests pass their own. */
@@ -11,16 +11,15 @@ export interface ModelResolver {
 type Registry<T> = ((id: string, options?: Record<string, unknown>) => T | Promise<T>) | undefined;
 
 /**
- * The default resolver: `extractive:*` offline stand-ins directly, every other id through the
- * provider registries of `@lmcot/llm` (with its disk cache) and `@lmcot/small-lm`.
+ * The default resolver: large ids through `@lmcot/llm`'s `createModel` (retry, timeout, disk cache,
+ * usage meter), small ids through `@lmcot/small-lm`'s backends.
  */
 export function defaultResolver(options: { cacheDir?: string } = {}): ModelResolver {
   return {
     large(id) {
-      if (id.startsWith("extractive:")) return new llm.ExtractiveReader(id.slice("extractive:".length));
-      const resolve = (llm as Record<string, unknown>).createModel as Registry<LanguageModel>;
-      if (!resolve) throw new Error(`no provider for "${id}" in this build of @lmcot/llm`);
-      return resolve(id, { cacheDir: options.cacheDir });
+      // Offline stand-ins are free and instant: no cache, retry or timeout around them.
+      if (id.startsWith("extractive:")) return createModel(id, { retry: false });
+      return createModel(id, { cacheDir: options.cacheDir });
     },
     small(id) {
       if (id === "extractive:selector") return new smallLm.ExtractiveSelector();
