@@ -124,6 +124,12 @@ describe("transformers backend: generation", () => {
       loaded.tokenizer.decode(ids.slice(0, at), { skip_special_tokens: true }).trim(),
     );
     expect(greedy?.finishReason).toBe("length");
+    // EOS as the very first token: an empty rationale that stopped
+    await writeFile(join(copy, "config.json"), JSON.stringify({ ...config, eos_token_id: ids[0] }));
+    const immediate = new TransformersRationaleModel(copy, { allowRemoteModels: false });
+    const [empty] = await immediate.generate([INPUTS[0] as string], { maxNewTokens: 6 });
+    await immediate.dispose();
+    expect(empty).toMatchObject({ text: "", finishReason: "stop", tokenIds: [ids[0]] });
   });
 
   it("honours an aborted signal and rejects bad options", async () => {

@@ -113,6 +113,18 @@ describe.each(["tied", "untied"] as const)("ONNX T5 (%s) matches the reference i
     }
     // the cache grows by one position per step
     expect(cache?.["past_key_values.0.decoder.key"]?.dims[2]).toBe(8);
+    // with use_cache_branch set, cross-attention reads the cached encoder keys/values (not encoder_hidden_states)
+    const zeroed = { ...cache };
+    for (const name of Object.keys(zeroed).filter((n) => n.includes(".encoder."))) {
+      const t = zeroed[name] as NonNullable<typeof cache>[string];
+      zeroed[name] = runner.sessions.tensor("float32", new Float32Array(t.data.length), [...t.dims]);
+    }
+    const withZeros = await runner.decode(encoded, [[target[8] as number]], zeroed);
+    const normal = await runner.decode(encoded, [[target[8] as number]], cache);
+    expectClose(normal.logits, ref[8] as Float64Array, "cached step 8");
+    expect(
+      Math.max(...withZeros.logits.map((x, i) => Math.abs(x - (normal.logits[i] as number)))),
+    ).toBeGreaterThan(1e-3);
   });
 });
 

@@ -98,7 +98,10 @@ export class TransformersRationaleModel implements RationaleModel {
           const stop = row.finishReason === "stop" ? runner.shape.eosTokenId : undefined;
           const content = stop === undefined ? row.tokens : row.tokens.slice(0, -1);
           outputs.push({
-            text: loaded.tokenizer.decode(content, { skip_special_tokens: true }).trim(),
+            text:
+              content.length === 0
+                ? ""
+                : loaded.tokenizer.decode(content, { skip_special_tokens: true }).trim(),
             inputIndex: start + i,
             tokenIds: [...row.tokens],
             ...(options.returnLogprobs ? { logprobs: [...row.logprobs] } : {}),

@@ -37,14 +37,20 @@ export function chooseToken(
     for (let i = 1; i < vocab; i++) if ((logprobs[i] as number) > (logprobs[best] as number)) best = i;
     return { token: best, logprob: logprobs[best] as number };
   }
-  const order = Array.from({ length: vocab }, (_, i) => i).sort(
-    (a, b) => (logprobs[b] as number) - (logprobs[a] as number) || a - b,
-  );
-  const k = settings.topK > 0 ? Math.min(settings.topK, vocab) : vocab;
-  const kept = order.slice(0, k);
-  const scaled = kept.map((i) => (logprobs[i] as number) / settings.temperature);
-  const max = scaled[0] as number;
-  const weights = scaled.map((s) => Math.exp(s - max));
+  // Tokens whose weight is below e^-40 of the best one cannot change a top-k/top-p draw (their total
+  // mass is < vocab · e^-40), so only the rest are sorted; without top-k/top-p nothing is sorted.
+  const restricted = settings.topK > 0 || settings.topP < 1;
+  let best = 0;
+  for (let i = 1; i < vocab; i++) if ((logprobs[i] as number) > (logprobs[best] as number)) best = i;
+  const floor = (logprobs[best] as number) - 40 * settings.temperature;
+  const kept: number[] = [];
+  for (let i = 0; i < vocab; i++) if (!restricted || (logprobs[i] as number) > floor) kept.push(i);
+  if (restricted) {
+    kept.sort((a, b) => (logprobs[b] as number) - (logprobs[a] as number) || a - b);
+    if (settings.topK > 0 && kept.length > settings.topK) kept.length = settings.topK;
+  }
+  const max = (logprobs[best] as number) / settings.temperature;
+  const weights = kept.map((i) => Math.exp((logprobs[i] as number) / settings.temperature - max));
   const total = weights.reduce((a, b) => a + b, 0);
   let size = weights.length;
   if (settings.topP < 1) {

@@ -13,9 +13,14 @@ export type TensorTypeName = keyof typeof TensorType;
 /** A dimension: a fixed size or a symbolic name such as `batch_size`. */
 export type Dim = number | string;
 
-export type AttributeValue = number | number[] | string | { float: number };
+export type AttributeValue =
+  | number
+  | number[]
+  | string
+  | { float: number }
+  | { graph: Record<string, unknown> };
 
-const AttrType = { FLOAT: 1, INT: 2, STRING: 3, INTS: 7 } as const;
+const AttrType = { FLOAT: 1, INT: 2, STRING: 3, GRAPH: 5, INTS: 7 } as const;
 
 function attribute(name: string, value: AttributeValue): Record<string, unknown> {
   if (typeof value === "number") {
@@ -24,6 +29,7 @@ function attribute(name: string, value: AttributeValue): Record<string, unknown>
   }
   if (typeof value === "string") return { name, type: AttrType.STRING, s: new TextEncoder().encode(value) };
   if (Array.isArray(value)) return { name, type: AttrType.INTS, ints: value };
+  if ("graph" in value) return { name, type: AttrType.GRAPH, g: value.graph };
   return { name, type: AttrType.FLOAT, f: value.float };
 }
 
@@ -52,19 +58,27 @@ export class OnnxGraph {
   private readonly initializers: Record<string, unknown>[] = [];
   private readonly inputs: Record<string, unknown>[] = [];
   private readonly outputs: Record<string, unknown>[] = [];
-  private readonly names = new Set<string>();
-  private counter = 0;
-  private readonly constants = new Map<string, string>();
+  private readonly names: Set<string>;
+  private readonly counter: { next: number };
+  private readonly constants: Map<string, string>;
+  /** The main graph; subgraphs (If branches) keep weights and constants there and share its names. */
+  private readonly root: OnnxGraph;
 
   constructor(
     readonly name: string,
     readonly opset = 17,
-  ) {}
+    parent?: OnnxGraph,
+  ) {
+    this.root = parent?.root ?? this;
+    this.names = parent?.names ?? new Set();
+    this.counter = parent?.counter ?? { next: 0 };
+    this.constants = parent?.constants ?? new Map();
+  }
 
   private fresh(hint: string): string {
     let name: string;
     do {
-      name = `${hint}_${this.counter++}`;
+      name = `${hint}_${this.counter.next++}`;
     } while (this.names.has(name));
     this.names.add(name);
     return name;
@@ -95,7 +109,7 @@ export class OnnxGraph {
         `ONNX graph ${this.name}: ${name} has ${data.length} values, shape [${dims}] needs ${size}`,
       );
     }
-    this.initializers.push({
+    this.root.initializers.push({
       name: this.claim(name),
       dims,
       dataType: TensorType.float,
@@ -110,7 +124,7 @@ export class OnnxGraph {
     const known = this.constants.get(key);
     if (known !== undefined) return known;
     const name = this.fresh("const_i64");
-    this.initializers.push({
+    this.root.initializers.push({
       name,
       dims: scalar ? [] : [values.length],
       dataType: TensorType.int64,
@@ -126,7 +140,7 @@ export class OnnxGraph {
     const known = this.constants.get(key);
     if (known !== undefined) return known;
     const name = this.fresh("const_f32");
-    this.initializers.push({
+    this.root.initializers.push({
       name,
       dims: scalar ? [] : [values.length],
       dataType: TensorType.float,
@@ -151,6 +165,45 @@ export class OnnxGraph {
       attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
     });
     return out;
+  }
+
+  /**
+   * An `If` node: `build(branch, taken)` fills each branch (it may read any value of the enclosing
+   * graph) and returns that branch's output values, in the order of `outputs`.
+   */
+  ifNode(
+    condition: string,
+    outputs: { name: string; type: TensorTypeName; dims: Dim[] }[],
+    build: (branch: OnnxGraph, taken: boolean) => string[],
+  ): string[] {
+    const branches = [true, false].map((taken) => {
+      const branch = new OnnxGraph(
+        `${this.name}_${taken ? "then" : "else"}_${this.counter.next}`,
+        this.opset,
+        this,
+      );
+      const values = build(branch, taken);
+      if (values.length !== outputs.length)
+        throw new Error(`If branch returned ${values.length} values for ${outputs.length} outputs`);
+      values.forEach((value, i) => {
+        const spec = outputs[i] as (typeof outputs)[number];
+        const renamed = branch.node("Identity", [value]);
+        branch.outputs.push(valueInfo(renamed, spec.type, spec.dims));
+      });
+      return { name: branch.name, node: branch.nodes, output: branch.outputs };
+    });
+    const names = outputs.map((o) => this.claim(o.name));
+    this.nodes.push({
+      opType: "If",
+      name: `If_node_${this.nodes.length}`,
+      input: [condition],
+      output: names,
+      attribute: [
+        attribute("then_branch", { graph: branches[0] as Record<string, unknown> }),
+        attribute("else_branch", { graph: branches[1] as Record<string, unknown> }),
+      ],
+    });
+    return names;
   }
 
   toBytes(): Uint8Array {

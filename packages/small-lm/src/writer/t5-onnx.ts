@@ -209,10 +209,10 @@ export function buildT5Encoder(config: T5ConfigInput, weights: T5Weights): OnnxG
 }
 
 /**
- * The merged decoder graph (transformers.js names). It has no If node: cross-attention keys and
- * values are always recomputed from `encoder_hidden_states` (the `past_key_values.*.encoder.*` inputs
- * and `use_cache_branch` are accepted and ignored), and self-attention appends the new tokens' keys
- * and values to `past_key_values.*.decoder.*`, placing them at positions past_length + offset.
+ * The merged decoder graph (transformers.js / optimum names). One `If` on `use_cache_branch` picks the
+ * cross-attention keys/values: the cached `past_key_values.*.encoder.*`, or (first step, no cache)
+ * projections of `encoder_hidden_states`. Self-attention appends the new tokens' keys and values to
+ * `past_key_values.*.decoder.*` and places the new tokens at positions past_length + offset.
  */
 export function buildT5Decoder(config: T5ConfigInput, weights: T5Weights): OnnxGraph {
   const c = resolveT5Config(config);
@@ -221,17 +221,18 @@ export function buildT5Decoder(config: T5ConfigInput, weights: T5Weights): OnnxG
   const ids = g.input("input_ids", "int64", ["batch_size", "decoder_sequence_length"]);
   const encMask = g.input("encoder_attention_mask", "int64", ["batch_size", "encoder_sequence_length"]);
   const enc = g.input("encoder_hidden_states", "float", ["batch_size", "encoder_sequence_length", c.d_model]);
-  g.input("use_cache_branch", "bool", [1]);
+  const useCacheBranch = g.input("use_cache_branch", "bool", [1]);
   const pastDims = ["batch_size", c.num_heads, "past_decoder_sequence_length", c.d_kv];
   const pastEncDims = ["batch_size", c.num_heads, "encoder_sequence_length_out", c.d_kv];
   const past: { key: string; value: string }[] = [];
+  const pastCross: string[] = [];
   for (let i = 0; i < c.num_decoder_layers; i++) {
     past.push({
       key: g.input(`past_key_values.${i}.decoder.key`, "float", pastDims),
       value: g.input(`past_key_values.${i}.decoder.value`, "float", pastDims),
     });
-    g.input(`past_key_values.${i}.encoder.key`, "float", pastEncDims);
-    g.input(`past_key_values.${i}.encoder.value`, "float", pastEncDims);
+    pastCross.push(g.input(`past_key_values.${i}.encoder.key`, "float", pastEncDims));
+    pastCross.push(g.input(`past_key_values.${i}.encoder.value`, "float", pastEncDims));
   }
   const shared = weights.get("shared.weight");
   if (shared === undefined) throw new Error("T5 weights: missing shared.weight");
@@ -261,6 +262,23 @@ export function buildT5Decoder(config: T5ConfigInput, weights: T5Weights): OnnxG
     c.d_kv,
   ];
   const encDims = ["batch_size", c.num_heads, "encoder_sequence_length", c.d_kv];
+  // Cross-attention keys/values: taken from the cache when use_cache_branch is set, computed from
+  // encoder_hidden_states otherwise (the first step, or any call without a cache).
+  const crossSpecs = Array.from({ length: c.num_decoder_layers }, (_, i) =>
+    (["key", "value"] as const).map((kv) => ({
+      name: `present.${i}.encoder.${kv}`,
+      type: "float" as const,
+      dims: encDims,
+    })),
+  ).flat();
+  const cross = g.ifNode(useCacheBranch, crossSpecs, (branch, cached) => {
+    if (cached) return pastCross;
+    const bt = new T5Ops(branch, c, weights);
+    return Array.from({ length: c.num_decoder_layers }, (_, i) => {
+      const prefix = `decoder.block.${i}.layer.1.EncDecAttention`;
+      return [bt.heads(bt.linear(enc, `${prefix}.k.weight`)), bt.heads(bt.linear(enc, `${prefix}.v.weight`))];
+    }).flat();
+  });
   for (let i = 0; i < c.num_decoder_layers; i++) {
     const block = `decoder.block.${i}`;
     const layerPast = past[i] as { key: string; value: string };
@@ -273,14 +291,14 @@ export function buildT5Decoder(config: T5ConfigInput, weights: T5Weights): OnnxG
     g.output(`present.${i}.decoder.value`, v, "float", totalDims);
     h = g.node("Add", [h, t.attend(q, k, v, selfBias, self)]);
 
-    const cross = `${block}.layer.1.EncDecAttention`;
+    const crossPrefix = `${block}.layer.1.EncDecAttention`;
     n = t.rmsNorm(h, `${block}.layer.1.layer_norm.weight`);
-    const cq = t.heads(t.linear(n, `${cross}.q.weight`));
-    const ck = t.heads(t.linear(enc, `${cross}.k.weight`));
-    const cv = t.heads(t.linear(enc, `${cross}.v.weight`));
-    g.output(`present.${i}.encoder.key`, ck, "float", encDims);
-    g.output(`present.${i}.encoder.value`, cv, "float", encDims);
-    h = g.node("Add", [h, t.attend(cq, ck, cv, crossBias, cross)]);
+    const cq = t.heads(t.linear(n, `${crossPrefix}.q.weight`));
+    const ck = cross[2 * i] as string;
+    const cv = cross[2 * i + 1] as string;
+    g.output(ck, ck, "float", encDims);
+    g.output(cv, cv, "float", encDims);
+    h = g.node("Add", [h, t.attend(cq, ck, cv, crossBias, crossPrefix)]);
 
     h = g.node("Add", [
       h,
