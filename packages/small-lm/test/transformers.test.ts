@@ -232,6 +232,12 @@ describe("transformers backend: loading", () => {
         loadTimeoutMs: 400,
       });
       await expect(m.generate(["x"])).rejects.toThrow(/not found in .*loading did not finish within 400 ms/);
+      // the stuck download neither blocks later loads nor leaks its remote host into them
+      const local = await getRationaleModel(`transformers:${folder}`, { loadTimeoutMs: 5000 });
+      expect((await local.generate(["x"], { maxNewTokens: 2 })).length).toBe(1);
+      const { env } = await import("@huggingface/transformers");
+      expect(env.remoteHost).not.toContain("127.0.0.1");
+      await local.dispose?.();
     } finally {
       server.closeAllConnections();
       server.close();

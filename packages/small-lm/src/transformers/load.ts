@@ -41,20 +41,26 @@ export function isLocalSpec(spec: string): boolean {
   );
 }
 
+let envDefaults: { cacheDir: string; remoteHost: string } | undefined;
 let queue: Promise<unknown> = Promise.resolve();
-/** transformers.js keeps paths in a global `env`: loads run one at a time so they don't see each other's settings. */
-function serialised<T>(task: () => Promise<T>): Promise<T> {
-  const run = queue.then(task, task);
+const TIMED_OUT = Symbol("timed out");
+
+/**
+ * transformers.js keeps paths in a global `env`: loads run one at a time so they don't see each
+ * other's settings. A load that exceeds `ms` rejects with TIMED_OUT and frees the queue (the stuck
+ * download is abandoned, not awaited).
+ */
+function serialised<T>(ms: number, task: () => Promise<T>): Promise<T> {
+  const bounded = () => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(TIMED_OUT), ms);
+    });
+    return Promise.race([task(), timeout]).finally(() => clearTimeout(timer));
+  };
+  const run = queue.then(bounded, bounded);
   queue = run.catch(() => undefined);
   return run;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 async function readJson(file: string): Promise<Record<string, unknown>> {
@@ -125,13 +131,15 @@ export async function loadModel(spec: string, settings: TransformersSettings): P
     }
   }
   const transformers = await loadTransformers();
-  const load = serialised(async () => {
-    const { env } = transformers;
+  const { env } = transformers;
+  envDefaults ??= { cacheDir: env.cacheDir, remoteHost: env.remoteHost };
+  const defaults = envDefaults;
+  const load = serialised(settings.loadTimeoutMs, async () => {
     env.allowLocalModels = true;
     env.localModelPath = present ? `${dirname(folder)}/` : `${settings.localModelPath}/`;
     env.allowRemoteModels = !present && settings.allowRemoteModels;
-    if (settings.cacheDir !== undefined) env.cacheDir = settings.cacheDir;
-    if (settings.remoteHost !== undefined) env.remoteHost = settings.remoteHost;
+    env.cacheDir = settings.cacheDir ?? defaults.cacheDir;
+    env.remoteHost = settings.remoteHost ?? defaults.remoteHost;
     const name = present ? basename(folder) : spec;
     const options = { local_files_only: present, dtype: settings.dtype } as const;
     const config = (await transformers.AutoConfig.from_pretrained(name, options)) as unknown as Record<
@@ -147,10 +155,11 @@ export async function loadModel(spec: string, settings: TransformersSettings): P
   });
   let loaded: Awaited<typeof load>;
   try {
-    loaded = await withTimeout(load, settings.loadTimeoutMs, () =>
-      notFound(spec, folder, settings, `loading did not finish within ${settings.loadTimeoutMs} ms`),
-    );
+    loaded = await load;
   } catch (error) {
+    if (error === TIMED_OUT) {
+      throw notFound(spec, folder, settings, `loading did not finish within ${settings.loadTimeoutMs} ms`);
+    }
     if (ModelNotFoundError.isInstance(error)) throw error;
     const reason = (error as Error).message?.split("\n")[0] ?? String(error);
     if (present) {
