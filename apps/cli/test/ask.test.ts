@@ -1,22 +1,8 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-
-const exec = promisify(execFile);
-const bin = join(__dirname, "..", "dist", "cli.js");
-
-async function lmcot(...args: string[]) {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [bin, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import { lmcot } from "./run-cli";
 
 describe("lmcot ask", () => {
   it("runs LM-guided CoT on a bundled example with the offline models", async () => {

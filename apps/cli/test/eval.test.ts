@@ -1,13 +1,10 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { samplePath } from "@lmcot/datasets";
 import { describe, expect, it } from "vitest";
+import { lmcot } from "./run-cli";
 
-const exec = promisify(execFile);
-const bin = join(__dirname, "..", "dist", "cli.js");
 const dir = mkdtempSync(join(tmpdir(), "lmcot-eval-"));
 const records = readFileSync(samplePath("hotpotqa"), "utf8")
   .trim()
@@ -16,16 +13,6 @@ const records = readFileSync(samplePath("hotpotqa"), "utf8")
   .map((l) => JSON.parse(l));
 const gold = join(dir, "gold.json");
 writeFileSync(gold, JSON.stringify(records, null, 1));
-
-async function lmcot(...args: string[]) {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [bin, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe("lmcot eval", () => {
   it("scores the official prediction format like the script, as JSON", async () => {

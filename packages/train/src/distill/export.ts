@@ -32,9 +32,8 @@ export const exportSchemas = {
   seq2seq: z.object({ source: z.string().min(1), target: z.string().min(1) }),
 } as const;
 
-/** Reads `kept.jsonl`, validating every line (errors name file and line). */
-export async function readKept(path: string): Promise<KeptRationale[]> {
-  const out: KeptRationale[] = [];
+/** Each line of a JSONL file, parsed and validated; the first bad line is an error naming file, line and field. */
+async function* validatedLines<T>(path: string, schema: z.ZodType<T>): AsyncGenerator<T> {
   for await (const { text, line } of readLines(path)) {
     if (!text.trim()) continue;
     let value: unknown;
@@ -43,8 +42,14 @@ export async function readKept(path: string): Promise<KeptRationale[]> {
     } catch {
       throw new DataValidationError("is not valid JSON", { file: basename(path), line });
     }
-    out.push(validate(keptRow, value, { file: basename(path), line }) as KeptRationale);
+    yield validate(schema, value, { file: basename(path), line });
   }
+}
+
+/** Reads `kept.jsonl`, validating every line. */
+export async function readKept(path: string): Promise<KeptRationale[]> {
+  const out: KeptRationale[] = [];
+  for await (const row of validatedLines(path, keptRow)) out.push(row as KeptRationale);
   return out;
 }
 
@@ -79,16 +84,6 @@ export function writeExport(
 /** Checks an export file line by line; the first bad line is an error naming file, line and field. */
 export async function validateExport(path: string, format: ExportFormat): Promise<number> {
   let count = 0;
-  for await (const { text, line } of readLines(path)) {
-    if (!text.trim()) continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      throw new DataValidationError("is not valid JSON", { file: basename(path), line });
-    }
-    validate(exportSchemas[format] as z.ZodType<unknown>, value, { file: basename(path), line });
-    count++;
-  }
+  for await (const _ of validatedLines(path, exportSchemas[format] as z.ZodType<unknown>)) count++;
   return count;
 }
