@@ -4,6 +4,7 @@ import { registerBench } from "./bench";
 import { registerDistill } from "./distill";
 import { registerEval } from "./eval";
 import { registerModels } from "./models";
+import { registerRewards } from "./rewards";
 
 /** Each sub-command registers itself on the program; one file per command in this folder. */
 export type RegisterCommand = (program: Command) => void;
@@ -14,4 +15,5 @@ export const commands: RegisterCommand[] = [
   registerModels,
   registerBench,
   registerDistill,
+  registerRewards,
 ];
