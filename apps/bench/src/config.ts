@@ -41,6 +41,8 @@ export const benchConfigSchema = z.object({
     .default({ paragraphs: "all" }),
   /** Where the large LM's responses are cached on disk; re-runs cost nothing. */
   cacheDir: z.string().default(".lmcot/cache"),
+  /** false: call the provider every time (`--no-cache`); results are still written to the run file. */
+  cache: z.boolean().default(true),
   /** Run directory; default `runs/bench-<hash of the config>` so re-running the same grid resumes it. */
   out: z.string().optional(),
 });
@@ -91,6 +93,6 @@ export function loadConfig(path: string): BenchConfig {
 
 /** The run directory a config writes to unless `out` is set: stable for the same grid. */
 export function defaultRunDir(config: BenchConfig): string {
-  const { out: _out, concurrency: _c, budgetUsd: _b, cacheDir: _d, ...grid } = config;
+  const { out: _out, concurrency: _c, budgetUsd: _b, cacheDir: _d, cache: _e, ...grid } = config;
   return `runs/bench-${fnv1a(JSON.stringify(grid))}`;
 }

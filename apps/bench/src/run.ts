@@ -49,7 +49,7 @@ export async function runBench(config: BenchConfig, options: RunBenchOptions = {
   mkdirSync(runDir, { recursive: true });
   writeFileSync(join(runDir, "config.json"), `${JSON.stringify(config, null, 2)}\n`);
   const store = await openRunStore<BenchRecord>(join(runDir, "run.jsonl"));
-  const resolver = options.resolver ?? defaultResolver({ cacheDir: config.cacheDir });
+  const resolver = options.resolver ?? defaultResolver(config.cache ? { cacheDir: config.cacheDir } : {});
   const large = new Map<string, LanguageModel>();
   const small = new Map<string, RationaleModel>();
   const examples = new Map<string, Example[]>();

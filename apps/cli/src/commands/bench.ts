@@ -10,6 +10,7 @@ import {
   parseConfig,
   runBench,
 } from "@lmcot/bench";
+import { priceOf } from "@lmcot/llm";
 import type { Command } from "commander";
 import { UsageError } from "../usage-error";
 import type { RegisterCommand } from "./index";
@@ -26,6 +27,7 @@ interface BenchFlags {
   budget?: string;
   out?: string;
   cacheDir?: string;
+  cache?: boolean;
   dryRun?: boolean;
 }
 
@@ -59,6 +61,7 @@ export function configFromFlags(flags: BenchFlags) {
   if (flags.budget) merged.budgetUsd = Number(flags.budget);
   if (flags.out) merged.out = flags.out;
   if (flags.cacheDir) merged.cacheDir = flags.cacheDir;
+  if (flags.cache === false) merged.cache = false;
   return parseConfig(merged, flags.config ?? "command line");
 }
 
@@ -81,13 +84,14 @@ export const registerBench: RegisterCommand = (program: Command) => {
     .option("--budget <usd>", "stop before spending more than this")
     .option("--out <dir>", "run directory (default: runs/bench-<config hash>, so re-running resumes)")
     .option("--cache-dir <dir>", "disk cache for provider calls")
+    .option("--no-cache", "call providers even when a cached answer exists")
     .option("--dry-run", "print calls, estimated tokens and cost per cell; call nothing")
     .action(async (flags: BenchFlags) => {
       if (flags.config && !existsSync(flags.config))
         throw new UsageError(`--config: no such file: ${flags.config}`);
       const config = configFromFlags(flags);
       if (flags.dryRun) {
-        const estimates = await estimateBench(config, () => undefined);
+        const estimates = await estimateBench(config, (id) => priceOf(id));
         for (const e of estimates) {
           process.stdout.write(
             `${e.cell.id}: ${e.examples} examples, ${e.calls} large-LM calls, ~${e.inputTokens} input + ~${e.outputTokens} output tokens, ${e.costUsd === undefined ? "cost unknown (no price for this model)" : `~$${e.costUsd.toFixed(4)}`}\n`,
