@@ -41,6 +41,8 @@ export interface OfficialMetrics {
 
 export interface OfficialResult {
   metrics: OfficialMetrics;
+  /** Per gold record, in gold order: answer EM and F1 (0 when the answer is missing), for CIs and paired tests. */
+  items: { id: string; em: number; f1: number }[];
   /** The script's "missing answer <id>" / "missing sp fact <id>" / "missing evidence <id>" lines. */
   missing: string[];
   /** Number of gold records (the denominator). */
@@ -89,10 +91,11 @@ export function officialEval(
   const wiki = dataset === "2wikimultihopqa";
   const m = zeroMetrics(wiki);
   const missing: string[] = [];
+  const items: OfficialResult["items"] = [];
   for (const dp of gold) {
     const id = dp._id;
     let joint = true;
-    let answer = { em: 0, precision: 0, recall: 0 };
+    let answer = { em: 0, f1: 0, precision: 0, recall: 0 };
     let sp: SetScore = { em: 0, f1: 0, precision: 0, recall: 0 };
     let evi: SetScore = { em: 1, f1: 1, precision: 1, recall: 1 };
     if (!prediction.answer || !(id in prediction.answer)) {
@@ -109,6 +112,7 @@ export function officialEval(
       m.recall += s.recall;
       answer = s;
     }
+    items.push({ id, em: answer.em, f1: answer.f1 });
     if (!prediction.sp || !(id in prediction.sp)) {
       missing.push(`missing sp fact ${id}`);
       joint = false;
@@ -140,7 +144,7 @@ export function officialEval(
   const n = gold.length;
   const r = m as unknown as Record<string, number>;
   for (const k of Object.keys(r)) r[k] = n ? r[k]! / n : 0;
-  return { metrics: m, missing, n };
+  return { metrics: m, items, missing, n };
 }
 
 /**

@@ -8,7 +8,6 @@ import {
   type OfficialPrediction,
   officialEval,
   pythonRound,
-  scoreAnswer,
 } from "@lmcot/metrics";
 import { type Command, Option } from "commander";
 import { z } from "zod";
@@ -100,15 +99,8 @@ export async function evaluateFiles(options: {
     options.aliases ? readAliases(options.aliases) : Promise.resolve(new Map<string, string[]>()),
   ]);
   const result = officialEval(options.dataset, gold, prediction, aliases);
-  const em: number[] = [];
-  const f1: number[] = [];
-  for (const dp of gold) {
-    const answer = prediction.answer?.[dp._id];
-    const golds = [dp.answer, ...(dp.answer_id ? (aliases.get(dp.answer_id) ?? []) : [])];
-    const s = answer === undefined ? { em: 0, f1: 0 } : scoreAnswer(answer, golds);
-    em.push(s.em);
-    f1.push(s.f1);
-  }
+  const em = result.items.map((i) => i.em);
+  const f1 = result.items.map((i) => i.f1);
   const seed = options.seed ?? 0;
   const none = { low: Number.NaN, high: Number.NaN };
   const emCI = options.ci === false ? none : bootstrapCI(em, { seed });
