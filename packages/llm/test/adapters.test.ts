@@ -17,7 +17,7 @@ import {
   openaiCompletion,
   openaiError,
   sse,
-} from "./server";
+} from "../src/testing/index";
 
 const KEY = "sk-test-0123456789abcdefghij";
 let servers: { close: () => Promise<void> }[] = [];

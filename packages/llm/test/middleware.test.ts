@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AbortError, AuthenticationError, TimeoutError } from "@lmcot/core";
+import { AbortError, AuthenticationError, BadRequestError, RateLimitError, TimeoutError } from "@lmcot/core";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   createModel,
@@ -14,15 +14,17 @@ import {
   usageMeter,
   wrapModel,
 } from "../src/index";
+import { withGenerate } from "../src/middleware/types";
 import {
   anthropicError,
   anthropicMessage,
   delayed,
+  FlakyLanguageModel,
   json,
   loopback,
   openaiCompletion,
   openaiError,
-} from "./server";
+} from "../src/testing/index";
 
 const KEY = "sk-test-0123456789abcdefghij";
 let servers: { close: () => Promise<void> }[] = [];
@@ -104,6 +106,26 @@ describe("retry", () => {
   });
 });
 
+describe("FlakyLanguageModel (from @lmcot/llm/testing)", () => {
+  it("plays typed errors then replies, so retry behaviour is testable without a server", async () => {
+    const flaky = new FlakyLanguageModel([
+      new RateLimitError("slow down", { retryAfterMs: 250 }),
+      new RateLimitError("slow down"),
+      "ok",
+    ]);
+    const r = recorder();
+    const model = wrapModel(flaky, [retry({ sleep: r.sleep, random: () => 0.5, baseDelayMs: 100 })]);
+    expect((await model.generate({ prompt: "x" })).text).toBe("ok");
+    expect(flaky.calls).toBe(3);
+    expect(r.delays).toEqual([250, 100]);
+    const bad = new FlakyLanguageModel([new BadRequestError("no such model"), "never"]);
+    await expect(wrapModel(bad, [retry({ sleep: r.sleep })]).generate({ prompt: "x" })).rejects.toThrow(
+      "no such model",
+    );
+    expect(bad.calls).toBe(1);
+  });
+});
+
 describe("timeout", () => {
   it("turns a slow response into a TimeoutError, retried per attempt", async () => {
     const s = await start([delayed(2000, json(200, openaiCompletion("late")))]);
@@ -118,10 +140,21 @@ describe("timeout", () => {
 describe("limit", () => {
   it("keeps at most `concurrency` calls in flight", async () => {
     const s = await start([delayed(40, json(200, openaiCompletion("ok")))]);
-    const model = wrapModel(openai(s.url), [limit({ concurrency: 2 })]);
+    let inFlight = 0;
+    let peak = 0;
+    const adapter = openai(s.url);
+    const counted = withGenerate(adapter, async (request) => {
+      peak = Math.max(peak, ++inFlight);
+      try {
+        return await adapter.generate(request);
+      } finally {
+        inFlight--;
+      }
+    });
+    const model = wrapModel(counted, [limit({ concurrency: 2 })]);
     await Promise.all(Array.from({ length: 6 }, () => model.generate({ prompt: "x" })));
     expect(s.seen).toHaveLength(6);
-    expect(s.peak).toBe(2);
+    expect(peak).toBe(2);
   });
 
   it("spaces requests to the requests-per-minute limit and can be aborted while waiting", async () => {

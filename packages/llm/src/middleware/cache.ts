@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { GenerateRequest, GenerateResult } from "@lmcot/core";
 import { type Middleware, withGenerate } from "./types";
@@ -29,6 +29,7 @@ export function cacheKey(modelId: string, request: GenerateRequest): string {
  */
 export function diskCache(options: DiskCacheOptions): Middleware {
   const mode = options.mode ?? "read-write";
+  const made = new Set<string>();
   return (model) =>
     mode === "off"
       ? model
@@ -36,21 +37,26 @@ export function diskCache(options: DiskCacheOptions): Middleware {
           const key = cacheKey(model.id, request);
           const path = join(options.dir, key.slice(0, 2), `${key}.json`);
           try {
-            const hit = JSON.parse(readFileSync(path, "utf8")) as { result: GenerateResult };
-            return { ...hit.result, cached: true, costUsd: 0 };
+            const hit = JSON.parse(await readFile(path, "utf8")) as { result?: GenerateResult };
+            if (typeof hit.result?.text === "string" && hit.result.usage)
+              return { ...hit.result, cached: true, costUsd: 0 };
           } catch {
             // a miss (or an unreadable entry, which is simply recomputed)
           }
           const result = await model.generate(request);
           if (mode === "read-write") {
-            mkdirSync(dirname(path), { recursive: true });
+            const folder = dirname(path);
+            if (!made.has(folder)) {
+              await mkdir(folder, { recursive: true });
+              made.add(folder);
+            }
             const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
             const { signal: _s, ...stored } = request;
-            writeFileSync(
+            await writeFile(
               tmp,
               JSON.stringify({ model: model.id, request: stored, result: { ...result, cached: undefined } }),
             );
-            renameSync(tmp, path);
+            await rename(tmp, path);
           }
           return result;
         });
