@@ -1,4 +1,8 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { ScriptedLanguageModel } from "@lmcot/core/testing";
+import { diskCache, wrapModel } from "@lmcot/llm";
 import { describe, expect, it } from "vitest";
 import { aspectRewards } from "../src/aspect-reward";
 import { ASPECTS } from "../src/aspects";
@@ -219,5 +223,29 @@ describe("RewardScorer", () => {
     const r = await scorer.score({ example, rationale });
     expect(r.usage.cachedCalls).toBe(8);
     expect(r.usage.costUsd).toBe(0);
+  });
+});
+
+describe("caching through @lmcot/llm", () => {
+  it("a re-score through llm's disk cache makes no judge or large-LM call and costs nothing", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "lmcot-rewards-cache-"));
+    const judge = constantJudge(4);
+    const large = answering("Arthur's Magazine");
+    const cached = (m: FunctionModel) => wrapModel(m, [diskCache({ dir })]);
+    const first = await new RewardScorer({ judge: cached(judge), large: cached(large) }).score({
+      example,
+      rationale,
+    });
+    expect(first.usage.costUsd).toBeCloseTo(0.009, 12);
+    expect(first.usage.cachedCalls).toBe(0);
+    const again = await new RewardScorer({ judge: cached(judge), large: cached(large) }).score({
+      example,
+      rationale,
+    });
+    expect(judge.requests).toHaveLength(8);
+    expect(large.requests).toHaveLength(1);
+    expect(again.reward).toBe(first.reward);
+    expect(again.usage.cachedCalls).toBe(9);
+    expect(again.usage.costUsd).toBe(0);
   });
 });
