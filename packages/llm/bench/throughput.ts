@@ -132,7 +132,9 @@ console.log(
   `  bare openai client ${t.bareRate.toFixed(0)} calls/s → ${((100 * t.bareRate) / t.ideal).toFixed(1)}%; lmcot / bare = ${(t.rate / t.bareRate).toFixed(3)}`,
 );
 const o = await overhead();
-console.log(`overhead: N=${N} sequential calls each, zero-latency server, every lmcot call a cache miss`);
+console.log(
+  `overhead: N=${N} sequential calls each, zero-latency server, ${useCache ? "every lmcot call a disk-cache miss (hash + atomic write)" : "no disk cache"}`,
+);
 console.log(
   `  bare openai client ${o.bare.toFixed(3)} ms/call, lmcot full stack ${o.lmcot.toFixed(3)} ms/call → overhead ${(o.lmcot - o.bare).toFixed(3)} ms/call (target < 2 ms), ratio ${(o.lmcot / o.bare).toFixed(2)}×`,
 );
