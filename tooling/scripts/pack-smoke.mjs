@@ -62,20 +62,28 @@ for (const { pkg } of packages) {
       ],
       project,
     );
-    const esm = run(
-      "node",
-      [
-        "--input-type=module",
-        "-e",
-        `const m = await import(${JSON.stringify(pkg.name)}); console.log(Object.keys(m).length);`,
-      ],
-      project,
-    ).trim();
-    const cjs = run(
-      "node",
-      ["-e", `const m = require(${JSON.stringify(pkg.name)}); console.log(Object.keys(m).length);`],
-      project,
-    ).trim();
+    // Every entry of the exports map (the root and subpaths like "@lmcot/core/testing"), both ways.
+    const specifiers = Object.keys(pkg.exports ?? { ".": null })
+      .filter((k) => k !== "./package.json")
+      .map((k) => (k === "." ? pkg.name : `${pkg.name}/${k.slice(2)}`));
+    const counts = specifiers.map((spec) => {
+      const esm = run(
+        "node",
+        [
+          "--input-type=module",
+          "-e",
+          `const m = await import(${JSON.stringify(spec)}); console.log(Object.keys(m).length);`,
+        ],
+        project,
+      ).trim();
+      const cjs = run(
+        "node",
+        ["-e", `const m = require(${JSON.stringify(spec)}); console.log(Object.keys(m).length);`],
+        project,
+      ).trim();
+      if (esm !== cjs) throw new Error(`${spec}: ESM exports ${esm} names, CJS ${cjs}`);
+      return `${spec.slice(pkg.name.length) || "."} ${esm}`;
+    });
     let extra = "";
     if (pkg.bin?.lmcot) {
       const version = run(join(project, "node_modules", ".bin", "lmcot"), ["--version"], project).trim();
@@ -84,7 +92,7 @@ for (const { pkg } of packages) {
       extra = `, lmcot --version = ${version}`;
     }
     console.log(
-      `ok   ${pkg.name}: installed alone in ${((Date.now() - started) / 1000).toFixed(1)}s, ESM exports ${esm}, CJS exports ${cjs}${extra}`,
+      `ok   ${pkg.name}: installed alone in ${((Date.now() - started) / 1000).toFixed(1)}s, exports (ESM = CJS): ${counts.join(", ")}${extra}`,
     );
   } catch (error) {
     failures++;
