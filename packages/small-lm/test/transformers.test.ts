@@ -198,6 +198,29 @@ describe("transformers backend: scoreLogprobs", () => {
   });
 });
 
+describe("transformers backend: q8 weights", () => {
+  it("dtype q8 loads the *_quantized.onnx pair, smaller, with log-probs close to fp32", async () => {
+    const q8Folder = join(temp.dir, "tiny-t5-q8");
+    await writeFixtureT5(q8Folder, { seed: 11, d_model: 64, d_ff: 256, quantized: true });
+    const size = async (f: string) => (await readFile(join(q8Folder, "onnx", f))).length;
+    // int8 matrices; embeddings and position-bias tables stay float32 (they dominate at this tiny size)
+    expect(await size("decoder_model_merged_quantized.onnx")).toBeLessThan(
+      (await size("decoder_model_merged.onnx")) / 2,
+    );
+    const fp32 = new TransformersRationaleModel(q8Folder, { allowRemoteModels: false });
+    const q8 = new TransformersRationaleModel(q8Folder, { allowRemoteModels: false, dtype: "q8" });
+    const items = INPUTS.map((input) => ({ input, output: "the film was directed by a french director ." }));
+    const [a, b] = [await fp32.scoreLogprobs(items), await q8.scoreLogprobs(items)];
+    a.forEach((s, i) => {
+      expect(b[i]?.tokenIds).toEqual(s.tokenIds);
+      expect(Math.abs((b[i]?.total as number) - s.total) / Math.abs(s.total)).toBeLessThan(0.05);
+      expect(b[i]?.logprobs).not.toEqual(s.logprobs); // really a different (quantized) graph
+    });
+    await fp32.dispose();
+    await q8.dispose();
+  });
+});
+
 describe("transformers backend: loading", () => {
   it("a missing local folder is a ModelNotFoundError naming the folder", async () => {
     const missing = await getRationaleModel(`transformers:${join(temp.dir, "nope")}`);

@@ -27,6 +27,8 @@ export interface FixtureT5Options {
   tie_word_embeddings?: boolean;
   /** Extra vocabulary words. */
   words?: string[];
+  /** Also write the q8 (`*_quantized.onnx`) files. */
+  quantized?: boolean;
 }
 
 /** The config `writeFixtureT5` uses for these options (vocab_size is the fixture vocabulary's size). */
@@ -61,6 +63,7 @@ export async function writeFixtureT5(folder: string, options: FixtureT5Options =
     weights: randomT5Weights(config, options.seed ?? 0),
     vocab: fixtureVocab(options.words),
     maxNewTokens: 32,
+    onnxVariants: options.quantized ? ["fp32", "q8"] : ["fp32"],
   });
 }
 

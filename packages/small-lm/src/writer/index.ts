@@ -30,6 +30,8 @@ export {
   buildT5Decoder,
   buildT5Encoder,
   checkT5Weights,
+  quantizeColumns,
+  type T5OnnxVariant,
   type T5Weights,
   t5ParameterShapes,
   type WeightTensor,

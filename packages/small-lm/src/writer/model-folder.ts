@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { normalArray, seededRandom } from "./random";
 import { writeSafetensors } from "./safetensors";
 import { resolveT5Config, type T5ConfigInput, writeT5Config } from "./t5-config";
-import { type T5Weights, t5ParameterShapes, writeT5Onnx } from "./t5-onnx";
+import { type T5OnnxVariant, type T5Weights, t5ParameterShapes, writeT5Onnx } from "./t5-onnx";
 import { type WordLevelTokenizerOptions, writeWordLevelTokenizer } from "./tokenizer";
 
 export interface T5ModelFolderOptions {
@@ -13,6 +13,8 @@ export interface T5ModelFolderOptions {
   tokenizer?: WordLevelTokenizerOptions;
   /** Default `max_new_tokens` in generation_config.json. */
   maxNewTokens?: number;
+  /** ONNX variants to write (default `["fp32"]`; add `"q8"` for `*_quantized.onnx`). */
+  onnxVariants?: T5OnnxVariant[];
 }
 
 /**
@@ -30,7 +32,7 @@ export async function writeT5ModelFolder(folder: string, options: T5ModelFolderO
   }
   await writeT5Config(folder, config, { maxNewTokens: options.maxNewTokens });
   await writeSafetensors(join(folder, "model.safetensors"), options.weights);
-  await writeT5Onnx(folder, config, options.weights);
+  await writeT5Onnx(folder, config, options.weights, { variants: options.onnxVariants });
 }
 
 /**

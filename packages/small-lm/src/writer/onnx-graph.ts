@@ -7,7 +7,7 @@ const onnx: OnnxNamespace =
   (onnxProtoModule as { onnx?: OnnxNamespace }).onnx ??
   (onnxProtoModule as unknown as { default: { onnx: OnnxNamespace } }).default.onnx;
 
-export const TensorType = { float: 1, int64: 7, bool: 9 } as const;
+export const TensorType = { float: 1, int8: 3, int64: 7, bool: 9 } as const;
 export type TensorTypeName = keyof typeof TensorType;
 
 /** A dimension: a fixed size or a symbolic name such as `batch_size`. */
@@ -116,6 +116,35 @@ export class OnnxGraph {
       rawData: bytesOf(data),
     });
     return name;
+  }
+
+  /** An int8 weight (quantized) stored in the model file. */
+  int8Weight(name: string, data: Int8Array, dims: number[]): string {
+    this.root.initializers.push({
+      name: this.claim(name),
+      dims,
+      dataType: TensorType.int8,
+      rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    });
+    return name;
+  }
+
+  /** A node with several outputs (fresh names). */
+  nodeOutputs(
+    op: string,
+    inputs: string[],
+    count: number,
+    attrs: Record<string, AttributeValue> = {},
+  ): string[] {
+    const outs = Array.from({ length: count }, () => this.fresh(op));
+    this.nodes.push({
+      opType: op,
+      name: `${op}_node_${this.nodes.length}`,
+      input: inputs,
+      output: outs,
+      attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
+    });
+    return outs;
   }
 
   /** An int64 constant (shared between uses with equal values). Pass `scalar` for a 0-d tensor. */

@@ -81,12 +81,58 @@ function transposed(tensor: WeightTensor): Float32Array {
 }
 
 /** Graph-building helpers shared by the encoder and the decoder. */
+/** Which ONNX files to write: full float32 (`*.onnx`) and/or int8 weights (`*_quantized.onnx`, transformers.js dtype q8). */
+export type T5OnnxVariant = "fp32" | "q8";
+
+/**
+ * Symmetric per-output-column int8 quantization of a [in, out] matrix: w ≈ q · scale[column].
+ */
+export function quantizeColumns(
+  w: Float32Array,
+  rows: number,
+  cols: number,
+): { q: Int8Array; scale: Float32Array } {
+  const scale = new Float32Array(cols);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++)
+      scale[c] = Math.max(scale[c] as number, Math.abs(w[r * cols + c] as number));
+  }
+  for (let c = 0; c < cols; c++) scale[c] = (scale[c] as number) > 0 ? (scale[c] as number) / 127 : 1;
+  const q = new Int8Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      q[r * cols + c] = Math.max(
+        -127,
+        Math.min(127, Math.round((w[r * cols + c] as number) / (scale[c] as number))),
+      );
+    }
+  }
+  return { q, scale };
+}
+
 class T5Ops {
   constructor(
     readonly g: OnnxGraph,
     readonly c: T5Config,
     readonly weights: T5Weights,
+    readonly variant: T5OnnxVariant = "fp32",
   ) {}
+
+  /**
+   * x @ w for a weight stored as [in, out]. q8: activations quantized per call
+   * (DynamicQuantizeLinear), MatMulInteger against int8 weights, rescaled to float — the layout
+   * onnxruntime's dynamic quantization produces.
+   */
+  matmul(x: string, name: string, w: Float32Array, rows: number, cols: number): string {
+    const g = this.g;
+    if (this.variant === "fp32") return g.node("MatMul", [x, g.weight(name, w, [rows, cols])]);
+    const { q, scale } = quantizeColumns(w, rows, cols);
+    const qw = g.int8Weight(`${name}_quantized`, q, [rows, cols]);
+    const ws = g.weight(`${name}_scale`, scale, [cols]);
+    const [xq, xs, xz] = g.nodeOutputs("DynamicQuantizeLinear", [x], 3) as [string, string, string];
+    const product = g.node("Cast", [g.node("MatMulInteger", [xq, qw, xz])], { to: 1 });
+    return g.node("Mul", [g.node("Mul", [product, xs]), ws]);
+  }
 
   private tensor(name: string): WeightTensor {
     const t = this.weights.get(name);
@@ -97,8 +143,7 @@ class T5Ops {
   /** A HF `nn.Linear` weight [out, in], stored transposed for `x @ W^T`. */
   linear(x: string, name: string): string {
     const t = this.tensor(name);
-    const w = this.g.weight(name, transposed(t), [t.shape[1] ?? 0, t.shape[0] ?? 0]);
-    return this.g.node("MatMul", [x, w]);
+    return this.matmul(x, name, transposed(t), t.shape[1] ?? 0, t.shape[0] ?? 0);
   }
 
   /** T5LayerNorm: x / sqrt(mean(x²) + eps) * weight (no mean subtraction, no bias). */
@@ -179,10 +224,14 @@ class T5Ops {
 }
 
 /** The encoder graph: input_ids, attention_mask → last_hidden_state. */
-export function buildT5Encoder(config: T5ConfigInput, weights: T5Weights): OnnxGraph {
+export function buildT5Encoder(
+  config: T5ConfigInput,
+  weights: T5Weights,
+  variant: T5OnnxVariant = "fp32",
+): OnnxGraph {
   const c = resolveT5Config(config);
   const g = new OnnxGraph("t5_encoder");
-  const t = new T5Ops(g, c, weights);
+  const t = new T5Ops(g, c, weights, variant);
   const ids = g.input("input_ids", "int64", ["batch_size", "encoder_sequence_length"]);
   const mask = g.input("attention_mask", "int64", ["batch_size", "encoder_sequence_length"]);
   const shared = weights.get("shared.weight");
@@ -214,10 +263,14 @@ export function buildT5Encoder(config: T5ConfigInput, weights: T5Weights): OnnxG
  * projections of `encoder_hidden_states`. Self-attention appends the new tokens' keys and values to
  * `past_key_values.*.decoder.*` and places the new tokens at positions past_length + offset.
  */
-export function buildT5Decoder(config: T5ConfigInput, weights: T5Weights): OnnxGraph {
+export function buildT5Decoder(
+  config: T5ConfigInput,
+  weights: T5Weights,
+  variant: T5OnnxVariant = "fp32",
+): OnnxGraph {
   const c = resolveT5Config(config);
   const g = new OnnxGraph("t5_decoder_merged");
-  const t = new T5Ops(g, c, weights);
+  const t = new T5Ops(g, c, weights, variant);
   const ids = g.input("input_ids", "int64", ["batch_size", "decoder_sequence_length"]);
   const encMask = g.input("encoder_attention_mask", "int64", ["batch_size", "encoder_sequence_length"]);
   const enc = g.input("encoder_hidden_states", "float", ["batch_size", "encoder_sequence_length", c.d_model]);
@@ -273,7 +326,7 @@ export function buildT5Decoder(config: T5ConfigInput, weights: T5Weights): OnnxG
   ).flat();
   const cross = g.ifNode(useCacheBranch, crossSpecs, (branch, cached) => {
     if (cached) return pastCross;
-    const bt = new T5Ops(branch, c, weights);
+    const bt = new T5Ops(branch, c, weights, variant);
     return Array.from({ length: c.num_decoder_layers }, (_, i) => {
       const prefix = `decoder.block.${i}.layer.1.EncDecAttention`;
       return [bt.heads(bt.linear(enc, `${prefix}.k.weight`)), bt.heads(bt.linear(enc, `${prefix}.v.weight`))];
@@ -306,32 +359,43 @@ export function buildT5Decoder(config: T5ConfigInput, weights: T5Weights): OnnxG
     ]);
   }
   let out = t.rmsNorm(h, "decoder.final_layer_norm.weight");
-  let head: string;
+  let head: WeightTensor = shared;
   if (c.tie_word_embeddings) {
     out = g.node("Mul", [out, g.floats([c.d_model ** -0.5])]);
-    head = g.weight("lm_head.weight", transposed(shared), [c.d_model, c.vocab_size]);
   } else {
     const lm = weights.get("lm_head.weight");
     if (lm === undefined)
       throw new Error("T5 weights: missing lm_head.weight (tie_word_embeddings is false)");
-    head = g.weight("lm_head.weight", transposed(lm), [c.d_model, c.vocab_size]);
+    head = lm;
   }
-  g.output("logits", g.node("MatMul", [out, head]), "float", [
-    "batch_size",
-    "decoder_sequence_length",
-    c.vocab_size,
-  ]);
+  const logits = t.matmul(out, "lm_head.weight", transposed(head), c.d_model, c.vocab_size);
+  g.output("logits", logits, "float", ["batch_size", "decoder_sequence_length", c.vocab_size]);
   return g;
 }
 
 /**
  * Writes `onnx/encoder_model.onnx` and `onnx/decoder_model_merged.onnx` under `folder`, computing HF
- * T5 v1.0 from the HF-named `weights`. Does not write config or tokenizer files.
+ * T5 v1.0 from the HF-named `weights`; with `variants: ["fp32", "q8"]` also the `*_quantized.onnx`
+ * pair (int8 weights, ~4× smaller) that transformers.js loads for dtype q8. No config or tokenizer files.
  */
-export async function writeT5Onnx(folder: string, config: T5ConfigInput, weights: T5Weights): Promise<void> {
+export async function writeT5Onnx(
+  folder: string,
+  config: T5ConfigInput,
+  weights: T5Weights,
+  options: { variants?: T5OnnxVariant[] } = {},
+): Promise<void> {
   checkT5Weights(config, weights);
   const dir = join(folder, "onnx");
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, "encoder_model.onnx"), buildT5Encoder(config, weights).toBytes());
-  await writeFile(join(dir, "decoder_model_merged.onnx"), buildT5Decoder(config, weights).toBytes());
+  for (const variant of options.variants ?? ["fp32"]) {
+    const suffix = variant === "q8" ? "_quantized" : "";
+    await writeFile(
+      join(dir, `encoder_model${suffix}.onnx`),
+      buildT5Encoder(config, weights, variant).toBytes(),
+    );
+    await writeFile(
+      join(dir, `decoder_model_merged${suffix}.onnx`),
+      buildT5Decoder(config, weights, variant).toBytes(),
+    );
+  }
 }
