@@ -1,32 +1,24 @@
 import type { LoadedModel } from "./load";
 import { ids64, ModelSessions, mask64, type OrtTensor } from "./session";
 
-/** Numbers from config.json the encoder-decoder runner needs (T5 names). */
+/** Special token ids from config.json the encoder-decoder runner needs. */
 export interface Seq2SeqShape {
-  decoderLayers: number;
-  heads: number;
-  headDim: number;
   decoderStartTokenId: number;
   padTokenId: number;
   eosTokenId: number;
-  vocabSize: number;
 }
 
 export function seq2seqShape(config: Record<string, unknown>): Seq2SeqShape {
-  const num = (key: string, fallback?: number): number => {
-    const v = config[key] ?? fallback;
-    if (typeof v !== "number") throw new Error(`config.json: ${key} must be a number`);
-    return v;
+  const id = (key: string, fallback: number): number => {
+    const v = config[key];
+    const first = Array.isArray(v) ? v[0] : v;
+    return typeof first === "number" ? first : fallback;
   };
-  const eos = config.eos_token_id;
+  const pad = id("pad_token_id", 0);
   return {
-    decoderLayers: num("num_decoder_layers", num("num_layers")),
-    heads: num("num_heads"),
-    headDim: num("d_kv"),
-    decoderStartTokenId: num("decoder_start_token_id", 0),
-    padTokenId: num("pad_token_id", 0),
-    eosTokenId: Array.isArray(eos) ? (eos[0] as number) : num("eos_token_id", 1),
-    vocabSize: num("vocab_size"),
+    decoderStartTokenId: id("decoder_start_token_id", pad),
+    padTokenId: pad,
+    eosTokenId: id("eos_token_id", 1),
   };
 }
 
@@ -98,19 +90,15 @@ export class Seq2SeqRunner {
     };
   }
 
+  /** Zero-length past keys/values for every cache input (shapes from transformers.js, per model type). */
   emptyCache(rows: number): KvCache {
+    const { getCacheShapes } = this.loaded.transformers as unknown as {
+      getCacheShapes: (config: unknown, options: { batch_size: number }) => Record<string, number[]>;
+    };
+    const shapes = getCacheShapes(this.loaded.model.config, { batch_size: rows });
     const cache: KvCache = {};
-    const dims = [rows, this.shape.heads, 0, this.shape.headDim];
-    for (let i = 0; i < this.shape.decoderLayers; i++) {
-      for (const part of ["decoder", "encoder"]) {
-        for (const kv of ["key", "value"]) {
-          cache[`past_key_values.${i}.${part}.${kv}`] = this.sessions.tensor(
-            "float32",
-            new Float32Array(0),
-            dims,
-          );
-        }
-      }
+    for (const [name, dims] of Object.entries(shapes)) {
+      cache[name] = this.sessions.tensor("float32", new Float32Array(0), dims);
     }
     return cache;
   }
