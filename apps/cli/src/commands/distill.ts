@@ -21,7 +21,17 @@ interface DistillFlags {
   concurrency: string;
   budget?: string;
   export: string;
+  cacheDir: string;
+  cache: boolean;
 }
+
+/** Export file names in the output folder (docs/training.md uses them). */
+const EXPORT_FILES: Record<ExportFormat, string> = {
+  trl: "sft-trl",
+  openai: "finetune-openai",
+  seq2seq: "seq2seq",
+  rl: "rl-prompts",
+};
 
 /** `--input sample` uses the training side of the bundled sample's seeded train / eval split. */
 async function examplesFor(flags: DistillFlags): Promise<Example[]> {
@@ -66,16 +76,24 @@ export const registerDistill: RegisterCommand = (program: Command) => {
     .option("--budget <usd>", "stop before spending more than this")
     .option(
       "--export <formats>",
-      "exports to write from kept.jsonl: trl,openai,seq2seq (or none)",
-      "trl,openai,seq2seq",
+      "exports to write from kept.jsonl: trl,openai,seq2seq,rl (or none)",
+      "trl,openai,seq2seq,rl",
     )
+    .option(
+      "--cache-dir <dir>",
+      "disk cache of teacher calls (a re-run or a retry costs nothing)",
+      ".lmcot/cache",
+    )
+    .option("--no-cache", "do not read or write the disk cache")
     .action(async (flags: DistillFlags) => {
       const formats = flags.export === "none" ? [] : flags.export.split(",");
       for (const f of formats)
-        if (!["trl", "openai", "seq2seq"].includes(f))
+        if (!["trl", "openai", "seq2seq", "rl"].includes(f))
           throw new UsageError(`--export: unknown format "${f}"`);
       const examples = await examplesFor(flags);
-      const teacher = await defaultResolver().large(flags.teacher);
+      const teacher = await defaultResolver(flags.cache ? { cacheDir: flags.cacheDir } : {}).large(
+        flags.teacher,
+      );
       const controller = new AbortController();
       const onSignal = () => controller.abort();
       process.once("SIGINT", onSignal);
@@ -106,10 +124,7 @@ export const registerDistill: RegisterCommand = (program: Command) => {
         const rows = await readKept(join(flags.out, "kept.jsonl"));
         const written: string[] = [];
         for (const format of formats as ExportFormat[]) {
-          const path = join(
-            flags.out,
-            `${format === "trl" ? "sft-trl" : format === "openai" ? "finetune-openai" : "seq2seq"}.jsonl`,
-          );
+          const path = join(flags.out, `${EXPORT_FILES[format]}.jsonl`);
           writeExport(rows, format, path);
           await validateExport(path, format);
           written.push(path);

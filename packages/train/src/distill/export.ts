@@ -5,7 +5,7 @@ import { exampleRecord, readLines, validate } from "@lmcot/datasets";
 import { z } from "zod";
 import type { KeptRationale } from "./distill";
 
-export type ExportFormat = "trl" | "openai" | "seq2seq";
+export type ExportFormat = "trl" | "openai" | "seq2seq" | "rl";
 
 const keptRow = z.object({
   id: z.string().min(1),
@@ -30,6 +30,16 @@ export const exportSchemas = {
   }),
   /** Plain seq2seq pairs (e.g. `Seq2SeqTrainer` on FLAN-T5). */
   seq2seq: z.object({ source: z.string().min(1), target: z.string().min(1) }),
+  /**
+   * RL prompts for the PPO step: the rationale prompt and the gold answer (`labels` holds every
+   * accepted alias when there are several). OpenRLHF `--input_key prompt --label_key label`; TRL
+   * passes `label` to reward functions; `lmcot rewards serve` reads both.
+   */
+  rl: z.object({
+    prompt: z.string().min(1),
+    label: z.string().min(1),
+    labels: z.array(z.string().min(1)).min(2).optional(),
+  }),
 } as const;
 
 /** Each line of a JSONL file, parsed and validated; the first bad line is an error naming file, line and field. */
@@ -67,18 +77,27 @@ export function exportLine(row: KeptRationale, format: ExportFormat, context?: C
         { role: "assistant", content: row.rationale },
       ],
     };
+  if (format === "rl") {
+    const aliases = row.example.answerAliases ?? [];
+    return { prompt, label: row.example.answer, ...(aliases.length > 1 ? { labels: aliases } : {}) };
+  }
   return { source: prompt, target: row.rationale };
 }
 
-/** Writes one export file from kept rationales; returns the number of lines. */
+/**
+ * Writes one export file from kept rationales; returns the number of lines. The `rl` format writes
+ * one line per question (not per kept sample).
+ */
 export function writeExport(
   rows: readonly KeptRationale[],
   format: ExportFormat,
   path: string,
   context?: ContextOptions,
 ): number {
-  writeFileSync(path, rows.map((r) => `${JSON.stringify(exportLine(r, format, context))}\n`).join(""));
-  return rows.length;
+  const seen = new Set<string>();
+  const chosen = format === "rl" ? rows.filter((r) => !seen.has(r.id) && seen.add(r.id)) : rows;
+  writeFileSync(path, chosen.map((r) => `${JSON.stringify(exportLine(r, format, context))}\n`).join(""));
+  return chosen.length;
 }
 
 /** Checks an export file line by line; the first bad line is an error naming file, line and field. */
