@@ -1,0 +1,239 @@
+import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { seededRandom } from "@lmcot/small-lm/writer";
+import * as tf from "@tensorflow/tfjs";
+import { z } from "zod";
+import { useWasmBackend } from "../backend";
+import { latestCheckpoint, readCheckpointState, restoreOptimizer, saveCheckpoint } from "../checkpoint";
+import { exportModel } from "../export";
+import { AdamW, lrFactor, optimizerConfigSchema, valueAndGrads } from "../optim";
+import { modelSizeSchema, parameterCount, t5ConfigFor } from "../t5/config";
+import { loadT5, saveT5 } from "../t5/folder";
+import { crossEntropy } from "../t5/forward";
+import { T5Model } from "../t5/model";
+import { WordTokenizer } from "../tokenizer";
+import type { DistillationPair } from "./data";
+
+export const kdConfigSchema = z.object({
+  /** A preset (`micro`, `tiny`, `small`, `base`) or explicit T5 sizes. */
+  model: modelSizeSchema.default("tiny"),
+  seed: z.number().int().default(0),
+  epochs: z.number().int().positive().default(10),
+  /** Stop after this many optimizer steps (overrides epochs when smaller). */
+  maxSteps: z.number().int().positive().optional(),
+  batchSize: z.number().int().positive().default(8),
+  maxInputTokens: z.number().int().min(2).default(256),
+  maxTargetTokens: z.number().int().min(2).default(64),
+  maxVocab: z.number().int().min(8).default(8000),
+  optimizer: optimizerConfigSchema.prefault({}),
+  /** Fraction of pairs held out for eval loss (0 = none). */
+  evalFraction: z.number().min(0).max(0.5).default(0.1),
+  evalEvery: z.number().int().positive().default(50),
+  saveEvery: z.number().int().positive().default(50),
+});
+
+export type KdConfig = z.output<typeof kdConfigSchema>;
+export type KdConfigInput = z.input<typeof kdConfigSchema>;
+
+export interface KdStepMetrics {
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  loss: number;
+  lr: number;
+  gradNorm: number;
+  tokens: number;
+  tokensPerSecond: number;
+  evalLoss?: number;
+}
+
+interface KdState {
+  step: number;
+  seed: number;
+}
+
+export interface KdRunOptions {
+  /** Continue from `<out>/checkpoints/latest` when it exists. */
+  resume?: boolean;
+  signal?: AbortSignal;
+  onStep?: (m: KdStepMetrics) => void;
+  /** Also write the ONNX files into `<out>` at the end (default true). */
+  exportOnnx?: boolean;
+}
+
+export interface KdResult {
+  steps: number;
+  finalLoss: number;
+  evalLoss?: number;
+  parameters: number;
+  resumedFrom?: number;
+}
+
+type Encoded = { input: number[]; target: number[] };
+
+/**
+ * Knowledge distillation of teacher rationales into the small T5: teacher-forced cross-entropy,
+ * AdamW with warmup + decay and clipping, seeded shuffling, eval loss, checkpoints and resume.
+ * Writes `<out>/metrics.jsonl`, `<out>/checkpoints/` and the final model folder in `<out>`.
+ */
+export class KdTrainer {
+  readonly config: KdConfig;
+
+  constructor(config: KdConfigInput = {}) {
+    this.config = kdConfigSchema.parse(config);
+  }
+
+  async train(pairs: DistillationPair[], out: string, options: KdRunOptions = {}): Promise<KdResult> {
+    await useWasmBackend();
+    const c = this.config;
+    await mkdir(out, { recursive: true });
+    const { trainPairs, evalPairs } = splitPairs(pairs, c.evalFraction, c.seed);
+    const checkpoint = options.resume ? await latestCheckpoint(out) : undefined;
+    let model: T5Model;
+    let tokenizer: WordTokenizer;
+    let start = 0;
+    if (checkpoint !== undefined) {
+      ({ model, tokenizer } = await loadT5(checkpoint));
+      start = (await readCheckpointState<KdState>(checkpoint)).step;
+      await truncateMetrics(join(out, "metrics.jsonl"), start);
+    } else {
+      tokenizer = WordTokenizer.fromTexts(
+        pairs.flatMap((p) => [p.input, p.target]),
+        c.maxVocab,
+      );
+      model = T5Model.random(t5ConfigFor(c.model, tokenizer.size), c.seed);
+      await writeFile(join(out, "metrics.jsonl"), "");
+      await writeFile(join(out, "train_config.json"), `${JSON.stringify({ kind: "kd", ...c }, null, 2)}\n`);
+    }
+    const optimizer = new AdamW(c.optimizer, model.params);
+    if (checkpoint !== undefined) {
+      const state = await readCheckpointState<KdState>(checkpoint);
+      await restoreOptimizer(checkpoint, optimizer, state.optimizerStep);
+    }
+    const encode = (p: DistillationPair): Encoded => ({
+      input: tokenizer.encode(p.input, c.maxInputTokens),
+      target: tokenizer.encode(p.target, c.maxTargetTokens),
+    });
+    const train = trainPairs.map(encode);
+    const evalSet = evalPairs.map(encode);
+    const perEpoch = Math.ceil(train.length / c.batchSize);
+    const total = Math.min(c.maxSteps ?? Number.POSITIVE_INFINITY, perEpoch * c.epochs);
+    let lastLoss = Number.NaN;
+    let lastEval: number | undefined;
+    const started = performance.now();
+    let tokensSeen = 0;
+    try {
+      for (let step = start; step < total; step++) {
+        options.signal?.throwIfAborted();
+        const epoch = Math.floor(step / perEpoch);
+        const order = epochOrder(train.length, c.seed, epoch);
+        const batch = order
+          .slice((step % perEpoch) * c.batchSize, ((step % perEpoch) + 1) * c.batchSize)
+          .map((i) => train[i] as Encoded);
+        const inputs = batch.map((b) => b.input);
+        const targets = batch.map((b) => b.target);
+        const { value, grads } = valueAndGrads(model.params, () => crossEntropy(model, inputs, targets));
+        const lr = c.optimizer.learningRate * lrFactor(c.optimizer, step, total);
+        const gradNorm = optimizer.apply(grads, lr);
+        tf.dispose([...grads.values()]);
+        lastLoss = value;
+        const tokens = targets.reduce((a, t) => a + t.length, 0) + inputs.reduce((a, t) => a + t.length, 0);
+        tokensSeen += tokens;
+        const done = step + 1;
+        const metrics: KdStepMetrics = {
+          step: done,
+          totalSteps: total,
+          epoch,
+          loss: value,
+          lr,
+          gradNorm,
+          tokens,
+          tokensPerSecond: tokensSeen / ((performance.now() - started) / 1000),
+        };
+        if (evalSet.length > 0 && (done % c.evalEvery === 0 || done === total)) {
+          lastEval = evalLoss(model, evalSet, c.batchSize);
+          metrics.evalLoss = lastEval;
+        }
+        await appendFile(join(out, "metrics.jsonl"), `${JSON.stringify(metrics)}\n`);
+        options.onStep?.(metrics);
+        if (done % c.saveEvery === 0 || done === total)
+          await saveCheckpoint(out, {
+            model,
+            tokenizer,
+            optimizer,
+            state: { step: done, seed: c.seed } satisfies KdState,
+          });
+      }
+      if (options.exportOnnx ?? true) await exportModel(out, model, tokenizer, c.maxTargetTokens);
+      else await saveT5(out, model, tokenizer, c.maxTargetTokens);
+      return {
+        steps: total,
+        finalLoss: lastLoss,
+        evalLoss: lastEval,
+        parameters: parameterCount(model.config),
+        resumedFrom: checkpoint === undefined ? undefined : start,
+      };
+    } finally {
+      optimizer.dispose();
+      model.dispose();
+    }
+  }
+}
+
+function evalLoss(model: T5Model, set: Encoded[], batchSize: number): number {
+  let sum = 0;
+  let tokens = 0;
+  for (let i = 0; i < set.length; i += batchSize) {
+    const chunk = set.slice(i, i + batchSize);
+    const n = chunk.reduce((a, b) => a + b.target.length, 0);
+    const loss = crossEntropy(
+      model,
+      chunk.map((b) => b.input),
+      chunk.map((b) => b.target),
+    );
+    sum += (loss.dataSync()[0] as number) * n;
+    tokens += n;
+    loss.dispose();
+  }
+  return sum / Math.max(1, tokens);
+}
+
+/** A seeded permutation of the training set for one epoch (the same on resume). */
+function epochOrder(n: number, seed: number, epoch: number): number[] {
+  const random = seededRandom((seed * 1_000_003 + epoch * 7919 + 1) >>> 0);
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j] as number, order[i] as number];
+  }
+  return order;
+}
+
+function splitPairs(pairs: DistillationPair[], fraction: number, seed: number) {
+  const nEval = pairs.length < 10 ? 0 : Math.floor(pairs.length * fraction);
+  const order = epochOrder(pairs.length, seed, -1);
+  const evalIdx = new Set(order.slice(0, nEval));
+  return {
+    trainPairs: pairs.filter((_, i) => !evalIdx.has(i)),
+    evalPairs: pairs.filter((_, i) => evalIdx.has(i)),
+  };
+}
+
+/** Drops metric lines logged after the checkpoint a run resumes from (those steps run again). */
+export async function truncateMetrics(file: string, step: number): Promise<void> {
+  let text = "";
+  try {
+    text = await readFile(file, "utf8");
+  } catch {
+    return;
+  }
+  const kept = text.split("\n").filter((line) => {
+    if (!line.trim()) return false;
+    try {
+      return (JSON.parse(line) as { step: number }).step <= step;
+    } catch {
+      return false;
+    }
+  });
+  await writeFile(file, kept.map((l) => `${l}\n`).join(""));
+}

@@ -1,0 +1,121 @@
+import type { WeightTensor } from "@lmcot/small-lm/writer";
+import * as tf from "@tensorflow/tfjs";
+import { z } from "zod";
+
+export const optimizerConfigSchema = z.object({
+  learningRate: z.number().positive().default(1e-3),
+  beta1: z.number().min(0).max(1).default(0.9),
+  beta2: z.number().min(0).max(1).default(0.999),
+  epsilon: z.number().positive().default(1e-8),
+  /** Decoupled (AdamW) weight decay; not applied to layer norms or position biases. */
+  weightDecay: z.number().min(0).default(0.01),
+  /** Global gradient-norm clip; 0 disables. */
+  maxGradNorm: z.number().min(0).default(1),
+  warmupSteps: z.number().int().min(0).default(0),
+  schedule: z.enum(["constant", "linear", "cosine"]).default("linear"),
+});
+
+export type OptimizerConfig = z.output<typeof optimizerConfigSchema>;
+
+/** Learning-rate multiplier at `step` (0-based) of `total`: linear warmup, then constant / linear / cosine decay to 0. */
+export function lrFactor(config: OptimizerConfig, step: number, total: number): number {
+  if (config.warmupSteps > 0 && step < config.warmupSteps) return (step + 1) / config.warmupSteps;
+  if (config.schedule === "constant") return 1;
+  const span = Math.max(1, total - config.warmupSteps);
+  const progress = Math.min(1, (step - config.warmupSteps) / span);
+  return config.schedule === "linear" ? 1 - progress : 0.5 * (1 + Math.cos(Math.PI * progress));
+}
+
+const noDecay = (name: string) => name.includes("layer_norm") || name.includes("relative_attention_bias");
+
+/** AdamW (Loshchilov & Hutter) with global-norm clipping, over named tfjs variables. */
+export class AdamW {
+  private readonly m = new Map<string, tf.Variable>();
+  private readonly v = new Map<string, tf.Variable>();
+  step = 0;
+
+  constructor(
+    readonly config: OptimizerConfig,
+    private readonly params: Map<string, tf.Variable>,
+  ) {
+    for (const [name, p] of params) {
+      this.m.set(name, tf.variable(tf.zerosLike(p), false));
+      this.v.set(name, tf.variable(tf.zerosLike(p), false));
+    }
+  }
+
+  /**
+   * Clips `grads` (keyed by parameter name) to `maxGradNorm`, applies one update at `lr`, and
+   * returns the gradient norm before clipping. Parameters without a gradient are left alone.
+   */
+  apply(grads: Map<string, tf.Tensor>, lr: number): number {
+    const norm = tf
+      .tidy(() => tf.sqrt(tf.addN([...grads.values()].map((g) => g.square().sum()))))
+      .dataSync()[0] as number;
+    const c = this.config;
+    const scale = c.maxGradNorm > 0 && norm > c.maxGradNorm ? c.maxGradNorm / (norm + 1e-6) : 1;
+    this.step += 1;
+    const bias1 = 1 - c.beta1 ** this.step;
+    const bias2 = 1 - c.beta2 ** this.step;
+    tf.tidy(() => {
+      for (const [name, g0] of grads) {
+        const p = this.params.get(name);
+        const m = this.m.get(name);
+        const v = this.v.get(name);
+        if (p === undefined || m === undefined || v === undefined)
+          throw new Error(`AdamW: unknown parameter ${name}`);
+        const g = scale === 1 ? g0 : g0.mul(scale);
+        m.assign(m.mul(c.beta1).add(g.mul(1 - c.beta1)));
+        v.assign(v.mul(c.beta2).add(g.square().mul(1 - c.beta2)));
+        const update = m.div(bias1).div(v.div(bias2).sqrt().add(c.epsilon));
+        const decayed = c.weightDecay > 0 && !noDecay(name) ? p.mul(1 - lr * c.weightDecay) : p;
+        p.assign(decayed.sub(update.mul(lr)));
+      }
+    });
+    return norm;
+  }
+
+  /** Moments as tensors (`m.<name>`, `v.<name>`) for a checkpoint. */
+  state(): Map<string, WeightTensor> {
+    const out = new Map<string, WeightTensor>();
+    for (const [kind, map] of [
+      ["m", this.m],
+      ["v", this.v],
+    ] as const)
+      for (const [name, t] of map)
+        out.set(`${kind}.${name}`, { data: t.dataSync() as Float32Array, shape: [...t.shape] });
+    return out;
+  }
+
+  load(state: Map<string, WeightTensor>, step: number): void {
+    for (const [kind, map] of [
+      ["m", this.m],
+      ["v", this.v],
+    ] as const) {
+      for (const [name, t] of map) {
+        const saved = state.get(`${kind}.${name}`);
+        if (saved === undefined) throw new Error(`optimizer state: missing ${kind}.${name}`);
+        tf.tidy(() => t.assign(tf.tensor(saved.data, saved.shape)));
+      }
+    }
+    this.step = step;
+  }
+
+  dispose(): void {
+    tf.dispose([...this.m.values(), ...this.v.values()]);
+  }
+}
+
+/** The value of `loss` and its gradient for each named variable. */
+export function valueAndGrads(
+  params: Map<string, tf.Variable>,
+  loss: () => tf.Scalar,
+): { value: number; grads: Map<string, tf.Tensor> } {
+  const byVariable = new Map([...params].map(([name, v]) => [v.name, name]));
+  const { value, grads } = tf.variableGrads(loss, [...params.values()]);
+  const out = new Map<string, tf.Tensor>();
+  for (const [key, g] of Object.entries(grads)) out.set(byVariable.get(key) ?? key, g);
+  const v = value.dataSync()[0] as number;
+  value.dispose();
+  return { value: v, grads: out };
+}

@@ -1,0 +1,90 @@
+import { resolveT5Config, type T5Config, type T5ConfigInput } from "@lmcot/small-lm/writer";
+import { z } from "zod";
+
+export type { T5Config, T5ConfigInput };
+
+/** Model sizes by name; `vocab_size` comes from the tokenizer built on the training data. */
+export const MODEL_PRESETS = {
+  /** ~0.1 M parameters + embeddings: for tests. */
+  micro: {
+    d_model: 32,
+    d_kv: 8,
+    d_ff: 64,
+    num_heads: 4,
+    num_layers: 1,
+    relative_attention_num_buckets: 8,
+    relative_attention_max_distance: 32,
+  },
+  /** ~0.6 M parameters + embeddings. */
+  tiny: {
+    d_model: 64,
+    d_kv: 16,
+    d_ff: 256,
+    num_heads: 4,
+    num_layers: 2,
+    relative_attention_num_buckets: 16,
+    relative_attention_max_distance: 64,
+  },
+  /** ~3 M parameters + embeddings. */
+  small: {
+    d_model: 128,
+    d_kv: 32,
+    d_ff: 512,
+    num_heads: 4,
+    num_layers: 3,
+    relative_attention_num_buckets: 32,
+    relative_attention_max_distance: 128,
+  },
+  /** ~10 M parameters + embeddings. */
+  base: {
+    d_model: 256,
+    d_kv: 32,
+    d_ff: 1024,
+    num_heads: 8,
+    num_layers: 4,
+    relative_attention_num_buckets: 32,
+    relative_attention_max_distance: 128,
+  },
+} as const satisfies Record<string, Omit<T5ConfigInput, "vocab_size">>;
+
+export type ModelPreset = keyof typeof MODEL_PRESETS;
+
+export const modelSizeSchema = z.union([
+  z.enum(Object.keys(MODEL_PRESETS) as [ModelPreset, ...ModelPreset[]]),
+  z.object({
+    d_model: z.number().int().positive(),
+    d_kv: z.number().int().positive(),
+    d_ff: z.number().int().positive(),
+    num_heads: z.number().int().positive(),
+    num_layers: z.number().int().positive(),
+    num_decoder_layers: z.number().int().positive().optional(),
+    relative_attention_num_buckets: z.number().int().min(2).optional(),
+    relative_attention_max_distance: z.number().int().min(2).optional(),
+  }),
+]);
+
+export type ModelSize = z.infer<typeof modelSizeSchema>;
+
+/** The full HF T5 config for a size and a vocabulary. */
+export function t5ConfigFor(size: ModelSize, vocabSize: number): T5Config {
+  const base = typeof size === "string" ? MODEL_PRESETS[size] : size;
+  return resolveT5Config({ ...base, vocab_size: vocabSize, tie_word_embeddings: true });
+}
+
+/** Parameter count of a config (tied embeddings counted once). */
+export function parameterCount(c: T5Config): number {
+  const inner = c.num_heads * c.d_kv;
+  const attention = 4 * inner * c.d_model;
+  const ff = 2 * c.d_model * c.d_ff;
+  const enc = c.num_layers * (attention + ff + 2 * c.d_model);
+  const dec = c.num_decoder_layers * (2 * attention + ff + 3 * c.d_model);
+  const bias = 2 * c.relative_attention_num_buckets * c.num_heads;
+  return (
+    c.vocab_size * c.d_model +
+    enc +
+    dec +
+    bias +
+    2 * c.d_model +
+    (c.tie_word_embeddings ? 0 : c.vocab_size * c.d_model)
+  );
+}

@@ -1,0 +1,51 @@
+import * as tf from "@tensorflow/tfjs";
+import { padBatch, shiftRight } from "../batch";
+import type { T5Model } from "./model";
+
+/** Teacher-forced outputs for a batch of (input, target) id sequences. */
+export interface TeacherForced {
+  /** Log-prob of each target token [B, T] (0 at padding). */
+  logprobs: tf.Tensor2D;
+  /** 1 at target tokens, 0 at padding [B, T]. */
+  mask: tf.Tensor2D;
+  /** Full log-softmax over the vocabulary [B, T, V]. */
+  logSoftmax: tf.Tensor3D;
+  /** Decoder final hidden states [B, T, d_model]. */
+  hidden: tf.Tensor3D;
+}
+
+/**
+ * Runs encoder + decoder with targets as labels. Differentiable: call it inside a gradient
+ * function. Targets should end with `</s>` when the model must learn to stop.
+ */
+export function teacherForced(
+  model: T5Model,
+  inputs: readonly number[][],
+  targets: readonly number[][],
+): TeacherForced {
+  const enc = padBatch(inputs);
+  const dec = padBatch(shiftRight(targets));
+  const labels = padBatch(targets);
+  const encoded = model.encode(enc);
+  const { hidden, logits } = model.decode(dec.ids, encoded, enc.mask);
+  const logSoftmax = tf.logSoftmax(logits) as tf.Tensor3D;
+  const mask = labels.mask.toFloat() as tf.Tensor2D;
+  const picked = logSoftmax
+    .mul(tf.oneHot(labels.ids, model.config.vocab_size))
+    .sum(-1)
+    .mul(mask) as tf.Tensor2D;
+  tf.dispose([enc.ids, enc.mask, dec.ids, dec.mask, labels.ids, labels.mask, encoded, logits]);
+  return { logprobs: picked, mask, logSoftmax, hidden };
+}
+
+/** Mean token cross-entropy of targets given inputs (the KD loss). */
+export function crossEntropy(
+  model: T5Model,
+  inputs: readonly number[][],
+  targets: readonly number[][],
+): tf.Scalar {
+  return tf.tidy(() => {
+    const out = teacherForced(model, inputs, targets);
+    return out.logprobs.sum().neg().div(out.mask.sum().maximum(1)) as tf.Scalar;
+  });
+}

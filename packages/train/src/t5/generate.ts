@@ -1,0 +1,96 @@
+import * as tf from "@tensorflow/tfjs";
+import { padBatch } from "../batch";
+import { EOS_ID, PAD_ID } from "../tokenizer";
+import type { T5Model } from "./model";
+
+export interface DecodeOptions {
+  maxNewTokens: number;
+  /** 0 = greedy. */
+  temperature: number;
+  topK?: number;
+  topP?: number;
+  /** Uniform [0, 1) source; required when sampling. */
+  random?: () => number;
+  signal?: AbortSignal;
+}
+
+export interface Decoded {
+  tokenIds: number[];
+  /** Log-prob of each chosen token under the model (before temperature / top-k / top-p). */
+  logprobs: number[];
+  finishReason: "stop" | "length";
+}
+
+/**
+ * Autoregressive decoding: the encoder runs once, the decoder re-reads the whole prefix each step
+ * (no KV cache: at these sizes the prefix pass is cheap and the code stays the training code).
+ * The output includes the final `</s>` when the model stopped.
+ */
+export function decode(model: T5Model, inputs: readonly number[][], options: DecodeOptions): Decoded[] {
+  const enc = padBatch(inputs);
+  const encoded = model.encode(enc);
+  const out: Decoded[] = inputs.map(() => ({ tokenIds: [], logprobs: [], finishReason: "length" }));
+  const done = inputs.map(() => false);
+  const prefixes = inputs.map(() => [PAD_ID]);
+  try {
+    for (let step = 0; step < options.maxNewTokens && done.some((d) => !d); step++) {
+      options.signal?.throwIfAborted();
+      const logp = tf.tidy(() => {
+        const ids = tf.tensor2d(prefixes.flat(), [prefixes.length, step + 1], "int32");
+        const { logits } = model.decode(ids, encoded, enc.mask);
+        return tf.logSoftmax(logits.slice([0, step, 0], [-1, 1, -1]).squeeze([1]));
+      });
+      const rows = logp.arraySync() as number[][];
+      logp.dispose();
+      rows.forEach((row, b) => {
+        const seq = out[b] as Decoded;
+        const prefix = prefixes[b] as number[];
+        if (done[b]) {
+          prefix.push(PAD_ID);
+          return;
+        }
+        const token = choose(row, options);
+        seq.tokenIds.push(token);
+        seq.logprobs.push(row[token] as number);
+        prefix.push(token);
+        if (token === EOS_ID) {
+          done[b] = true;
+          seq.finishReason = "stop";
+        }
+      });
+    }
+  } finally {
+    tf.dispose([enc.ids, enc.mask, encoded]);
+  }
+  return out;
+}
+
+function choose(logp: number[], o: DecodeOptions): number {
+  if (!(o.temperature > 0)) return argmax(logp);
+  if (o.random === undefined) throw new Error("decode: sampling needs a random source");
+  let order = logp.map((_, i) => i).sort((a, b) => (logp[b] as number) - (logp[a] as number));
+  if (o.topK !== undefined && o.topK > 0) order = order.slice(0, o.topK);
+  const scaled = order.map((i) => (logp[i] as number) / o.temperature);
+  const max = scaled[0] as number;
+  let probs = scaled.map((x) => Math.exp(x - max));
+  let total = probs.reduce((a, b) => a + b, 0);
+  if (o.topP !== undefined && o.topP < 1) {
+    let cum = 0;
+    let keep = 0;
+    while (keep < probs.length && cum < o.topP * total) cum += probs[keep++] as number;
+    probs = probs.slice(0, Math.max(1, keep));
+    total = probs.reduce((a, b) => a + b, 0);
+  }
+  let u = o.random() * total;
+  for (let i = 0; i < probs.length; i++) {
+    u -= probs[i] as number;
+    if (u <= 0) return order[i] as number;
+  }
+  return order[probs.length - 1] as number;
+}
+
+function argmax(xs: number[]): number {
+  let best = 0;
+  for (let i = 1; i < xs.length; i++) if ((xs[i] as number) > (xs[best] as number)) best = i;
+  return best;
+}

@@ -1,0 +1,198 @@
+import {
+  randomT5Weights,
+  type T5Weights,
+  t5ParameterShapes,
+  t5RelativePositionBucket,
+} from "@lmcot/small-lm/writer";
+import * as tf from "@tensorflow/tfjs";
+import { bmm, gatherRows, linear, rmsNorm } from "../ops";
+import type { T5Config } from "./config";
+
+/** Added to masked attention scores; exp() of it is 0 in float32, as with HF's float32 minimum. */
+const MASKED = -1e9;
+
+/** A padded batch of token ids with its attention mask (1 = token, 0 = padding). */
+export interface TokenBatch {
+  ids: tf.Tensor2D;
+  mask: tf.Tensor2D;
+}
+
+/**
+ * HF T5 v1.0 (relu feed-forward, RMSNorm, relative position bias in block 0 shared by all layers,
+ * unscaled dot-product attention, tied embeddings with the d_model^-0.5 output scale) on tfjs
+ * variables named exactly as HF's parameters, so the weights export as-is.
+ */
+export class T5Model {
+  readonly params: Map<string, tf.Variable>;
+  private readonly buckets = new Map<string, tf.Tensor1D>();
+
+  constructor(
+    readonly config: T5Config,
+    weights: T5Weights,
+    trainable = true,
+  ) {
+    this.params = new Map();
+    for (const [name, shape] of t5ParameterShapes(config)) {
+      const w = weights.get(name);
+      if (w === undefined) throw new Error(`T5 weights: missing ${name}`);
+      if (w.shape.join(",") !== shape.join(","))
+        throw new Error(`T5 weights: ${name} has shape [${w.shape}] but the config needs [${shape}]`);
+      this.params.set(name, tf.variable(tf.tensor(w.data, shape), trainable, `${name}#${nextId++}`));
+    }
+  }
+
+  /** A model with HF's initialisation, reproducible from the seed. */
+  static random(config: T5Config, seed: number): T5Model {
+    return new T5Model(config, randomT5Weights(config, seed));
+  }
+
+  p(name: string): tf.Variable {
+    const v = this.params.get(name);
+    if (v === undefined) throw new Error(`T5 model has no parameter ${name}`);
+    return v;
+  }
+
+  variables(): tf.Variable[] {
+    return [...this.params.values()];
+  }
+
+  /** A copy of the weights as HF-named float32 arrays. */
+  weights(): T5Weights {
+    const out: T5Weights = new Map();
+    for (const [name, v] of this.params)
+      out.set(name, { data: v.dataSync() as Float32Array, shape: [...v.shape] });
+    return out;
+  }
+
+  /** Copies another model's weights into this one (same config). */
+  assign(from: T5Model): void {
+    for (const [name, v] of this.params) v.assign(from.p(name));
+  }
+
+  dispose(): void {
+    tf.dispose(this.variables());
+    tf.dispose([...this.buckets.values()]);
+    this.buckets.clear();
+  }
+
+  /** Encoder hidden states [B, S, d_model]. */
+  encode(input: TokenBatch): tf.Tensor3D {
+    return tf.tidy(() => {
+      const c = this.config;
+      const [, s] = input.ids.shape;
+      let h = gatherRows(this.p("shared.weight"), input.ids) as tf.Tensor3D;
+      const bias = this.positionBias("encoder", s, s, true).add(paddingBias(input.mask));
+      for (let i = 0; i < c.num_layers; i++) {
+        const block = `encoder.block.${i}.layer`;
+        const n = rmsNorm(h, this.p(`${block}.0.layer_norm.weight`), c.layer_norm_epsilon);
+        h = h.add(this.attend(n, n, `${block}.0.SelfAttention`, bias));
+        h = h.add(this.feedForward(h, `${block}.1`));
+      }
+      return rmsNorm(h, this.p("encoder.final_layer_norm.weight"), c.layer_norm_epsilon) as tf.Tensor3D;
+    });
+  }
+
+  /**
+   * Decoder over full (teacher-forced) sequences: the final hidden states [B, T, d_model] (what a
+   * value head reads) and the logits [B, T, vocab].
+   */
+  decode(
+    decoderIds: tf.Tensor2D,
+    encoded: tf.Tensor3D,
+    encoderMask: tf.Tensor2D,
+  ): { hidden: tf.Tensor3D; logits: tf.Tensor3D } {
+    return tf.tidy(() => {
+      const c = this.config;
+      const [, t] = decoderIds.shape;
+      let h = gatherRows(this.p("shared.weight"), decoderIds) as tf.Tensor3D;
+      const selfBias = this.positionBias("decoder", t, t, false).add(causalBias(t));
+      const crossBias = paddingBias(encoderMask);
+      for (let i = 0; i < c.num_decoder_layers; i++) {
+        const block = `decoder.block.${i}.layer`;
+        const n = rmsNorm(h, this.p(`${block}.0.layer_norm.weight`), c.layer_norm_epsilon);
+        h = h.add(this.attend(n, n, `${block}.0.SelfAttention`, selfBias));
+        const m = rmsNorm(h, this.p(`${block}.1.layer_norm.weight`), c.layer_norm_epsilon);
+        h = h.add(this.attend(m, encoded, `${block}.1.EncDecAttention`, crossBias));
+        h = h.add(this.feedForward(h, `${block}.2`));
+      }
+      const hidden = rmsNorm(
+        h,
+        this.p("decoder.final_layer_norm.weight"),
+        c.layer_norm_epsilon,
+      ) as tf.Tensor3D;
+      const head = c.tie_word_embeddings ? this.p("shared.weight") : this.p("lm_head.weight");
+      const scaled = c.tie_word_embeddings ? hidden.mul(c.d_model ** -0.5) : hidden;
+      const logits = linear(scaled, head) as tf.Tensor3D;
+      return { hidden, logits };
+    });
+  }
+
+  private feedForward(h: tf.Tensor, layer: string): tf.Tensor {
+    const n = rmsNorm(h, this.p(`${layer}.layer_norm.weight`), this.config.layer_norm_epsilon);
+    const inner = tf.relu(linear(n, this.p(`${layer}.DenseReluDense.wi.weight`)));
+    return linear(inner, this.p(`${layer}.DenseReluDense.wo.weight`));
+  }
+
+  /** Multi-head attention without the 1/sqrt(d_kv) scale (T5 folds it into the initialisation). */
+  private attend(xq: tf.Tensor, xkv: tf.Tensor, prefix: string, bias: tf.Tensor): tf.Tensor {
+    const { num_heads: heads, d_kv: dk } = this.config;
+    const [b, tq] = xq.shape as [number, number, number];
+    const tk = xkv.shape[1] as number;
+    const q = linear(xq, this.p(`${prefix}.q.weight`))
+      .reshape([b, tq, heads, dk])
+      .transpose([0, 2, 1, 3]);
+    const kT = linear(xkv, this.p(`${prefix}.k.weight`))
+      .reshape([b, tk, heads, dk])
+      .transpose([0, 2, 3, 1]);
+    const v = linear(xkv, this.p(`${prefix}.v.weight`))
+      .reshape([b, tk, heads, dk])
+      .transpose([0, 2, 1, 3]);
+    const scores = bmm(
+      q.reshape([b * heads, tq, dk]) as tf.Tensor3D,
+      kT.reshape([b * heads, dk, tk]) as tf.Tensor3D,
+    )
+      .reshape([b, heads, tq, tk])
+      .add(bias);
+    const weights = tf.softmax(scores).reshape([b * heads, tq, tk]) as tf.Tensor3D;
+    const context = bmm(weights, v.reshape([b * heads, tk, dk]) as tf.Tensor3D)
+      .reshape([b, heads, tq, dk])
+      .transpose([0, 2, 1, 3])
+      .reshape([b, tq, heads * dk]);
+    return linear(context, this.p(`${prefix}.o.weight`));
+  }
+
+  /** [1, heads, q, k] bias from block 0's `relative_attention_bias`, bucketed as HF does. */
+  private positionBias(
+    stack: "encoder" | "decoder",
+    q: number,
+    k: number,
+    bidirectional: boolean,
+  ): tf.Tensor {
+    const key = `${stack}:${q}:${k}`;
+    let index = this.buckets.get(key);
+    if (index === undefined) {
+      const { relative_attention_num_buckets: n, relative_attention_max_distance: d } = this.config;
+      const data = new Int32Array(q * k);
+      for (let i = 0; i < q; i++)
+        for (let j = 0; j < k; j++) data[i * k + j] = t5RelativePositionBucket(j - i, bidirectional, n, d);
+      index = tf.keep(tf.tensor1d(data, "int32"));
+      this.buckets.set(key, index);
+    }
+    const table = this.p(`${stack}.block.0.layer.0.SelfAttention.relative_attention_bias.weight`);
+    return gatherRows(table, index).reshape([q, k, this.config.num_heads]).transpose([2, 0, 1]).expandDims(0);
+  }
+}
+
+let nextId = 0;
+
+/** [B, 1, 1, S]: 0 where mask is 1, MASKED where it is 0. */
+function paddingBias(mask: tf.Tensor2D): tf.Tensor {
+  const [b, s] = mask.shape;
+  return tf.scalar(1).sub(mask.toFloat()).mul(MASKED).reshape([b, 1, 1, s]);
+}
+
+/** [1, 1, T, T]: MASKED above the diagonal. */
+function causalBias(t: number): tf.Tensor {
+  const lower = tf.linalg.bandPart(tf.ones([t, t]), -1, 0);
+  return tf.scalar(1).sub(lower).mul(MASKED).reshape([1, 1, t, t]);
+}
