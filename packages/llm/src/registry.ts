@@ -52,32 +52,41 @@ function keyFrom(name: string, variable: string, options: ProviderOptions): stri
   return key;
 }
 
-registerProvider(
+/** Registers a hosted provider: its key from `apiKey` or `vars.key` (required), its URL from `baseURL` or `vars.baseURL`. */
+function registerHosted(
+  name: string,
+  vars: { key: string; baseURL: string },
+  make: (
+    model: string,
+    o: { apiKey: string; baseURL?: string; headers?: Record<string, string> },
+  ) => LanguageModel,
+  info: Pick<ProviderInfo, "description" | "example">,
+): void {
+  registerProvider(
+    name,
+    (model, o) =>
+      make(model, {
+        apiKey: keyFrom(name, vars.key, o),
+        baseURL: o.baseURL ?? (o.env ?? process.env)[vars.baseURL],
+        headers: o.headers,
+      }),
+    { ...info, env: [vars.key, vars.baseURL] },
+  );
+}
+
+registerHosted(
   "openai",
-  (model, o) =>
-    new OpenAIChatModel(model, {
-      apiKey: keyFrom("openai", "OPENAI_API_KEY", o),
-      baseURL: o.baseURL ?? (o.env ?? process.env).OPENAI_BASE_URL,
-      headers: o.headers,
-    }),
-  {
-    description: "OpenAI chat completions (official openai client)",
-    example: "openai:gpt-4o-mini",
-    env: ["OPENAI_API_KEY", "OPENAI_BASE_URL"],
-  },
+  { key: "OPENAI_API_KEY", baseURL: "OPENAI_BASE_URL" },
+  (model, o) => new OpenAIChatModel(model, o),
+  { description: "OpenAI chat completions (official openai client)", example: "openai:gpt-4o-mini" },
 );
-registerProvider(
+registerHosted(
   "anthropic",
-  (model, o) =>
-    new AnthropicModel(model, {
-      apiKey: keyFrom("anthropic", "ANTHROPIC_API_KEY", o),
-      baseURL: o.baseURL ?? (o.env ?? process.env).ANTHROPIC_BASE_URL,
-      headers: o.headers,
-    }),
+  { key: "ANTHROPIC_API_KEY", baseURL: "ANTHROPIC_BASE_URL" },
+  (model, o) => new AnthropicModel(model, o),
   {
     description: "Anthropic Messages API (official @anthropic-ai/sdk client)",
     example: "anthropic:claude-3-5-haiku-latest",
-    env: ["ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"],
   },
 );
 registerProvider(

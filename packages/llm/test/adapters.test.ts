@@ -6,30 +6,21 @@ import {
   OverloadedError,
   RateLimitError,
 } from "@lmcot/core";
-import { afterEach, describe, expect, it } from "vitest";
-import { getModel } from "../src/index";
+import { describe, expect, it } from "vitest";
+import { createModel, getModel, listProviders, registerProvider } from "../src/index";
 import {
   anthropicError,
   anthropicMessage,
   delayed,
+  FlakyLanguageModel,
   json,
-  loopback,
   openaiCompletion,
   openaiError,
   sse,
 } from "../src/testing/index";
+import { KEY, loopbackServers } from "./helpers";
 
-const KEY = "sk-test-0123456789abcdefghij";
-let servers: { close: () => Promise<void> }[] = [];
-afterEach(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-  servers = [];
-});
-async function start(...args: Parameters<typeof loopback>) {
-  const s = await loopback(...args);
-  servers.push(s);
-  return s;
-}
+const start = loopbackServers();
 
 interface Flavour {
   name: string;
@@ -302,5 +293,42 @@ describe("provider specifics", () => {
     expect(() => getModel("openai:gpt-4o-mini", { env: {} })).toThrow(/set OPENAI_API_KEY/);
     expect(() => getModel("nope:x")).toThrow(/unknown provider "nope"/);
     expect(() => getModel("openai-compatible:http://127.0.0.1:1/v1")).toThrow(/<baseURL>#<model>/);
+  });
+});
+
+describe("registry", () => {
+  it("reads the key and base URL from the environment it is given", async () => {
+    const s = await start([json(200, openaiCompletion("ok")), json(200, anthropicMessage("ok"))]);
+    const env = {
+      OPENAI_API_KEY: KEY,
+      OPENAI_BASE_URL: `${s.url}/v1`,
+      ANTHROPIC_API_KEY: KEY,
+      ANTHROPIC_BASE_URL: s.url,
+    };
+    expect((await getModel("openai:gpt-4o-mini", { env }).generate({ prompt: "x" })).text).toBe("ok");
+    expect(
+      (await getModel("anthropic:claude-3-5-haiku-latest", { env }).generate({ prompt: "x" })).text,
+    ).toBe("ok");
+    expect(s.seen.map((r) => r.url)).toEqual(["/v1/chat/completions", "/v1/messages"]);
+    for (const { headers } of s.seen)
+      expect(headers["x-api-key"] ?? headers.authorization).toMatch(new RegExp(`^(Bearer )?${KEY}$`));
+  });
+
+  it("takes a user's own provider, listed and wrapped like the built-in ones", async () => {
+    registerProvider("mine", (model) => new FlakyLanguageModel(["hello"], `mine:${model}`), {
+      description: "a test provider",
+      env: ["MINE_TOKEN"],
+    });
+    expect(listProviders().find((p) => p.name === "mine")).toEqual({
+      name: "mine",
+      description: "a test provider",
+      example: "mine:<model>",
+      env: ["MINE_TOKEN"],
+    });
+    const model = createModel("mine:small", { prices: { "mine:small": { input: 1e6, output: 0 } } });
+    const r = await model.generate({ prompt: "x" });
+    expect(r).toMatchObject({ text: "hello", costUsd: 1 });
+    expect(model.id).toBe("mine:small");
+    expect(model.meter.calls).toBe(1);
   });
 });

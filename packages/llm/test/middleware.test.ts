@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AbortError, AuthenticationError, BadRequestError, RateLimitError, TimeoutError } from "@lmcot/core";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   createModel,
   diskCache,
@@ -21,22 +21,12 @@ import {
   delayed,
   FlakyLanguageModel,
   json,
-  loopback,
   openaiCompletion,
   openaiError,
 } from "../src/testing/index";
+import { KEY, loopbackServers } from "./helpers";
 
-const KEY = "sk-test-0123456789abcdefghij";
-let servers: { close: () => Promise<void> }[] = [];
-afterEach(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-  servers = [];
-});
-async function start(...args: Parameters<typeof loopback>) {
-  const s = await loopback(...args);
-  servers.push(s);
-  return s;
-}
+const start = loopbackServers();
 const openai = (url: string) => getModel("openai:gpt-4o-mini", { apiKey: KEY, baseURL: `${url}/v1` });
 const recorder = () => {
   const delays: number[] = [];
@@ -169,6 +159,47 @@ describe("limit", () => {
     ).toBe(true);
     expect(s.seen).toHaveLength(2);
   });
+
+  it("holds a call back when the tokens-per-minute budget is spent, while a smaller one still fits", async () => {
+    const s = await start([json(200, openaiCompletion("ok"))]);
+    const model = wrapModel(openai(s.url), [limit({ tpm: 300 })]);
+    await model.generate({ prompt: "x", maxTokens: 250 });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    const held = await model
+      .generate({ prompt: "x", maxTokens: 250, signal: controller.signal })
+      .catch((e) => e);
+    expect(AbortError.isInstance(held)).toBe(true);
+    expect(s.seen).toHaveLength(1);
+    await model.generate({ prompt: "x", maxTokens: 10 });
+    expect(s.seen).toHaveLength(2);
+  });
+});
+
+describe("abort", () => {
+  it("stops in-flight and queued calls through the whole createModel stack at once", async () => {
+    const s = await start([delayed(5000, json(200, openaiCompletion("late")))]);
+    const dir = mkdtempSync(join(tmpdir(), "lmcot-cache-"));
+    const model = createModel("openai:gpt-4o-mini", {
+      apiKey: KEY,
+      baseURL: `${s.url}/v1`,
+      cacheDir: dir,
+      concurrency: 1,
+      retry: { maxRetries: 4 },
+    });
+    const controller = new AbortController();
+    const began = performance.now();
+    const calls = ["q1", "q2"].map((prompt) =>
+      model.generate({ prompt, signal: controller.signal }).catch((e) => e),
+    );
+    setTimeout(() => controller.abort(), 100);
+    const errors = await Promise.all(calls);
+    expect(errors.map((e) => AbortError.isInstance(e))).toEqual([true, true]);
+    expect(performance.now() - began).toBeLessThan(1000);
+    expect(s.seen).toHaveLength(1); // the second call was still waiting for the concurrency slot
+    expect(model.meter.calls).toBe(0);
+    expect(readdirSync(dir, { recursive: true }).filter((f) => String(f).endsWith(".json"))).toEqual([]);
+  });
 });
 
 describe("disk cache and usage meter", () => {
@@ -198,6 +229,19 @@ describe("disk cache and usage meter", () => {
     const files = readdirSync(dir, { recursive: true }).filter((f) => String(f).endsWith(".json"));
     expect(files).toHaveLength(2);
     for (const f of files) expect(readFileSync(join(dir, String(f)), "utf8")).not.toContain(KEY);
+  });
+
+  it("several writers of one entry (each with its own cache, as separate processes) leave one whole file", async () => {
+    const s = await start([json(200, openaiCompletion("ok"))]);
+    const dir = mkdtempSync(join(tmpdir(), "lmcot-cache-"));
+    const writer = () => wrapModel(openai(s.url), [diskCache({ dir })]);
+    const results = await Promise.all(Array.from({ length: 8 }, () => writer().generate({ prompt: "same" })));
+    expect(results.map((r) => r.text)).toEqual(Array(8).fill("ok"));
+    const files = readdirSync(dir, { recursive: true }).map(String);
+    expect(files.filter((f) => f.endsWith(".tmp"))).toEqual([]);
+    expect(files.filter((f) => f.endsWith(".json"))).toHaveLength(1);
+    expect((await writer().generate({ prompt: "same" })).cached).toBe(true);
+    expect(s.seen).toHaveLength(8);
   });
 
   it("never caches errors", async () => {

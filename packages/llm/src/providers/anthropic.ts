@@ -8,7 +8,7 @@ import {
   type LanguageModel,
 } from "@lmcot/core";
 import { toLmcotError } from "../errors";
-import { chatTurns } from "./messages";
+import { chatTurns, finished, type StreamPart } from "./messages";
 
 export interface AnthropicOptions {
   apiKey?: string;
@@ -84,23 +84,18 @@ export class AnthropicModel implements LanguageModel {
       throw new InvalidResponseError("anthropic: the response has no content", { provider: "anthropic" });
     const text = response.content.map((block) => (block.type === "text" ? block.text : "")).join("");
     const raw = response.stop_reason ?? "unknown";
+    const usage = {
+      inputTokens: response.usage?.input_tokens ?? 0,
+      outputTokens: response.usage?.output_tokens ?? 0,
+    };
     return {
-      text,
-      usage: {
-        inputTokens: response.usage?.input_tokens ?? 0,
-        outputTokens: response.usage?.output_tokens ?? 0,
-      },
-      finishReason: FINISH[raw] ?? "other",
-      rawFinishReason: raw,
+      ...finished(text, usage, raw, FINISH, warnings),
       ...(response.model ? { responseModel: response.model } : {}),
-      ...(warnings.length ? { warnings } : {}),
     };
   }
 
   /** Streams text deltas (server-sent events), then one final part with usage and finish reason. */
-  async *stream(
-    request: GenerateRequest,
-  ): AsyncGenerator<{ textDelta: string } | { finish: GenerateResult }> {
+  async *stream(request: GenerateRequest): AsyncGenerator<StreamPart> {
     const { body, warnings } = this.body(request);
     let text = "";
     let raw = "unknown";
@@ -121,14 +116,6 @@ export class AnthropicModel implements LanguageModel {
     } catch (error) {
       throw toLmcotError(error, "anthropic", [this.apiKey]);
     }
-    yield {
-      finish: {
-        text,
-        usage,
-        finishReason: FINISH[raw] ?? "other",
-        rawFinishReason: raw,
-        ...(warnings.length ? { warnings } : {}),
-      },
-    };
+    yield { finish: finished(text, usage, raw, FINISH, warnings) };
   }
 }

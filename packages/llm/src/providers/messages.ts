@@ -1,4 +1,32 @@
-import { BadRequestError, type GenerateRequest, type Message } from "@lmcot/core";
+import {
+  BadRequestError,
+  type CallWarning,
+  type FinishReason,
+  type GenerateRequest,
+  type GenerateResult,
+  type Message,
+  type Usage,
+} from "@lmcot/core";
+
+/** What an adapter's `stream` yields: text deltas, then one final result. */
+export type StreamPart = { textDelta: string } | { finish: GenerateResult };
+
+/** The result fields every adapter fills alike: the unified finish reason next to the provider's word. */
+export function finished(
+  text: string,
+  usage: Usage,
+  raw: string,
+  reasons: Readonly<Record<string, FinishReason>>,
+  warnings: readonly CallWarning[],
+): GenerateResult {
+  return {
+    text,
+    usage,
+    finishReason: reasons[raw] ?? "other",
+    rawFinishReason: raw,
+    ...(warnings.length ? { warnings: [...warnings] } : {}),
+  };
+}
 
 /** The request's turns as chat messages (system kept apart), whether it gave `prompt` or `messages`. */
 export function chatTurns(request: GenerateRequest, provider: string): { system?: string; turns: Message[] } {

@@ -8,7 +8,7 @@ import {
 } from "@lmcot/core";
 import OpenAI from "openai";
 import { toLmcotError } from "../errors";
-import { chatTurns } from "./messages";
+import { chatTurns, finished, type StreamPart } from "./messages";
 
 export interface OpenAIChatOptions {
   apiKey?: string;
@@ -109,16 +109,13 @@ export class OpenAIChatModel implements LanguageModel {
         provider: this.provider,
       });
     }
+    const usage = {
+      inputTokens: response.usage?.prompt_tokens ?? 0,
+      outputTokens: response.usage?.completion_tokens ?? 0,
+    };
     return {
-      text: choice.message.content,
-      usage: {
-        inputTokens: response.usage?.prompt_tokens ?? 0,
-        outputTokens: response.usage?.completion_tokens ?? 0,
-      },
-      finishReason: FINISH[choice.finish_reason] ?? "other",
-      rawFinishReason: choice.finish_reason,
+      ...finished(choice.message.content, usage, choice.finish_reason, FINISH, warnings),
       ...(response.model ? { responseModel: response.model } : {}),
-      ...(warnings.length ? { warnings } : {}),
       ...(choice.logprobs?.content
         ? {
             logprobs: choice.logprobs.content.map((t) => ({
@@ -134,9 +131,7 @@ export class OpenAIChatModel implements LanguageModel {
   }
 
   /** Streams text deltas (server-sent events), then one final part with usage and finish reason. */
-  async *stream(
-    request: GenerateRequest,
-  ): AsyncGenerator<{ textDelta: string } | { finish: GenerateResult }> {
+  async *stream(request: GenerateRequest): AsyncGenerator<StreamPart> {
     const { body, warnings } = this.body(request);
     let text = "";
     let finish = "stop";
@@ -159,14 +154,6 @@ export class OpenAIChatModel implements LanguageModel {
     } catch (error) {
       throw toLmcotError(error, this.provider, [this.apiKey]);
     }
-    yield {
-      finish: {
-        text,
-        usage,
-        finishReason: FINISH[finish] ?? "other",
-        rawFinishReason: finish,
-        ...(warnings.length ? { warnings } : {}),
-      },
-    };
+    yield { finish: finished(text, usage, finish, FINISH, warnings) };
   }
 }
