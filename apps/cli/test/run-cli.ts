@@ -6,9 +6,21 @@ const exec = promisify(execFile);
 export const bin = join(__dirname, "..", "dist", "cli.js");
 
 /** Runs the built `lmcot` binary; never throws, returns its exit code and output. */
-export async function lmcot(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+export function lmcot(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return lmcotEnv({}, ...args);
+}
+
+/** `lmcot` with these environment variables changed (`undefined` removes one). */
+export async function lmcotEnv(
+  changes: Record<string, string | undefined>,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = { ...process.env };
+  for (const [name, value] of Object.entries(changes))
+    if (value === undefined) delete env[name];
+    else env[name] = value;
   try {
-    const { stdout, stderr } = await exec(process.execPath, [bin, ...args]);
+    const { stdout, stderr } = await exec(process.execPath, [bin, ...args], { env });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
