@@ -11,6 +11,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { Agent, request } from "node:http";
 import { fileURLToPath } from "node:url";
 import { rationalePrompt } from "@lmcot/core";
+import { example } from "../test/helpers";
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -22,25 +23,6 @@ const N = flag("requests", 2000);
 const C = flag("concurrency", 16);
 const B = flag("batch", 8);
 
-const example = {
-  id: "load",
-  dataset: "hotpotqa",
-  question: "Which magazine was started first, Arthur's Magazine or First for Women?",
-  answer: "Arthur's Magazine",
-  context: [
-    {
-      title: "Arthur's Magazine",
-      sentences: [
-        "Arthur's Magazine was an American literary periodical.",
-        "It was published in Philadelphia from 1844.",
-      ],
-    },
-    {
-      title: "First for Women",
-      sentences: ["First for Women is a woman's magazine.", "It was started in 1989."],
-    },
-  ],
-};
 const prompt = rationalePrompt.render(example);
 
 function body(i: number): string {
