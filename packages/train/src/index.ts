@@ -13,6 +13,7 @@ export {
   kdConfigSchema,
 } from "./kd/trainer";
 export { AdamW, lrFactor, type OptimizerConfig, optimizerConfigSchema, valueAndGrads } from "./optim";
+export * from "./ppo/index";
 export { type TrainedModelLimits, TrainedRationaleModel } from "./rationale-model";
 export {
   MODEL_PRESETS,

@@ -36,9 +36,9 @@ export class AdamW {
 
   constructor(
     readonly config: OptimizerConfig,
-    private readonly params: Map<string, tf.Variable>,
+    readonly parameters: Map<string, tf.Variable>,
   ) {
-    for (const [name, p] of params) {
+    for (const [name, p] of parameters) {
       this.m.set(name, tf.variable(tf.zerosLike(p), false));
       this.v.set(name, tf.variable(tf.zerosLike(p), false));
     }
@@ -59,7 +59,7 @@ export class AdamW {
     const bias2 = 1 - c.beta2 ** this.step;
     tf.tidy(() => {
       for (const [name, g0] of grads) {
-        const p = this.params.get(name);
+        const p = this.parameters.get(name);
         const m = this.m.get(name);
         const v = this.v.get(name);
         if (p === undefined || m === undefined || v === undefined)

@@ -1,12 +1,13 @@
-import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { seededRandom } from "@lmcot/small-lm/writer";
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
 import { useWasmBackend } from "../backend";
 import { latestCheckpoint, readCheckpointState, restoreOptimizer, saveCheckpoint } from "../checkpoint";
 import { exportModel } from "../export";
+import { appendMetrics, truncateMetrics } from "../metrics-log";
 import { AdamW, lrFactor, optimizerConfigSchema, valueAndGrads } from "../optim";
+import { batchAt, epochOrder } from "../shuffle";
 import { modelSizeSchema, parameterCount, t5ConfigFor } from "../t5/config";
 import { loadT5, saveT5 } from "../t5/folder";
 import { crossEntropy } from "../t5/forward";
@@ -126,10 +127,7 @@ export class KdTrainer {
       for (let step = start; step < total; step++) {
         options.signal?.throwIfAborted();
         const epoch = Math.floor(step / perEpoch);
-        const order = epochOrder(train.length, c.seed, epoch);
-        const batch = order
-          .slice((step % perEpoch) * c.batchSize, ((step % perEpoch) + 1) * c.batchSize)
-          .map((i) => train[i] as Encoded);
+        const batch = batchAt(train.length, c.batchSize, c.seed, step).map((i) => train[i] as Encoded);
         const inputs = batch.map((b) => b.input);
         const targets = batch.map((b) => b.target);
         const { value, grads } = valueAndGrads(model.params, () => crossEntropy(model, inputs, targets));
@@ -154,7 +152,7 @@ export class KdTrainer {
           lastEval = evalLoss(model, evalSet, c.batchSize);
           metrics.evalLoss = lastEval;
         }
-        await appendFile(join(out, "metrics.jsonl"), `${JSON.stringify(metrics)}\n`);
+        await appendMetrics(join(out, "metrics.jsonl"), metrics);
         options.onStep?.(metrics);
         if (done % c.saveEvery === 0 || done === total)
           await saveCheckpoint(out, {
@@ -198,17 +196,6 @@ function evalLoss(model: T5Model, set: Encoded[], batchSize: number): number {
   return sum / Math.max(1, tokens);
 }
 
-/** A seeded permutation of the training set for one epoch (the same on resume). */
-function epochOrder(n: number, seed: number, epoch: number): number[] {
-  const random = seededRandom((seed * 1_000_003 + epoch * 7919 + 1) >>> 0);
-  const order = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [order[i], order[j]] = [order[j] as number, order[i] as number];
-  }
-  return order;
-}
-
 function splitPairs(pairs: DistillationPair[], fraction: number, seed: number) {
   const nEval = pairs.length < 10 ? 0 : Math.floor(pairs.length * fraction);
   const order = epochOrder(pairs.length, seed, -1);
@@ -217,23 +204,4 @@ function splitPairs(pairs: DistillationPair[], fraction: number, seed: number) {
     trainPairs: pairs.filter((_, i) => !evalIdx.has(i)),
     evalPairs: pairs.filter((_, i) => evalIdx.has(i)),
   };
-}
-
-/** Drops metric lines logged after the checkpoint a run resumes from (those steps run again). */
-export async function truncateMetrics(file: string, step: number): Promise<void> {
-  let text = "";
-  try {
-    text = await readFile(file, "utf8");
-  } catch {
-    return;
-  }
-  const kept = text.split("\n").filter((line) => {
-    if (!line.trim()) return false;
-    try {
-      return (JSON.parse(line) as { step: number }).step <= step;
-    } catch {
-      return false;
-    }
-  });
-  await writeFile(file, kept.map((l) => `${l}\n`).join(""));
 }

@@ -16,19 +16,21 @@ export interface TeacherForced {
 
 /**
  * Runs encoder + decoder with targets as labels. Differentiable: call it inside a gradient
- * function. Targets should end with `</s>` when the model must learn to stop.
+ * function. Targets should end with `</s>` when the model must learn to stop. `temperature` divides
+ * the logits first (PPO scores rollouts under the distribution they were sampled from).
  */
 export function teacherForced(
   model: T5Model,
   inputs: readonly number[][],
   targets: readonly number[][],
+  temperature = 1,
 ): TeacherForced {
   const enc = padBatch(inputs);
   const dec = padBatch(shiftRight(targets));
   const labels = padBatch(targets);
   const encoded = model.encode(enc);
   const { hidden, logits } = model.decode(dec.ids, encoded, enc.mask);
-  const logSoftmax = tf.logSoftmax(logits) as tf.Tensor3D;
+  const logSoftmax = tf.logSoftmax(temperature === 1 ? logits : logits.div(temperature)) as tf.Tensor3D;
   const mask = labels.mask.toFloat() as tf.Tensor2D;
   const picked = logSoftmax
     .mul(tf.oneHot(labels.ids, model.config.vocab_size))
