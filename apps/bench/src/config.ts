@@ -17,6 +17,12 @@ export const benchConfigSchema = z.object({
         aliases: z.string().optional(),
         sample: z.number().int().positive().optional(),
         sampleSeed: z.number().int().default(0),
+        /**
+         * `eval` / `train`: one side of the seeded split that `lmcot distill` and `lmcot train rl`
+         * use (`evalSize` questions held out), so models trained on the rest are scored on unseen ones.
+         */
+        split: z.enum(["all", "train", "eval"]).default("all"),
+        evalSize: z.number().int().positive().default(20),
       }),
     )
     .min(1),

@@ -1,5 +1,5 @@
 import type { Example } from "@lmcot/core";
-import { attachAliases, loadSample, readAliases, readAll, sample } from "@lmcot/datasets";
+import { attachAliases, loadSample, readAliases, readAll, sample, trainEvalSplit } from "@lmcot/datasets";
 import type { BenchConfig } from "./config";
 
 /** The examples of one dataset entry: a bundled sample unless a file is given, sub-sampled by seed. */
@@ -11,5 +11,6 @@ export async function loadExamples(entry: BenchConfig["datasets"][number]): Prom
     const table = await readAliases(entry.aliases);
     examples = examples.map((e) => attachAliases(e, table));
   }
+  if (entry.split !== "all") examples = trainEvalSplit(examples, entry.evalSize, 0)[entry.split];
   return entry.sample ? sample(examples, entry.sample, entry.sampleSeed) : examples;
 }
