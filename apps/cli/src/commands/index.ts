@@ -5,6 +5,7 @@ import { registerDistill } from "./distill";
 import { registerEval } from "./eval";
 import { registerModels } from "./models";
 import { registerRewards } from "./rewards";
+import { registerTrain } from "./train";
 
 /** Each sub-command registers itself on the program; one file per command in this folder. */
 export type RegisterCommand = (program: Command) => void;
@@ -16,4 +17,5 @@ export const commands: RegisterCommand[] = [
   registerBench,
   registerDistill,
   registerRewards,
+  registerTrain,
 ];

@@ -21,7 +21,7 @@ import { z } from "zod";
 import { UsageError } from "../usage-error";
 import type { RegisterCommand } from "./index";
 
-interface RewardFlags {
+export interface RewardFlags {
   judge?: string;
   large?: string;
   preset: RewardPresetName;
@@ -95,7 +95,7 @@ function model(id: string, flags: RewardFlags): LanguageModel {
   return createModel(id, flags.cache ? { cacheDir: flags.cacheDir } : {});
 }
 
-function scorerFrom(flags: RewardFlags, config: RewardConfig, needLarge: boolean): RewardScorer {
+export function scorerFrom(flags: RewardFlags, config: RewardConfig, needLarge: boolean): RewardScorer {
   const scoresAspects = config.aspectWeight !== 0 && Object.values(config.aspects).some((w) => w !== 0);
   if (scoresAspects && !flags.judge)
     throw new UsageError(
@@ -113,7 +113,7 @@ function scorerFrom(flags: RewardFlags, config: RewardConfig, needLarge: boolean
   });
 }
 
-function rewardOptions(command: Command): Command {
+export function rewardOptions(command: Command): Command {
   return command
     .option("--judge <id>", "judge LM for the aspect rewards, e.g. openai:gpt-4o-mini")
     .addOption(

@@ -1,0 +1,298 @@
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { basename, join } from "node:path";
+import { errorMessage } from "@lmcot/core";
+import { loadSample, trainEvalSplit, validate } from "@lmcot/datasets";
+import {
+  type KdConfigInput,
+  KdTrainer,
+  kdConfigSchema,
+  latestCheckpoint,
+  MODEL_PRESETS,
+  type PpoConfigInput,
+  PpoTrainer,
+  ppoConfigSchema,
+  readDistillation,
+  readRlPrompts,
+  rlQueries,
+  scorerReward,
+} from "@lmcot/train";
+import { type Command, Option } from "commander";
+import { parse as parseYaml } from "yaml";
+import type { z } from "zod";
+import { UsageError } from "../usage-error";
+import type { RegisterCommand } from "./index";
+import { configFromFlags, type RewardFlags, rewardOptions, scorerFrom } from "./rewards";
+
+interface CommonFlags {
+  out: string;
+  config?: string;
+  seed?: string;
+  lr?: string;
+  batchSize?: string;
+  restart?: boolean;
+  onnx: boolean;
+}
+
+interface KdFlags extends CommonFlags {
+  data: string;
+  model?: string;
+  epochs?: string;
+  maxSteps?: string;
+}
+
+interface RlFlags extends CommonFlags, RewardFlags {
+  policy: string;
+  data: string;
+  dataset: "hotpotqa" | "2wikimultihopqa";
+  evalSize: string;
+  steps?: string;
+  klCoef?: string;
+  maxNewTokens?: string;
+}
+
+function positive(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n <= 0)
+    throw new UsageError(`${flag} must be a positive number, got "${value}"`);
+  return n;
+}
+
+/** A JSON or YAML config file, validated by the trainer's schema (errors name the file and field). */
+function configFile<S extends z.ZodType>(schema: S, path: string | undefined): z.input<S> {
+  if (path === undefined) return {} as z.input<S>;
+  if (!existsSync(path)) throw new UsageError(`--config: no such file: ${path}`);
+  let value: unknown;
+  try {
+    value = path.endsWith(".json")
+      ? JSON.parse(readFileSync(path, "utf8"))
+      : parseYaml(readFileSync(path, "utf8"));
+  } catch (cause) {
+    throw new UsageError(
+      `--config ${path}: not valid ${path.endsWith(".json") ? "JSON" : "YAML"}: ${errorMessage(cause)}`,
+    );
+  }
+  validate(schema, value, { file: basename(path) });
+  return value as z.input<S>;
+}
+
+const defined = <T extends object>(o: T) =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+
+/** One line per step on a terminal (rewritten in place); about twenty lines in all elsewhere. */
+function progress(total: number) {
+  const live = Boolean(process.stderr.isTTY) && !process.env.CI;
+  const every = Math.max(1, Math.round(total / 20));
+  return (step: number, line: string) => {
+    if (live) process.stderr.write(`\r\x1b[2K${line}${step === total ? "\n" : ""}`);
+    else if (step % every === 0 || step === total) process.stderr.write(`${line}\n`);
+  };
+}
+
+/** Ctrl-C stops at the end of the current step; the newest checkpoint stays. */
+async function interruptible<T>(out: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once("SIGINT", stop);
+  try {
+    return await work(controller.signal);
+  } catch (error) {
+    if (controller.signal.aborted)
+      throw new Error(
+        `stopped; the newest checkpoint is in ${join(out, "checkpoints")} — run the same command again to resume`,
+      );
+    throw error;
+  } finally {
+    process.off("SIGINT", stop);
+  }
+}
+
+async function resumeNote(flags: CommonFlags): Promise<boolean> {
+  if (flags.restart) return false;
+  const latest = await latestCheckpoint(flags.out);
+  if (latest !== undefined) process.stderr.write(`resuming from ${latest} (--restart to start over)\n`);
+  return latest !== undefined;
+}
+
+/** `--data` for KD: a distill output folder (its sft-trl.jsonl) or a JSONL file of pairs. */
+function distillationFile(data: string): string {
+  if (!existsSync(data)) throw new UsageError(`--data: no such file or folder: ${data}`);
+  if (!statSync(data).isDirectory()) return data;
+  for (const name of ["sft-trl.jsonl", "seq2seq.jsonl"])
+    if (existsSync(join(data, name))) return join(data, name);
+  throw new UsageError(
+    `--data ${data}: the folder has no sft-trl.jsonl or seq2seq.jsonl (run lmcot distill first)`,
+  );
+}
+
+async function trainKd(flags: KdFlags): Promise<void> {
+  if (flags.model !== undefined && !(flags.model in MODEL_PRESETS))
+    throw new UsageError(
+      `--model must be one of ${Object.keys(MODEL_PRESETS).join(", ")}, got "${flags.model}"`,
+    );
+  const file = configFile(kdConfigSchema, flags.config);
+  const config: KdConfigInput = {
+    ...file,
+    ...defined({
+      model: flags.model as KdConfigInput["model"],
+      seed: positive("--seed", flags.seed),
+      epochs: positive("--epochs", flags.epochs),
+      maxSteps: positive("--max-steps", flags.maxSteps),
+      batchSize: positive("--batch-size", flags.batchSize),
+    }),
+    ...(flags.lr ? { optimizer: { ...file.optimizer, learningRate: positive("--lr", flags.lr) } } : {}),
+  };
+  const pairs = await readDistillation(distillationFile(flags.data));
+  const trainer = new KdTrainer(config);
+  const resume = await resumeNote(flags);
+  let show: ReturnType<typeof progress> | undefined;
+  const result = await interruptible(flags.out, (signal) =>
+    trainer.train(pairs, flags.out, {
+      resume,
+      signal,
+      exportOnnx: flags.onnx,
+      onStep: (m) => {
+        show ??= progress(m.totalSteps);
+        show(
+          m.step,
+          `kd step ${m.step}/${m.totalSteps} epoch ${m.epoch + 1} loss ${m.loss.toFixed(4)}${m.evalLoss === undefined ? "" : ` eval ${m.evalLoss.toFixed(4)}`} lr ${m.lr.toExponential(2)} ${Math.round(m.tokensPerSecond)} tok/s`,
+        );
+      },
+    }),
+  );
+  process.stdout.write(
+    [
+      `KD: ${pairs.length} pairs, ${result.parameters.toLocaleString("en")} parameters, ${result.steps} steps; final loss ${result.finalLoss.toFixed(4)}${result.evalLoss === undefined ? "" : `, eval loss ${result.evalLoss.toFixed(4)}`}`,
+      `model: ${flags.out} (metrics.jsonl, checkpoints/)`,
+      ...(flags.onnx
+        ? [
+            `use it: lmcot ask --small transformers:${flags.out} …  or  lmcot train rl --policy ${flags.out} …`,
+          ]
+        : []),
+    ].join("\n") + "\n",
+  );
+}
+
+async function rlData(flags: RlFlags) {
+  if (flags.data === "sample")
+    return rlQueries(trainEvalSplit(await loadSample(flags.dataset), Number(flags.evalSize), 0).train);
+  if (!existsSync(flags.data)) throw new UsageError(`--data: no such file or folder: ${flags.data}`);
+  const path = statSync(flags.data).isDirectory() ? join(flags.data, "rl-prompts.jsonl") : flags.data;
+  if (!existsSync(path))
+    throw new UsageError(
+      `--data ${flags.data}: the folder has no rl-prompts.jsonl (run lmcot distill first)`,
+    );
+  return readRlPrompts(path);
+}
+
+async function trainRl(flags: RlFlags): Promise<void> {
+  if (!existsSync(join(flags.policy, "config.json")))
+    throw new UsageError(
+      `--policy ${flags.policy}: not a model folder (no config.json); train one with lmcot train kd`,
+    );
+  const file = configFile(ppoConfigSchema, flags.config);
+  const config: PpoConfigInput = {
+    ...file,
+    ...defined({
+      seed: positive("--seed", flags.seed),
+      steps: positive("--steps", flags.steps),
+      batchSize: positive("--batch-size", flags.batchSize),
+      maxNewTokens: positive("--max-new-tokens", flags.maxNewTokens),
+    }),
+    ...(flags.lr ? { optimizer: { ...file.optimizer, learningRate: positive("--lr", flags.lr) } } : {}),
+    ...(flags.klCoef ? { kl: { ...file.kl, coef: Number(flags.klCoef) } } : {}),
+  };
+  const scorer = scorerFrom(flags, configFromFlags(flags), true);
+  const queries = await rlData(flags);
+  const trainer = new PpoTrainer(config);
+  const resume = await resumeNote(flags);
+  const show = progress(trainer.config.steps);
+  const result = await interruptible(flags.out, (signal) =>
+    trainer.train(flags.policy, queries, scorerReward(scorer), flags.out, {
+      resume,
+      signal,
+      exportOnnx: flags.onnx,
+      onStep: (m) =>
+        show(
+          m.step,
+          `rl step ${m.step}/${m.totalSteps} reward ${m.rewardMean.toFixed(3)}±${m.rewardStd.toFixed(3)}${m.taskReward === undefined ? "" : ` task ${m.taskReward.toFixed(3)}`} kl ${m.kl.toFixed(3)} β ${m.klCoef.toFixed(3)} entropy ${m.entropy.toFixed(2)} clip ${m.clipFraction.toFixed(2)} vloss ${m.valueLoss.toFixed(3)} ev ${m.explainedVariance.toFixed(2)}`,
+        ),
+    }),
+  );
+  const usage = scorer.totals.usage;
+  process.stdout.write(
+    [
+      `PPO: ${queries.length} queries, ${result.steps} steps; reward ${result.firstReward.toFixed(3)} (first step) → ${result.lastReward.toFixed(3)} (last); KL ${result.lastKl.toFixed(3)}`,
+      `reward calls: large LM ${usage.calls.large}, judge ${usage.calls.judge} (${usage.cachedCalls} cached), $${usage.costUsd.toFixed(4)}`,
+      `model: ${flags.out} (metrics.jsonl, checkpoints/, value_head.safetensors)`,
+    ].join("\n") + "\n",
+  );
+}
+
+function common(command: Command): Command {
+  return command
+    .requiredOption(
+      "--out <dir>",
+      "output folder: model, metrics.jsonl, checkpoints/ (re-running resumes it)",
+    )
+    .option("--config <file>", "trainer config (JSON or YAML); the flags below override it")
+    .option("--seed <n>", "seed for initialisation, shuffling and sampling")
+    .option("--lr <x>", "peak learning rate")
+    .option("--batch-size <n>", "examples (KD) or rollouts (RL) per step")
+    .option("--restart", "ignore existing checkpoints in --out and start over")
+    .option("--no-onnx", "write safetensors only, not the ONNX files transformers.js loads");
+}
+
+export const registerTrain: RegisterCommand = (program: Command) => {
+  const train = program
+    .command("train")
+    .description(
+      "train the small LM in-process (CPU, no Python): kd = distillation, rl = PPO on the paper's rewards",
+    );
+  common(
+    train
+      .command("kd")
+      .description("knowledge distillation: teacher-forced cross-entropy on distilled rationales")
+      .requiredOption(
+        "--data <path>",
+        "an lmcot distill folder or a JSONL of {prompt, completion} / {input, target} / {source, target}",
+      )
+      .addOption(
+        new Option("--model <preset>", "model size (default tiny)").choices(Object.keys(MODEL_PRESETS)),
+      )
+      .option("--epochs <n>", "passes over the data")
+      .option("--max-steps <n>", "stop after this many optimizer steps"),
+  ).action((flags: KdFlags) => trainKd(flags));
+  rewardOptions(
+    common(
+      train
+        .command("rl")
+        .description(
+          "PPO on rationale rewards (task reward + aspect rewards) with a KL penalty to the KD model",
+        )
+        .requiredOption("--policy <dir>", "the KD model folder (also the KL reference)")
+        .option(
+          "--data <path|sample>",
+          "queries: `sample` (the bundled sample's training split), rl-prompts.jsonl, or a distill folder",
+          "sample",
+        )
+        .addOption(
+          new Option("--dataset <name>", "with --data sample")
+            .choices(["hotpotqa", "2wikimultihopqa"])
+            .default("hotpotqa"),
+        )
+        .option(
+          "--eval-size <n>",
+          "with --data sample: questions held out (the same split as lmcot distill)",
+          "20",
+        )
+        .option(
+          "--large <id>",
+          "frozen large LM that answers from the rationale (task reward), e.g. extractive:reader",
+        )
+        .option("--steps <n>", "PPO steps")
+        .option("--kl-coef <x>", "initial β of the KL penalty")
+        .option("--max-new-tokens <n>", "rationale length limit for rollouts"),
+    ),
+  ).action((flags: RlFlags) => trainRl(flags));
+};

@@ -1,0 +1,104 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { lmcot } from "./run-cli";
+
+const lines = (path: string) => readFileSync(path, "utf8").trim().split("\n");
+
+describe("lmcot train", () => {
+  it("distil → kd → rl on the bundled sample, offline; the models run through lmcot ask", async () => {
+    const root = mkdtempSync(join(tmpdir(), "lmcot-train-cli-"));
+    const distill = join(root, "distill");
+    expect((await lmcot("distill", "--teacher", "extractive:reader", "--out", distill)).code).toBe(0);
+
+    const kd = join(root, "kd");
+    const k = await lmcot("train", "kd", "--data", distill, "--out", kd, "--model", "micro", "--epochs", "3");
+    expect(k.code, k.stderr).toBe(0);
+    expect(k.stdout).toMatch(/^KD: 5 pairs, [\d,]+ parameters, 3 steps; final loss \d/);
+    expect(lines(join(kd, "metrics.jsonl"))).toHaveLength(3);
+    for (const f of [
+      "config.json",
+      "tokenizer.json",
+      "model.safetensors",
+      "onnx/encoder_model.onnx",
+      "onnx/decoder_model_merged.onnx",
+    ])
+      expect(existsSync(join(kd, f)), f).toBe(true);
+
+    const rl = join(root, "rl");
+    const args = [
+      "train",
+      "rl",
+      "--policy",
+      kd,
+      "--out",
+      rl,
+      "--large",
+      "extractive:reader",
+      "--preset",
+      "task-only",
+    ];
+    const r = await lmcot(...args, "--steps", "2", "--batch-size", "4", "--max-new-tokens", "8");
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^PPO: 37 queries, 2 steps; reward [\d.]+ \(first step\)/);
+    expect(r.stdout).toMatch(/reward calls: large LM 8, judge 0/);
+    const metrics = lines(join(rl, "metrics.jsonl")).map((l) => JSON.parse(l));
+    expect(metrics.map((m) => m.step)).toEqual([1, 2]);
+    for (const key of [
+      "rewardMean",
+      "rewardStd",
+      "kl",
+      "klCoef",
+      "entropy",
+      "clipFraction",
+      "valueLoss",
+      "explainedVariance",
+      "taskReward",
+    ])
+      expect(metrics[0], key).toHaveProperty(key);
+    expect(r.stderr).toMatch(/rl step 2\/2 reward/);
+
+    const again = await lmcot(...args, "--steps", "3", "--batch-size", "4", "--max-new-tokens", "8");
+    expect(again.stderr).toMatch(/resuming from .*step-2/);
+    expect(lines(join(rl, "metrics.jsonl")).map((l) => JSON.parse(l).step)).toEqual([1, 2, 3]);
+
+    const ask = await lmcot(
+      "ask",
+      "--small",
+      `transformers:${rl}`,
+      "--example",
+      "hotpotqa:5a8b57f25542995d1e6f1371",
+      "--json",
+    );
+    expect(ask.code, ask.stderr).toBe(0);
+    expect(typeof JSON.parse(ask.stdout).rationale).toBe("string");
+  });
+
+  it("bad input is a clear error naming the file, line and field", async () => {
+    const root = mkdtempSync(join(tmpdir(), "lmcot-train-bad-"));
+    const data = join(root, "pairs.jsonl");
+    writeFileSync(
+      data,
+      `${JSON.stringify({ prompt: "a", completion: "b" })}\n${JSON.stringify({ prompt: "a", completion: 7 })}\n`,
+    );
+    const bad = await lmcot("train", "kd", "--data", data, "--out", join(root, "kd"));
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/pairs\.jsonl.*line 2.*completion/);
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
+    const noPolicy = await lmcot(
+      "train",
+      "rl",
+      "--policy",
+      join(root, "nope"),
+      "--out",
+      join(root, "rl"),
+      "--large",
+      "extractive:reader",
+    );
+    expect(noPolicy.code).toBe(2);
+    expect(noPolicy.stderr).toMatch(/--policy .*not a model folder/);
+    const model = await lmcot("train", "kd", "--data", data, "--out", join(root, "kd"), "--model", "huge");
+    expect(model.code).toBe(2);
+  });
+});
