@@ -13,7 +13,20 @@ describe("lmcot train", () => {
     expect((await lmcot("distill", "--teacher", "extractive:reader", "--out", distill)).code).toBe(0);
 
     const kd = join(root, "kd");
-    const k = await lmcot("train", "kd", "--data", distill, "--out", kd, "--model", "micro", "--epochs", "3");
+    const k = await lmcot(
+      "train",
+      "kd",
+      "--data",
+      distill,
+      "--out",
+      kd,
+      "--model",
+      "micro",
+      "--epochs",
+      "3",
+      "--seed",
+      "0",
+    );
     expect(k.code, k.stderr).toBe(0);
     expect(k.stdout).toMatch(/^KD: 5 pairs, [\d,]+ parameters, 3 steps; final loss \d/);
     expect(lines(join(kd, "metrics.jsonl"))).toHaveLength(3);

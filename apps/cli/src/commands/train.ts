@@ -50,6 +50,14 @@ interface RlFlags extends CommonFlags, RewardFlags {
   maxNewTokens?: string;
 }
 
+function seed(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n))
+    throw new UsageError(`--seed must be a whole number ≥ 0, got "${value}"`);
+  return n;
+}
+
 function positive(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
@@ -135,7 +143,7 @@ async function trainKd(flags: KdFlags): Promise<void> {
     ...file,
     ...defined({
       model: flags.model as KdConfigInput["model"],
-      seed: positive("--seed", flags.seed),
+      seed: seed(flags.seed),
       epochs: positive("--epochs", flags.epochs),
       maxSteps: positive("--max-steps", flags.maxSteps),
       batchSize: positive("--batch-size", flags.batchSize),
@@ -194,7 +202,7 @@ async function trainRl(flags: RlFlags): Promise<void> {
   const config: PpoConfigInput = {
     ...file,
     ...defined({
-      seed: positive("--seed", flags.seed),
+      seed: seed(flags.seed),
       steps: positive("--steps", flags.steps),
       batchSize: positive("--batch-size", flags.batchSize),
       maxNewTokens: positive("--max-new-tokens", flags.maxNewTokens),
