@@ -1,8 +1,8 @@
 import { writeFileSync } from "node:fs";
-import { basename } from "node:path";
-import { type ContextOptions, DataValidationError, type Example, rationalePrompt } from "@lmcot/core";
-import { exampleRecord, readLines, validate } from "@lmcot/datasets";
+import { type ContextOptions, type Example, rationalePrompt } from "@lmcot/core";
+import { exampleRecord } from "@lmcot/datasets";
 import { z } from "zod";
+import { validatedLines } from "../jsonl";
 import type { KeptRationale } from "./distill";
 
 export type ExportFormat = "trl" | "openai" | "seq2seq" | "rl";
@@ -41,20 +41,6 @@ export const exportSchemas = {
     labels: z.array(z.string().min(1)).min(2).optional(),
   }),
 } as const;
-
-/** Each line of a JSONL file, parsed and validated; the first bad line is an error naming file, line and field. */
-async function* validatedLines<T>(path: string, schema: z.ZodType<T>): AsyncGenerator<T> {
-  for await (const { text, line } of readLines(path)) {
-    if (!text.trim()) continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      throw new DataValidationError("is not valid JSON", { file: basename(path), line });
-    }
-    yield validate(schema, value, { file: basename(path), line });
-  }
-}
 
 /** Reads `kept.jsonl`, validating every line. */
 export async function readKept(path: string): Promise<KeptRationale[]> {

@@ -7,8 +7,9 @@ import {
   parsePrompt,
   rationalePrompt,
 } from "@lmcot/core";
-import { readLines, validate } from "@lmcot/datasets";
-import { z } from "zod";
+import { validate } from "@lmcot/datasets";
+import { exportSchemas } from "../distill/export";
+import { jsonLines } from "../jsonl";
 import type { PpoQuery } from "./trainer";
 
 /** PPO queries from examples: the input is the rationale prompt the KD model was trained on. */
@@ -16,54 +17,33 @@ export function rlQueries(examples: readonly Example[], context?: ContextOptions
   return examples.map((example) => ({ input: rationalePrompt.render(example, { context }), data: example }));
 }
 
-const rlLine = z.object({
-  prompt: z.string().min(1, "must be a non-empty string"),
-  label: z.string(),
-  labels: z.array(z.string()).optional(),
-});
-
 /**
  * Reads `rl-prompts.jsonl` (from `lmcot distill`): question and context are read back from each
  * prompt, the gold answer from `label` / `labels`. Errors name the file, line and field.
  */
 export async function readRlPrompts(path: string): Promise<PpoQuery<Example>[]> {
-  const file = basename(path);
   const out: PpoQuery<Example>[] = [];
-  try {
-    for await (const { text, line } of readLines(path)) {
-      if (!text.trim()) continue;
-      let value: unknown;
-      try {
-        value = JSON.parse(text);
-      } catch {
-        throw new DataValidationError("is not valid JSON", { file, line });
-      }
-      const row = validate(rlLine, value, { file, line });
-      const parsed = parsePrompt(row.prompt);
-      if (!parsed?.question)
-        throw new DataValidationError("has no `Question: …` line (expected lmcot's rationale prompt)", {
-          file,
-          line,
-          field: "prompt",
-        });
-      const aliases = row.labels ?? [row.label];
-      out.push({
-        input: row.prompt,
-        data: {
-          id: fnv1a(row.prompt),
-          dataset: "custom",
-          question: parsed.question,
-          answer: row.label,
-          ...(aliases.length > 1 ? { answerAliases: aliases } : {}),
-          context: parsed.context,
-        },
+  for await (const { value, file, line } of jsonLines(path)) {
+    const row = validate(exportSchemas.rl, value, { file, line });
+    const parsed = parsePrompt(row.prompt);
+    if (!parsed?.question)
+      throw new DataValidationError("has no `Question: …` line (expected lmcot's rationale prompt)", {
+        file,
+        line,
+        field: "prompt",
       });
-    }
-  } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code === "ENOENT")
-      throw new DataValidationError("file not found", { file: path });
-    throw cause;
+    out.push({
+      input: row.prompt,
+      data: {
+        id: fnv1a(row.prompt),
+        dataset: "custom",
+        question: parsed.question,
+        answer: row.label,
+        ...(row.labels ? { answerAliases: row.labels } : {}),
+        context: parsed.context,
+      },
+    });
   }
-  if (out.length === 0) throw new DataValidationError("has no prompts", { file });
+  if (out.length === 0) throw new DataValidationError("has no prompts", { file: basename(path) });
   return out;
 }

@@ -1,4 +1,4 @@
-import { resolveT5Config, type T5Config, type T5ConfigInput } from "@lmcot/small-lm/writer";
+import { resolveT5Config, type T5Config, type T5ConfigInput, t5ConfigSchema } from "@lmcot/small-lm/writer";
 import { z } from "zod";
 
 export type { T5Config, T5ConfigInput };
@@ -51,16 +51,18 @@ export type ModelPreset = keyof typeof MODEL_PRESETS;
 
 export const modelSizeSchema = z.union([
   z.enum(Object.keys(MODEL_PRESETS) as [ModelPreset, ...ModelPreset[]]),
-  z.object({
-    d_model: z.number().int().positive(),
-    d_kv: z.number().int().positive(),
-    d_ff: z.number().int().positive(),
-    num_heads: z.number().int().positive(),
-    num_layers: z.number().int().positive(),
-    num_decoder_layers: z.number().int().positive().optional(),
-    relative_attention_num_buckets: z.number().int().min(2).optional(),
-    relative_attention_max_distance: z.number().int().min(2).optional(),
-  }),
+  t5ConfigSchema
+    .pick({
+      d_model: true,
+      d_kv: true,
+      d_ff: true,
+      num_heads: true,
+      num_layers: true,
+      num_decoder_layers: true,
+      relative_attention_num_buckets: true,
+      relative_attention_max_distance: true,
+    })
+    .strict(),
 ]);
 
 export type ModelSize = z.infer<typeof modelSizeSchema>;
