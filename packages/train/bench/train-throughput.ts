@@ -8,6 +8,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { seededRandom } from "@lmcot/core";
 import * as tf from "@tensorflow/tfjs";
 import { useWasmBackend } from "../src/backend";
 import { AdamW, optimizerConfigSchema, valueAndGrads } from "../src/optim";
@@ -65,9 +66,9 @@ function trainStep(preset: ModelPreset, steps: number) {
   const config = t5ConfigFor(preset, V);
   const model = T5Model.random(config, 0);
   const optimizer = new AdamW(optimizerConfigSchema.parse({}), model.params);
-  let seed = 1;
-  const ids = (n: number) =>
-    Array.from({ length: n }, () => 3 + ((seed = (seed * 48271) % 2147483647) % (V - 3)));
+  const random = seededRandom(1);
+  const ids = (n: number) => Array.from({ length: n }, () => 3 + Math.floor(random() * (V - 3)));
+  Array.from({ length: n }, () => 3 + ((seed = (seed * 48271) % 2147483647) % (V - 3)));
   const inputs = Array.from({ length: B }, () => [...ids(S - 1), 1]);
   const targets = Array.from({ length: B }, () => [...ids(T - 1), 1]);
   const times: number[] = [];
