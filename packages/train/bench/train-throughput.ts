@@ -68,7 +68,6 @@ function trainStep(preset: ModelPreset, steps: number) {
   const optimizer = new AdamW(optimizerConfigSchema.parse({}), model.params);
   const random = seededRandom(1);
   const ids = (n: number) => Array.from({ length: n }, () => 3 + Math.floor(random() * (V - 3)));
-  Array.from({ length: n }, () => 3 + ((seed = (seed * 48271) % 2147483647) % (V - 3)));
   const inputs = Array.from({ length: B }, () => [...ids(S - 1), 1]);
   const targets = Array.from({ length: B }, () => [...ids(T - 1), 1]);
   const times: number[] = [];
