@@ -5,7 +5,7 @@ import type {
   ScoredSequence,
   ScoreRequest,
 } from "@lmcot/core";
-import { seededRandom } from "@lmcot/small-lm/writer";
+import { seededRandom } from "@lmcot/core";
 import * as tf from "@tensorflow/tfjs";
 import { useWasmBackend } from "./backend";
 import { loadT5 } from "./t5/folder";
