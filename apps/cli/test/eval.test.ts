@@ -58,6 +58,17 @@ describe("lmcot eval", () => {
     expect(r.stderr.trim()).toBe("lmcot: bad.jsonl: line 1: answer must be a string");
   });
 
+  it("names the bad record of a gold file", async () => {
+    const bad = join(dir, "bad-gold.json");
+    const broken = records.map((r, i) => (i === 2 ? { ...r, supporting_facts: [["Title", "zero"]] } : r));
+    writeFileSync(bad, JSON.stringify(broken, null, 1));
+    const pred = join(dir, "empty-pred.json");
+    writeFileSync(pred, JSON.stringify({ answer: {} }));
+    const r = await lmcot("eval", "--dataset", "hotpotqa", "--gold", bad, "--pred", pred);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/bad-gold\.json: line \d+: record 2: supporting_facts\[0\]\[1\]/);
+  });
+
   it("exits 2 on a missing file or an unknown dataset", async () => {
     expect(
       (await lmcot("eval", "--dataset", "hotpotqa", "--gold", join(dir, "nope.json"), "--pred", gold)).code,
