@@ -1,8 +1,9 @@
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { lmcot } from "./run-cli";
+import { bin, lmcot } from "./run-cli";
 
 const lines = (path: string) => readFileSync(path, "utf8").trim().split("\n");
 
@@ -86,6 +87,40 @@ describe("lmcot train", () => {
     );
     expect(ask.code, ask.stderr).toBe(0);
     expect(typeof JSON.parse(ask.stdout).rationale).toBe("string");
+  });
+
+  it("a SIGKILLed kd run resumes from its newest checkpoint with one metrics line per step", async () => {
+    const root = mkdtempSync(join(tmpdir(), "lmcot-train-kill-"));
+    const data = join(root, "pairs.jsonl");
+    writeFileSync(
+      data,
+      ["who wrote it ? ada wrote it .", "where is it ? it is in paris .", "when was it ? it was in 1890 ."]
+        .map((t) => JSON.stringify({ input: t.split(" ? ")[0], target: t.split(" ? ")[1] }))
+        .join("\n"),
+    );
+    const config = join(root, "kd.json");
+    writeFileSync(
+      config,
+      JSON.stringify({ model: "micro", epochs: 100, batchSize: 1, saveEvery: 5, evalFraction: 0 }),
+    );
+    const out = join(root, "kd");
+    const args = ["train", "kd", "--data", data, "--out", out, "--config", config, "--no-onnx"];
+    const child = spawn(process.execPath, [bin, ...args], { stdio: "ignore" });
+    const metrics = join(out, "metrics.jsonl");
+    const count = () =>
+      existsSync(metrics) ? readFileSync(metrics, "utf8").split("\n").filter(Boolean).length : 0;
+    while (count() < 12) await new Promise((r) => setTimeout(r, 10));
+    child.kill("SIGKILL");
+    await new Promise((r) => child.once("exit", r));
+    const killedAt = count();
+    expect(killedAt).toBeLessThan(300);
+
+    const resumed = await lmcot(...args);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/resuming from .*step-\d+/);
+    const steps = lines(metrics).map((l) => JSON.parse(l).step);
+    expect(steps).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+    expect(existsSync(join(out, "model.safetensors"))).toBe(true);
   });
 
   it("bad input is a clear error naming the file, line and field", async () => {
