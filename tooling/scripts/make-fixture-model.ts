@@ -1,6 +1,7 @@
 // Writes tiny random models in the folder layout transformers.js loads, deterministically from a seed.
 // No Python, no download:
-//   npx tsx tooling/scripts/make-fixture-model.ts [out-dir] [--seed N] [--kind t5|causal] [--d-model N] [--layers N]
+//   npx tsx tooling/scripts/make-fixture-model.ts [out-dir] [--seed N] [--kind t5|causal] [--d-model N] [--layers N] [--q8]
+// --q8 (T5 only) also writes onnx/*_quantized.onnx, loaded with dtype q8 (LMCOT_DTYPE=q8).
 // Default out-dir: packages/small-lm/test/fixtures/generated/tiny-<kind> (git-ignored).
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,6 +15,7 @@ const { values, positionals } = parseArgs({
     kind: { type: "string", default: "t5" },
     "d-model": { type: "string" },
     layers: { type: "string" },
+    q8: { type: "boolean", default: false },
     help: { type: "boolean", short: "h" },
   },
 });
@@ -30,13 +32,17 @@ function int(name: string, value: string | undefined): number | undefined {
 
 if (values.help) {
   console.log(
-    "usage: make-fixture-model.ts [out-dir] [--seed N] [--kind t5|causal] [--d-model N] [--layers N]",
+    "usage: make-fixture-model.ts [out-dir] [--seed N] [--kind t5|causal] [--d-model N] [--layers N] [--q8]",
   );
   process.exit(0);
 }
 const kind = values.kind;
 if (kind !== "t5" && kind !== "causal") {
   console.error(`--kind must be t5 or causal, got "${kind}"`);
+  process.exit(2);
+}
+if (values.q8 && kind !== "t5") {
+  console.error("--q8 is for --kind t5 (the decoder-only writer has no quantized variant)");
   process.exit(2);
 }
 const out =
@@ -48,8 +54,8 @@ const options = {
   d_model: int("d-model", values["d-model"]),
   num_layers: int("layers", values.layers),
 };
-if (kind === "t5") await writeFixtureT5(out, options);
+if (kind === "t5") await writeFixtureT5(out, { ...options, quantized: values.q8 });
 else await writeFixtureCausal(out, options);
 console.log(
-  `wrote a tiny random ${kind === "t5" ? "T5" : "decoder-only"} model (seed ${options.seed}) to ${out}`,
+  `wrote a tiny random ${kind === "t5" ? "T5" : "decoder-only"} model (seed ${options.seed}${values.q8 ? ", fp32 + q8" : ""}) to ${out}`,
 );

@@ -221,6 +221,17 @@ describe("transformers backend: q8 weights", () => {
   });
 });
 
+/** A hub id that is not under the models dir, downloaded (if at all) from a loopback "hub" on `port`. */
+function missingHubModel(port: number, loadTimeoutMs: number): Promise<RationaleModel> {
+  return getRationaleModel("transformers:nobody/no-model", {
+    allowRemoteModels: true,
+    localModelPath: temp.dir,
+    cacheDir: join(temp.dir, "cache"),
+    remoteHost: `http://127.0.0.1:${port}/`,
+    loadTimeoutMs,
+  });
+}
+
 describe("transformers backend: loading", () => {
   it("a missing local folder is a ModelNotFoundError naming the folder", async () => {
     const missing = await getRationaleModel(`transformers:${join(temp.dir, "nope")}`);
@@ -247,13 +258,7 @@ describe("transformers backend: loading", () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const port = (server.address() as AddressInfo).port;
     try {
-      const m = await getRationaleModel("transformers:nobody/no-model", {
-        allowRemoteModels: true,
-        localModelPath: temp.dir,
-        cacheDir: join(temp.dir, "cache"),
-        remoteHost: `http://127.0.0.1:${port}/`,
-        loadTimeoutMs: 400,
-      });
+      const m = await missingHubModel(port, 400);
       await expect(m.generate(["x"])).rejects.toThrow(/not found in .*loading did not finish within 400 ms/);
       // the stuck download neither blocks later loads nor leaks its remote host into them
       const local = await getRationaleModel(`transformers:${folder}`, { loadTimeoutMs: 5000 });
@@ -267,9 +272,39 @@ describe("transformers backend: loading", () => {
     }
   });
 
+  it("an unreachable hub (connection refused) fails at once with the fix in the message", async () => {
+    const closed: Server = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const m = await missingHubModel(port, 30_000);
+    const started = performance.now();
+    await expect(m.generate(["x"])).rejects.toSatisfy(
+      (e) =>
+        ModelNotFoundError.isInstance(e) &&
+        /^model nobody\/no-model not found in .*nobody\/no-model \(download failed: .*\); download it with `git clone https:\/\/huggingface\.co\/nobody\/no-model .*or set LMCOT_MODELS_DIR/.test(
+          (e as Error).message,
+        ),
+    );
+    expect(performance.now() - started).toBeLessThan(10_000);
+  });
+
   it("a folder without the ONNX files for the chosen dtype names what is missing", async () => {
     const m = await getRationaleModel(`transformers:${folder}`, { dtype: "q8" });
     await expect(m.generate(["x"])).rejects.toThrow(/missing onnx\/encoder_model_quantized\.onnx/);
+    const q4 = await getRationaleModel(`transformers:${folder}`, { dtype: "q4" });
+    await expect(q4.generate(["x"])).rejects.toThrow(
+      /missing onnx\/encoder_model_q4\.onnx, onnx\/decoder_model_merged_q4\.onnx \(dtype q4; use dtype fp32/,
+    );
+  });
+
+  it("an unknown dtype is a BadRequestError listing the ones there are", async () => {
+    const m = await getRationaleModel(`transformers:${folder}`, { dtype: "int8" });
+    await expect(m.generate(["x"])).rejects.toSatisfy(
+      (e) =>
+        BadRequestError.isInstance(e) &&
+        /dtype "int8" is not one of fp32, fp16, q8, q4/.test((e as Error).message),
+    );
   });
 
   it("unknown backends are listed", async () => {

@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { ModelNotFoundError } from "@lmcot/core";
-import { DTYPE_SUFFIX, type TransformersSettings } from "./settings";
+import { BadRequestError, ModelNotFoundError } from "@lmcot/core";
+import { DTYPE_SUFFIX, DTYPES, type TransformersSettings } from "./settings";
 
 type TransformersModule = typeof import("@huggingface/transformers");
 
@@ -108,6 +108,12 @@ function notFound(
  * the whole load is bounded by `loadTimeoutMs`.
  */
 export async function loadModel(spec: string, settings: TransformersSettings): Promise<LoadedModel> {
+  if (!DTYPES.includes(settings.dtype)) {
+    throw new BadRequestError(
+      `dtype "${settings.dtype}" is not one of ${DTYPES.join(", ")} (set by the dtype option, smallLmEnv.dtype or $LMCOT_DTYPE)`,
+      { provider: "transformers" },
+    );
+  }
   const local = isLocalSpec(spec);
   const folder = local
     ? resolve(spec.replace(/^~(?=[\\/])/, process.env.HOME ?? "~"))

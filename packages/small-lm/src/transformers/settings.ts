@@ -15,7 +15,7 @@ export interface TransformersSettings {
   cacheDir?: string;
   /** Hub base URL (a mirror). Default: transformers.js's (https://huggingface.co/). */
   remoteHost?: string;
-  /** Weights precision; picks the ONNX file suffix (fp32: none, fp16: `_fp16`, q8: `_quantized`, q4: `_q4`). */
+  /** Weights precision; picks the ONNX file suffix (fp32: none, fp16: `_fp16`, q8: `_quantized`, q4: `_q4`). Default: `$LMCOT_DTYPE` or fp32. */
   dtype: TransformersDtype;
   /** Upper bound for loading a model, downloads included; a load that takes longer fails. Default 120 s. */
   loadTimeoutMs: number;
@@ -29,7 +29,7 @@ export const smallLmEnv: TransformersSettings = {
   allowRemoteModels: !(truthy(process.env.HF_HUB_OFFLINE) || truthy(process.env.LMCOT_OFFLINE)),
   cacheDir: process.env.LMCOT_CACHE_DIR,
   remoteHost: undefined,
-  dtype: "fp32",
+  dtype: (process.env.LMCOT_DTYPE || "fp32") as TransformersDtype,
   loadTimeoutMs: 120_000,
 };
 
@@ -39,3 +39,6 @@ export const DTYPE_SUFFIX: Record<TransformersDtype, string> = {
   q8: "_quantized",
   q4: "_q4",
 };
+
+/** The dtypes this backend can load; anything else is refused before a file is read. */
+export const DTYPES = Object.keys(DTYPE_SUFFIX) as TransformersDtype[];
