@@ -83,8 +83,8 @@ export function parseConfig(value: unknown, file = "config"): BenchConfig {
   return validate(benchConfigSchema, value, { file }) as BenchConfig;
 }
 
-/** Reads a YAML or JSON config file. */
-export function loadConfig(path: string): BenchConfig {
+/** Reads a YAML (or JSON) config file and validates it with `schema`; errors name the file and field. */
+export function readConfigFile<S extends z.ZodType>(path: string, schema: S): z.output<S> {
   const file = basename(path);
   let value: unknown;
   try {
@@ -94,7 +94,12 @@ export function loadConfig(path: string): BenchConfig {
       file,
     });
   }
-  return parseConfig(value ?? {}, file);
+  return validate(schema, value ?? {}, { file }) as z.output<S>;
+}
+
+/** Reads a bench config file (YAML or JSON). */
+export function loadConfig(path: string): BenchConfig {
+  return readConfigFile(path, benchConfigSchema) as BenchConfig;
 }
 
 /** The run directory a config writes to unless `out` is set: stable for the same grid. */

@@ -7,6 +7,7 @@ export {
   isOffline,
   loadConfig,
   parseConfig,
+  readConfigFile,
 } from "./config";
 export { loadExamples } from "./data";
 export { type BenchRecord, type Cell, cells } from "./grid";

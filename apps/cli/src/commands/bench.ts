@@ -12,6 +12,7 @@ import {
 } from "@lmcot/bench";
 import { priceOf } from "@lmcot/llm";
 import type { Command } from "commander";
+import { onInterrupt } from "../interrupt";
 import { UsageError } from "../usage-error";
 import type { RegisterCommand } from "./index";
 
@@ -100,13 +101,10 @@ export const registerBench: RegisterCommand = (program: Command) => {
         return;
       }
       const display = new ProgressDisplay();
-      const controller = new AbortController();
-      const onSignal = () => controller.abort();
-      process.once("SIGINT", onSignal);
-      try {
+      await onInterrupt(async (signal) => {
         const started = performance.now();
         const result = await runBench(config, {
-          signal: controller.signal,
+          signal,
           onProgress: (cell, p) => display.update(cell, p),
         });
         const { data, files } = await buildReport(result.runDir);
@@ -117,9 +115,7 @@ export const registerBench: RegisterCommand = (program: Command) => {
           `${result.stopped === "budget" ? "Stopped at the budget. " : result.stopped === "abort" ? "Interrupted; re-run the same command to resume. " : ""}${failed ? `${failed} items failed (re-run to retry them). ` : ""}Done in ${((performance.now() - started) / 1000).toFixed(1)} s, $${result.costUsd.toFixed(4)}. Reports: ${files.join(", ")}\n`,
         );
         if (result.stopped === "abort") process.exitCode = 130;
-      } finally {
-        process.off("SIGINT", onSignal);
-      }
+      });
     });
   bench
     .command("report <runDir>")

@@ -5,6 +5,7 @@ import { type Example, errorMessage } from "@lmcot/core";
 import { loadSample, readAll, trainEvalSplit } from "@lmcot/datasets";
 import { distill, type ExportFormat, readKept, validateExport, writeExport } from "@lmcot/train";
 import { type Command, Option } from "commander";
+import { onInterrupt } from "../interrupt";
 import { UsageError } from "../usage-error";
 import type { RegisterCommand } from "./index";
 
@@ -94,55 +95,52 @@ export const registerDistill: RegisterCommand = (program: Command) => {
       const teacher = await defaultResolver(flags.cache ? { cacheDir: flags.cacheDir } : {}).large(
         flags.teacher,
       );
-      const controller = new AbortController();
-      const onSignal = () => controller.abort();
-      process.once("SIGINT", onSignal);
       let last = 0;
-      try {
-        const stats = await distill({
-          teacher,
-          examples,
-          outDir: flags.out,
-          samples: Number(flags.samples),
-          ...(flags.temperature ? { temperature: Number(flags.temperature) } : {}),
-          filter: {
-            metric: flags.filter,
-            threshold: flags.threshold ? Number(flags.threshold) : flags.filter === "em" ? 1 : 0.5,
-          },
-          concurrency: Number(flags.concurrency),
-          ...(flags.budget ? { budgetUsd: Number(flags.budget) } : {}),
-          signal: controller.signal,
-          onProgress: (p) => {
-            if (p.done + p.failed - last >= 25 || p.done + p.failed === p.total) {
-              last = p.done + p.failed;
-              process.stderr.write(
-                `teacher: ${p.done}/${p.total} done, ${p.failed} failed, $${p.costUsd.toFixed(4)}${p.lastError ? ` (last error: ${p.lastError})` : ""}\n`,
-              );
-            }
-          },
-        });
-        const rows = await readKept(join(flags.out, "kept.jsonl"));
-        const written: string[] = [];
-        for (const format of formats as ExportFormat[]) {
-          const path = join(flags.out, `${EXPORT_FILES[format]}.jsonl`);
-          writeExport(rows, format, path);
-          await validateExport(path, format);
-          written.push(path);
+      await onInterrupt(async (signal) => {
+        try {
+          const stats = await distill({
+            teacher,
+            examples,
+            outDir: flags.out,
+            samples: Number(flags.samples),
+            ...(flags.temperature ? { temperature: Number(flags.temperature) } : {}),
+            filter: {
+              metric: flags.filter,
+              threshold: flags.threshold ? Number(flags.threshold) : flags.filter === "em" ? 1 : 0.5,
+            },
+            concurrency: Number(flags.concurrency),
+            ...(flags.budget ? { budgetUsd: Number(flags.budget) } : {}),
+            signal,
+            onProgress: (p) => {
+              if (p.done + p.failed - last >= 25 || p.done + p.failed === p.total) {
+                last = p.done + p.failed;
+                process.stderr.write(
+                  `teacher: ${p.done}/${p.total} done, ${p.failed} failed, $${p.costUsd.toFixed(4)}${p.lastError ? ` (last error: ${p.lastError})` : ""}\n`,
+                );
+              }
+            },
+          });
+          const rows = await readKept(join(flags.out, "kept.jsonl"));
+          const written: string[] = [];
+          for (const format of formats as ExportFormat[]) {
+            const path = join(flags.out, `${EXPORT_FILES[format]}.jsonl`);
+            writeExport(rows, format, path);
+            await validateExport(path, format);
+            written.push(path);
+          }
+          process.stdout.write(
+            `${stats.teacher}: kept ${stats.kept} of ${stats.calls} rationales (${(100 * stats.keptRatio).toFixed(1)}%), $${stats.costUsd.toFixed(4)}${stats.stoppedBy ? `, stopped by ${stats.stoppedBy} — re-run to resume` : ""}\n` +
+              `dropped: ${
+                Object.entries(stats.dropReasons)
+                  .map(([k, v]) => `${k} ${v}`)
+                  .join(", ") || "none"
+              }\n` +
+              `files: ${[join(flags.out, "kept.jsonl"), join(flags.out, "dropped.jsonl"), join(flags.out, "stats.json"), ...written].join(", ")}\n`,
+          );
+          if (stats.failedCalls) process.exitCode = 1;
+        } catch (error) {
+          throw new Error(`distillation failed: ${errorMessage(error)}`);
         }
-        process.stdout.write(
-          `${stats.teacher}: kept ${stats.kept} of ${stats.calls} rationales (${(100 * stats.keptRatio).toFixed(1)}%), $${stats.costUsd.toFixed(4)}${stats.stoppedBy ? `, stopped by ${stats.stoppedBy} — re-run to resume` : ""}\n` +
-            `dropped: ${
-              Object.entries(stats.dropReasons)
-                .map(([k, v]) => `${k} ${v}`)
-                .join(", ") || "none"
-            }\n` +
-            `files: ${[join(flags.out, "kept.jsonl"), join(flags.out, "dropped.jsonl"), join(flags.out, "stats.json"), ...written].join(", ")}\n`,
-        );
-        if (stats.failedCalls) process.exitCode = 1;
-      } catch (error) {
-        throw new Error(`distillation failed: ${errorMessage(error)}`);
-      } finally {
-        process.off("SIGINT", onSignal);
-      }
+      });
     });
 };

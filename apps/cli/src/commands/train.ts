@@ -1,7 +1,7 @@
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { basename, join } from "node:path";
-import { errorMessage } from "@lmcot/core";
-import { loadSample, trainEvalSplit, validate } from "@lmcot/datasets";
+import { existsSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { readConfigFile } from "@lmcot/bench";
+import { loadSample, trainEvalSplit } from "@lmcot/datasets";
 import {
   type KdConfigInput,
   KdTrainer,
@@ -17,8 +17,8 @@ import {
   scorerReward,
 } from "@lmcot/train";
 import { type Command, Option } from "commander";
-import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
+import { onInterrupt } from "../interrupt";
 import { UsageError } from "../usage-error";
 import type { RegisterCommand } from "./index";
 import { configFromFlags, type RewardFlags, rewardOptions, scorerFrom } from "./rewards";
@@ -70,18 +70,7 @@ function positive(flag: string, value: string | undefined): number | undefined {
 function configFile<S extends z.ZodType>(schema: S, path: string | undefined): z.input<S> {
   if (path === undefined) return {} as z.input<S>;
   if (!existsSync(path)) throw new UsageError(`--config: no such file: ${path}`);
-  let value: unknown;
-  try {
-    value = path.endsWith(".json")
-      ? JSON.parse(readFileSync(path, "utf8"))
-      : parseYaml(readFileSync(path, "utf8"));
-  } catch (cause) {
-    throw new UsageError(
-      `--config ${path}: not valid ${path.endsWith(".json") ? "JSON" : "YAML"}: ${errorMessage(cause)}`,
-    );
-  }
-  validate(schema, value, { file: basename(path) });
-  return value as z.input<S>;
+  return readConfigFile(path, schema) as z.input<S>;
 }
 
 const defined = <T extends object>(o: T) =>
@@ -99,20 +88,17 @@ function progress(total: number) {
 
 /** Ctrl-C stops at the end of the current step; the newest checkpoint stays. */
 async function interruptible<T>(out: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  const stop = () => controller.abort();
-  process.once("SIGINT", stop);
-  try {
-    return await work(controller.signal);
-  } catch (error) {
-    if (controller.signal.aborted)
-      throw new Error(
-        `stopped; the newest checkpoint is in ${join(out, "checkpoints")} — run the same command again to resume`,
-      );
-    throw error;
-  } finally {
-    process.off("SIGINT", stop);
-  }
+  return onInterrupt(async (signal) => {
+    try {
+      return await work(signal);
+    } catch (error) {
+      if (signal.aborted)
+        throw new Error(
+          `stopped; the newest checkpoint is in ${join(out, "checkpoints")} — run the same command again to resume`,
+        );
+      throw error;
+    }
+  });
 }
 
 async function resumeNote(flags: CommonFlags): Promise<boolean> {

@@ -1,0 +1,11 @@
+/** Runs `work` with a signal that Ctrl-C (SIGINT) aborts, for as long as the work runs. */
+export async function onInterrupt<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  process.once("SIGINT", abort);
+  try {
+    return await work(controller.signal);
+  } finally {
+    process.off("SIGINT", abort);
+  }
+}
