@@ -90,12 +90,12 @@ export class KdTrainer {
     await mkdir(out, { recursive: true });
     const { trainPairs, evalPairs } = splitPairs(pairs, c.evalFraction, c.seed);
     const checkpoint = options.resume ? await latestCheckpoint(out) : undefined;
+    const state = checkpoint === undefined ? undefined : await readCheckpointState<KdState>(checkpoint);
+    const start = state?.step ?? 0;
     let model: T5Model;
     let tokenizer: WordTokenizer;
-    let start = 0;
     if (checkpoint !== undefined) {
       ({ model, tokenizer } = await loadT5(checkpoint));
-      start = (await readCheckpointState<KdState>(checkpoint)).step;
       await truncateMetrics(join(out, "metrics.jsonl"), start);
     } else {
       tokenizer = WordTokenizer.fromTexts(
@@ -107,10 +107,8 @@ export class KdTrainer {
       await writeFile(join(out, "train_config.json"), `${JSON.stringify({ kind: "kd", ...c }, null, 2)}\n`);
     }
     const optimizer = new AdamW(c.optimizer, model.params);
-    if (checkpoint !== undefined) {
-      const state = await readCheckpointState<KdState>(checkpoint);
+    if (checkpoint !== undefined && state !== undefined)
       await restoreOptimizer(checkpoint, optimizer, state.optimizerStep);
-    }
     const encode = (p: DistillationPair): Encoded => ({
       input: tokenizer.encode(p.input, c.maxInputTokens),
       target: tokenizer.encode(p.target, c.maxTargetTokens),
