@@ -32,6 +32,7 @@ export { type ParsedScore, parseAllAspects, parseAspectScore } from "./parse";
 export {
   DEFAULT_SPECIAL_TOKENS,
   describeIssues,
+  exampleFromPrompt,
   issuePath,
   RequestItemError,
   type RewardRequest,

@@ -90,13 +90,30 @@ export function responseOf(
 }
 
 /**
- * Turns request item `i` into a reward item: the question and context are read back from the
- * prompt (core's `rationalePrompt` layout), the rationale is the response, the label is the gold.
+ * The example a rationale prompt was rendered from: question and context read back from the prompt
+ * (core's `rationalePrompt` layout), the gold answer and its aliases given. Undefined when the prompt
+ * has no `Question: …` line.
  */
+export function exampleFromPrompt(prompt: string, answer: string, aliases?: string[]): Example | undefined {
+  const parsed = parsePrompt(prompt);
+  if (!parsed?.question) return undefined;
+  return {
+    id: fnv1a(prompt),
+    dataset: "custom",
+    question: parsed.question,
+    answer,
+    ...(aliases ? { answerAliases: aliases } : {}),
+    context: parsed.context,
+  };
+}
+
+/** Turns request item `i` into a reward item: the rationale is the response, the label is the gold. */
 export function requestItem(body: RewardRequest, i: number, tokens?: readonly string[]): RewardItem {
   const prompt = body.prompts[i]!;
-  const parsed = parsePrompt(prompt);
-  if (!parsed || parsed.question === "")
+  const label = body.labels[i]!;
+  const golds = typeof label === "string" ? [label] : label;
+  const example = exampleFromPrompt(prompt, golds[0]!, golds.length > 1 ? golds : undefined);
+  if (!example)
     throw new RequestItemError(
       `prompts[${i}]`,
       "has no `Question: …` line (expected lmcot's rationale prompt layout)",
@@ -104,15 +121,5 @@ export function requestItem(body: RewardRequest, i: number, tokens?: readonly st
   const rationale = responseOf(body.query[i]!, prompt, tokens);
   if (rationale === undefined)
     throw new RequestItemError(`query[${i}]`, "does not contain prompts[" + i + "]");
-  const label = body.labels[i]!;
-  const golds = typeof label === "string" ? [label] : label;
-  const example: Example = {
-    id: fnv1a(prompt),
-    dataset: "custom",
-    question: parsed.question,
-    answer: golds[0]!,
-    ...(golds.length > 1 ? { answerAliases: golds } : {}),
-    context: parsed.context,
-  };
   return { example, rationale };
 }

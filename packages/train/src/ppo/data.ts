@@ -1,13 +1,7 @@
 import { basename } from "node:path";
-import {
-  type ContextOptions,
-  DataValidationError,
-  type Example,
-  fnv1a,
-  parsePrompt,
-  rationalePrompt,
-} from "@lmcot/core";
+import { type ContextOptions, DataValidationError, type Example, rationalePrompt } from "@lmcot/core";
 import { validate } from "@lmcot/datasets";
+import { exampleFromPrompt } from "@lmcot/rewards";
 import { exportSchemas } from "../distill/export";
 import { jsonLines } from "../jsonl";
 import type { PpoQuery } from "./trainer";
@@ -25,24 +19,14 @@ export async function readRlPrompts(path: string): Promise<PpoQuery<Example>[]> 
   const out: PpoQuery<Example>[] = [];
   for await (const { value, file, line } of jsonLines(path)) {
     const row = validate(exportSchemas.rl, value, { file, line });
-    const parsed = parsePrompt(row.prompt);
-    if (!parsed?.question)
+    const data = exampleFromPrompt(row.prompt, row.label, row.labels);
+    if (!data)
       throw new DataValidationError("has no `Question: …` line (expected lmcot's rationale prompt)", {
         file,
         line,
         field: "prompt",
       });
-    out.push({
-      input: row.prompt,
-      data: {
-        id: fnv1a(row.prompt),
-        dataset: "custom",
-        question: parsed.question,
-        answer: row.label,
-        ...(row.labels ? { answerAliases: row.labels } : {}),
-        context: parsed.context,
-      },
-    });
+    out.push({ input: row.prompt, data });
   }
   if (out.length === 0) throw new DataValidationError("has no prompts", { file: basename(path) });
   return out;
