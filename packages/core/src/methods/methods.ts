@@ -91,32 +91,50 @@ function finish(
   };
 }
 
+/** The one-call methods: their prompt, the prompt step's name and the default reply length. */
+const ONE_CALL = {
+  standard: { template: standardPrompt, step: "answer", maxTokens: 64 },
+  cot: { template: cotPrompt, step: "cot", maxTokens: 512 },
+} as const;
+
+/** A method that is one large-LM call, its reply read by `read`. */
+async function oneCall(
+  method: keyof typeof ONE_CALL,
+  example: Example,
+  models: LargeOnly,
+  options: MethodOptions,
+  read: (text: string) => Pick<Prediction, "answer" | "rationale">,
+): Promise<Prediction> {
+  const { template, step, maxTokens } = ONE_CALL[method];
+  const started = performance.now();
+  const call = await ask(
+    models.large,
+    step,
+    template.render(example, options),
+    template.version,
+    options.maxTokens ?? maxTokens,
+    options,
+  );
+  return finish(
+    {
+      method,
+      ...read(call.result.text),
+      models: { large: models.large.id },
+      promptVersion: methodPromptVersion(method),
+    },
+    example,
+    [call],
+    { started, seed: options.seed },
+  );
+}
+
 /** Standard prompting: the large LM answers from question and context. */
 export async function standard(
   example: Example,
   models: LargeOnly,
   options: MethodOptions = {},
 ): Promise<Prediction> {
-  const started = performance.now();
-  const call = await ask(
-    models.large,
-    "answer",
-    standardPrompt.render(example, options),
-    standardPrompt.version,
-    options.maxTokens ?? 64,
-    options,
-  );
-  return finish(
-    {
-      method: "standard",
-      answer: extractAnswer(call.result.text),
-      models: { large: models.large.id },
-      promptVersion: methodPromptVersion("standard"),
-    },
-    example,
-    [call],
-    { started, seed: options.seed },
-  );
+  return oneCall("standard", example, models, options, (text) => ({ answer: extractAnswer(text) }));
 }
 
 /** CoT prompting: the large LM writes its own rationale, then answers. */
@@ -125,28 +143,12 @@ export async function cot(
   models: LargeOnly,
   options: MethodOptions = {},
 ): Promise<Prediction> {
-  const started = performance.now();
-  const call = await ask(
-    models.large,
-    "cot",
-    cotPrompt.render(example, options),
-    cotPrompt.version,
-    options.maxTokens ?? 512,
-    options,
-  );
-  const parsed = parseTeacherOutput(call.result.text);
-  return finish(
-    {
-      method: "cot",
-      answer: "error" in parsed ? extractAnswer(call.result.text) : parsed.prediction,
-      rationale: "error" in parsed ? undefined : parsed.rationale,
-      models: { large: models.large.id },
-      promptVersion: methodPromptVersion("cot"),
-    },
-    example,
-    [call],
-    { started, seed: options.seed },
-  );
+  return oneCall("cot", example, models, options, (text) => {
+    const parsed = parseTeacherOutput(text);
+    return "error" in parsed
+      ? { answer: extractAnswer(text), rationale: undefined }
+      : { answer: parsed.prediction, rationale: parsed.rationale };
+  });
 }
 
 /** The key answers are voted by: lower-case, no punctuation or articles, single spaces. */
