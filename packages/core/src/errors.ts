@@ -10,6 +10,10 @@ export interface LmcotErrorOptions {
   retryable?: boolean;
   /** How long the provider asked us to wait before retrying. */
   retryAfterMs?: number;
+  /** Attempts made before the call gave up (set by the call policy). */
+  attempts?: number;
+  /** Time spent over every attempt, in ms (set by the call policy). */
+  elapsedMs?: number;
 }
 
 /**
@@ -24,6 +28,10 @@ export class LmcotError extends Error {
   readonly provider?: string;
   readonly retryable: boolean;
   readonly retryAfterMs?: number;
+  /** Attempts made before the call gave up (set by the call policy). */
+  attempts?: number;
+  /** Time spent over every attempt, in ms (set by the call policy). */
+  elapsedMs?: number;
 
   constructor(code: string, message: string, options: LmcotErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -33,6 +41,8 @@ export class LmcotError extends Error {
     this.provider = options.provider;
     this.retryable = options.retryable ?? false;
     this.retryAfterMs = options.retryAfterMs;
+    if (options.attempts !== undefined) this.attempts = options.attempts;
+    if (options.elapsedMs !== undefined) this.elapsedMs = options.elapsedMs;
   }
 
   static isInstance(error: unknown): error is LmcotError {

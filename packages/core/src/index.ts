@@ -1,4 +1,11 @@
 export {
+  type CallPolicy,
+  callWithPolicy,
+  DEFAULT_CALL_POLICY,
+  sleep,
+  withAttempts,
+} from "./call-policy";
+export {
   AbortError,
   AuthenticationError,
   BadRequestError,
@@ -19,6 +26,16 @@ export {
 } from "./errors";
 export type { DatasetName, EvidenceTriple, Example, Paragraph, SupportingFact } from "./example";
 export {
+  FATAL_ERROR_CLASSES,
+  type FailureClassSummary,
+  type FailureRecord,
+  failureRecord,
+  fixFor,
+  formatFailureSummary,
+  isFatalError,
+  summarizeFailures,
+} from "./failures";
+export {
   addUsage,
   type CallWarning,
   emptyUsage,
@@ -35,6 +52,7 @@ export * from "./methods/index";
 export { type ParsedModelId, parseModelId } from "./model-id";
 export type { MethodName, Prediction, PromptRecord } from "./prediction";
 export * from "./prompts/index";
+export { retryAfterMs, toLmcotError } from "./provider-errors";
 export { seededRandom } from "./random";
 export type {
   RationaleGenerateOptions,
@@ -43,5 +61,6 @@ export type {
   ScoredSequence,
   ScoreRequest,
 } from "./rationale-model";
+export { redact } from "./redact";
 export { type RunKeyParts, type RunStore, runKey } from "./run-store";
 export * from "./runner/index";

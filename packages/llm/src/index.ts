@@ -1,5 +1,5 @@
+export { redact, retryAfterMs, toLmcotError } from "@lmcot/core";
 export { type CreateModelOptions, createModel } from "./create";
-export { retryAfterMs, toLmcotError } from "./errors";
 export { cacheKey, type DiskCacheOptions, diskCache } from "./middleware/cache";
 export { type LimitOptions, limit } from "./middleware/limit";
 export { type RetryOptions, retry } from "./middleware/retry";
@@ -10,7 +10,6 @@ export { costUsd, DEFAULT_PRICES, DEFAULT_PRICES_DATE, type Price, priceOf, setP
 export { AnthropicModel, type AnthropicOptions } from "./providers/anthropic";
 export { choiceOptions, ExtractiveReader, extractiveAnswer } from "./providers/extractive";
 export { OpenAIChatModel, type OpenAIChatOptions } from "./providers/openai";
-export { redact } from "./redact";
 export {
   getModel,
   listProviders,

@@ -6,8 +6,8 @@ import {
   type GenerateResult,
   InvalidResponseError,
   type LanguageModel,
+  toLmcotError,
 } from "@lmcot/core";
-import { toLmcotError } from "../errors";
 import { chatTurns, finished, type StreamPart } from "./messages";
 
 export interface AnthropicOptions {

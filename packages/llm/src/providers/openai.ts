@@ -5,9 +5,9 @@ import {
   type GenerateResult,
   InvalidResponseError,
   type LanguageModel,
+  toLmcotError,
 } from "@lmcot/core";
 import OpenAI from "openai";
-import { toLmcotError } from "../errors";
 import { chatTurns, finished, type StreamPart } from "./messages";
 
 export interface OpenAIChatOptions {

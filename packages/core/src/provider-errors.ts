@@ -4,11 +4,12 @@ import {
   BadRequestError,
   InvalidResponseError,
   LmcotError,
+  ModelNotFoundError,
   OverloadedError,
   RateLimitError,
   ServerError,
   TimeoutError,
-} from "@lmcot/core";
+} from "./errors";
 import { redact } from "./redact";
 
 interface SdkErrorShape {
@@ -39,7 +40,8 @@ export function retryAfterMs(headers: SdkErrorShape["headers"], now = Date.now()
 
 /**
  * Maps an error from the `openai` or `@anthropic-ai/sdk` client (or from fetch) to lmcot's typed
- * errors, with keys redacted from the message.
+ * errors, with keys redacted from the message. It reads the clients' error shapes (name, status,
+ * headers) without importing them, so every package that calls a model shares it.
  */
 export function toLmcotError(
   error: unknown,
@@ -64,6 +66,7 @@ export function toLmcotError(
   const retryAfter = retryAfterMs(e.headers);
   const withRetry = { ...options, ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}) };
   if (status === 401 || status === 403) return new AuthenticationError(message, options);
+  if (status === 404) return new ModelNotFoundError(message, options);
   if (status === 429) return new RateLimitError(message, withRetry);
   if (status === 529 || status === 503) return new OverloadedError(message, withRetry);
   if (status === 408) return new TimeoutError(message, withRetry);
