@@ -3,6 +3,7 @@ export { type RawRecord, type ScanOptions, scanJsonArray } from "./json-scan";
 export { type JsonlLine, readLines, scanJsonl } from "./jsonl";
 export { type ReadOptions, readAll, readDataset, readRaw } from "./read";
 export { detectFormat, exampleRecord, hotpotRecord, type RecordFormat, twoWikiRecord } from "./records";
+export { lockRunDir, type RunLock, RunLockedError, type RunLockHolder } from "./run-lock";
 export { type JsonlRunStore, openRunStore, type RunStoreInfo } from "./run-store";
 export { type ExampleFilter, filterExamples, sample, seededRandom, trainEvalSplit } from "./sample";
 export { loadSample, type SampleName, samplePath, samplesDir } from "./samples";
