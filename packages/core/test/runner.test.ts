@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { BudgetExceededError, type RunStore, runBatch, runResumable } from "../src/index";
+import {
+  AuthenticationError,
+  BadRequestError,
+  BudgetExceededError,
+  type FailureRecord,
+  type RunStore,
+  runBatch,
+  runResumable,
+  ServerError,
+} from "../src/index";
 
 class MemoryStore<R extends { key: string }> implements RunStore<R> {
   readonly rows: R[] = [];
@@ -131,7 +140,9 @@ describe("runResumable", () => {
       },
     });
     expect(first.progress).toMatchObject({ done: 9, failed: 1, lastError: "rate limited" });
-    expect(first.errors).toEqual([{ key: "ex4", error: "rate limited" }]);
+    expect(first.errors).toEqual([
+      { key: "ex4", errorClass: "error", message: "rate limited", at: expect.any(String) },
+    ]);
     const second = await runResumable({
       items,
       keyOf: (i) => i,
@@ -174,5 +185,125 @@ describe("runResumable", () => {
     });
     expect(seen[0]).toBe(0);
     expect(seen.at(-1)).toBe(10);
+  });
+
+  it("hands each failure to onFailure as it happens, typed and redacted, with its cell", async () => {
+    const written: FailureRecord[] = [];
+    const result = await runResumable({
+      items,
+      keyOf: (i) => i,
+      store: new MemoryStore(),
+      cell: "standard · hotpotqa",
+      secrets: ["hunter2-secret"],
+      onFailure: async (failure) => {
+        await sleep(1);
+        written.push(failure);
+      },
+      run: async (item) => {
+        if (item === "ex2" || item === "ex7")
+          throw new ServerError("500 from upstream, key hunter2-secret", { status: 500, provider: "openai" });
+        return { key: item };
+      },
+    });
+    expect(result.stopped).toBeUndefined();
+    expect(written.map((f) => f.key).sort()).toEqual(["ex2", "ex7"]);
+    expect(written[0]).toMatchObject({
+      cell: "standard · hotpotqa",
+      errorClass: "server",
+      status: 500,
+      provider: "openai",
+      message: "500 from upstream, key [redacted]",
+    });
+    expect(result.errors).toEqual(written);
+  });
+
+  it("stops at the first fatal error: nothing more starts, what is in flight finishes", async () => {
+    const store = new MemoryStore<{ key: string }>();
+    const started: string[] = [];
+    const failures: FailureRecord[] = [];
+    const result = await runResumable({
+      items,
+      keyOf: (i) => i,
+      store,
+      concurrency: 2,
+      onFailure: (f) => {
+        failures.push(f);
+      },
+      run: async (item) => {
+        started.push(item);
+        if (item === "ex0") throw new AuthenticationError("401 invalid api key", { status: 401 });
+        await sleep(5);
+        return { key: item };
+      },
+    });
+    expect(result.stopped).toBe("fatal");
+    expect(AuthenticationError.isInstance(result.fatal?.error)).toBe(true);
+    expect(result.fatal?.failure).toMatchObject({ key: "ex0", errorClass: "authentication", status: 401 });
+    expect(started).toEqual(["ex0", "ex1"]);
+    expect(store.rows.map((r) => r.key)).toEqual(["ex1"]);
+    expect(failures).toHaveLength(1);
+  });
+
+  it("treats a 400 on each of the first items, none succeeding, as a request every item would get", async () => {
+    const started: string[] = [];
+    const result = await runResumable({
+      items,
+      keyOf: (i) => i,
+      store: new MemoryStore(),
+      concurrency: 1,
+      run: async (item) => {
+        started.push(item);
+        throw new BadRequestError("max_tokens is too large", { status: 400 });
+      },
+    });
+    expect(result.stopped).toBe("fatal");
+    expect(started).toHaveLength(3);
+    expect(result.errors.map((e) => e.errorClass)).toEqual(["bad_request", "bad_request", "bad_request"]);
+  });
+
+  it("keeps going past 400s once an item has succeeded (here or in an earlier run)", async () => {
+    const bad = new Set(["ex1", "ex2", "ex3"]);
+    const run = async (item: string) => {
+      if (bad.has(item)) throw new BadRequestError("context too long", { status: 400 });
+      return { key: item };
+    };
+    const fresh = await runResumable({
+      items,
+      keyOf: (i) => i,
+      store: new MemoryStore(),
+      concurrency: 1,
+      run,
+    });
+    expect(fresh.stopped).toBeUndefined();
+    expect(fresh.progress).toMatchObject({ done: 7, failed: 3 });
+    const resumed = await runResumable({
+      items,
+      keyOf: (i) => i,
+      store: new MemoryStore([{ key: "ex9" }]),
+      concurrency: 1,
+      run: async (item) => {
+        if (item !== "ex9") throw new BadRequestError("context too long", { status: 400 });
+        return { key: item };
+      },
+    });
+    expect(resumed.stopped).toBeUndefined();
+    expect(resumed.progress.failed).toBe(9);
+  });
+
+  it("a budget error from below (a metered model) stops the run as the budget, not as a failure", async () => {
+    const result = await runResumable({
+      items,
+      keyOf: (i) => i,
+      store: new MemoryStore(),
+      concurrency: 1,
+      run: async (item) => {
+        if (item === "ex3") throw new BudgetExceededError("meter: $1 budget reached");
+        return { key: item };
+      },
+    });
+    expect(result.stopped).toBe("budget");
+    expect(result.budgetError?.message).toBe("meter: $1 budget reached");
+    expect(result.errors).toEqual([]);
+    expect(result.progress.done).toBe(3);
   });
 });

@@ -1,2 +1,8 @@
 export { type BatchOptions, runBatch } from "./batch";
-export { type ResumableOptions, type ResumableResult, type RunProgress, runResumable } from "./resumable";
+export {
+  BAD_REQUEST_PROBE,
+  type ResumableOptions,
+  type ResumableResult,
+  type RunProgress,
+  runResumable,
+} from "./resumable";

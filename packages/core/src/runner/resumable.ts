@@ -1,4 +1,5 @@
-import { AbortError, BudgetExceededError, errorMessage } from "../errors";
+import { AbortError, BudgetExceededError, LmcotError } from "../errors";
+import { type FailureRecord, failureRecord, isFatalError } from "../failures";
 import type { RunStore } from "../run-store";
 
 /** A snapshot of a run, sent after every finished, failed or skipped item. */
@@ -36,27 +37,47 @@ export interface ResumableOptions<I, R extends { key: string }> {
   /** Whether a finished record was served from cache; default `record.cached === true`. */
   cachedOf?: (record: R) => boolean;
   onProgress?: (progress: RunProgress) => void;
-  onError?: (item: I, error: unknown) => void;
+  /** The grid cell or stage written into each failure record. */
+  cell?: string;
+  /** Strings removed from failure messages (the API keys in use); key-shaped text is removed anyway. */
+  secrets?: readonly (string | undefined)[];
+  /** Each failure as it happens, awaited before the worker goes on (e.g. to append it to errors.jsonl). */
+  onFailure?: (failure: FailureRecord, item: I, error: unknown) => void | Promise<void>;
+  /** Errors a re-run cannot fix: the first one stops the run; default `isFatalError`. */
+  isFatal?: (error: unknown) => boolean;
 }
 
 export interface ResumableResult {
   progress: RunProgress;
   /** Why the run ended early, if it did. */
-  stopped?: "budget" | "abort";
+  stopped?: "budget" | "abort" | "fatal";
   budgetError?: BudgetExceededError;
-  errors: { key: string; error: string }[];
+  /** The failure that stopped the run, when `stopped` is `fatal`. */
+  fatal?: { error: unknown; failure: FailureRecord };
+  /** Every item that failed in this session, in the order they failed. */
+  errors: FailureRecord[];
 }
+
+/**
+ * A 400 on each of the first this-many items, with nothing succeeding, is a request every item would
+ * get (a wrong setting, not a bad item): the run stops instead of paying for the rest.
+ */
+export const BAD_REQUEST_PROBE = 3;
 
 const numberField = (record: unknown, field: string): number => {
   const v = (record as Record<string, unknown>)[field];
   return typeof v === "number" && Number.isFinite(v) ? v : 0;
 };
 
+const isBadRequest = (error: unknown) => LmcotError.isInstance(error) && error.code === "bad_request";
+
 /**
  * The resumable runner behind benchmarks and distillation: skips keys the store already has, runs
  * the rest with a concurrency limit, appends every finished record, and stops before the budget
- * would be exceeded or when the signal fires. A failed item is reported, never written, so the
- * next run tries it again.
+ * would be exceeded or when the signal fires. A failed item is not written to the store (a re-run
+ * tries it again) but becomes a `FailureRecord`, passed to `onFailure` at once. A fatal failure
+ * (`isFatal`, or a 400 on each of the first `BAD_REQUEST_PROBE` items when none ever succeeded)
+ * stops the run: nothing more is started, items already in flight finish and are kept.
  */
 export async function runResumable<I, R extends { key: string }>(
   options: ResumableOptions<I, R>,
@@ -65,6 +86,7 @@ export async function runResumable<I, R extends { key: string }>(
   const costOf = options.costOf ?? ((r: R) => numberField(r, "costUsd"));
   const cachedOf = options.cachedOf ?? ((r: R) => (r as unknown as { cached?: unknown }).cached === true);
   const estimate = options.estimateCostUsd ?? (() => 0);
+  const isFatal = options.isFatal ?? isFatalError;
   const pending = options.items.filter((item) => !options.store.has(options.keyOf(item)));
   const progress: RunProgress = {
     total: options.items.length,
@@ -77,7 +99,7 @@ export async function runResumable<I, R extends { key: string }>(
     ratePerSecond: 0,
     etaMs: undefined,
   };
-  const errors: ResumableResult["errors"] = [];
+  const errors: FailureRecord[] = [];
   const report = () => {
     progress.elapsedMs = performance.now() - started;
     const finishedHere = progress.done - progress.skipped;
@@ -95,8 +117,29 @@ export async function runResumable<I, R extends { key: string }>(
   let reserved = 0;
   let stopped: ResumableResult["stopped"];
   let budgetError: BudgetExceededError | undefined;
+  let fatal: ResumableResult["fatal"];
   let next = 0;
   const seen = new Set<string>();
+  // Items of this run known to work (resumed ones included); while there are none, count the 400s.
+  let succeeded = progress.skipped;
+  let badRequests = 0;
+
+  const fail = async (item: I, key: string, error: unknown) => {
+    const failure = failureRecord(key, error, {
+      ...(options.cell !== undefined ? { cell: options.cell } : {}),
+      ...(options.secrets ? { secrets: options.secrets } : {}),
+    });
+    progress.failed++;
+    progress.lastError = failure.message;
+    errors.push(failure);
+    if (succeeded === 0 && isBadRequest(error)) badRequests++;
+    const everyItem = succeeded === 0 && badRequests >= BAD_REQUEST_PROBE;
+    if (!fatal && (isFatal(error) || everyItem)) {
+      stopped = "fatal";
+      fatal = { error, failure };
+    }
+    await options.onFailure?.(failure, item, error);
+  };
 
   const worker = async () => {
     while (!stopped && next < pending.length) {
@@ -118,26 +161,32 @@ export async function runResumable<I, R extends { key: string }>(
       if (seen.has(key)) continue;
       seen.add(key);
       reserved += cost;
+      let failed: { error: unknown } | undefined;
       try {
         const record = await options.run(item, { key, signal: controller.signal });
         if (record.key !== key)
           throw new TypeError(`run() returned a record keyed "${record.key}" for item "${key}"`);
         await options.store.append(record);
         progress.done++;
+        succeeded++;
         progress.costUsd += costOf(record);
         if (cachedOf(record)) progress.cacheHits++;
       } catch (error) {
         if (controller.signal.aborted || AbortError.isInstance(error)) {
-          stopped = "abort";
+          stopped ??= "abort";
           return;
         }
-        progress.failed++;
-        progress.lastError = errorMessage(error);
-        errors.push({ key, error: progress.lastError });
-        options.onError?.(item, error);
+        if (BudgetExceededError.isInstance(error) && !fatal) {
+          // A spend cap below this runner (a metered model) said no before calling: not a failure.
+          stopped = "budget";
+          budgetError = error;
+          return;
+        }
+        failed = { error };
       } finally {
         reserved -= cost;
       }
+      if (failed) await fail(item, key, failed.error);
       report();
     }
   };
@@ -149,5 +198,5 @@ export async function runResumable<I, R extends { key: string }>(
   }
   if (!stopped && options.signal?.aborted) stopped = "abort";
   report();
-  return { progress: { ...progress }, stopped, budgetError, errors };
+  return { progress: { ...progress }, stopped, budgetError, ...(fatal ? { fatal } : {}), errors };
 }
