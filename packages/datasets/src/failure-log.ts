@@ -1,0 +1,95 @@
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { type FileHandle, open } from "node:fs/promises";
+import { basename, dirname } from "node:path";
+import { DataValidationError, type FailureRecord } from "@lmcot/core";
+import { z } from "zod";
+import { readLines } from "./jsonl";
+import { validate } from "./validate";
+
+const failureSchema = z.looseObject({
+  key: z.string(),
+  cell: z.string().optional(),
+  errorClass: z.string(),
+  status: z.number().optional(),
+  provider: z.string().optional(),
+  message: z.string(),
+  attempts: z.number().optional(),
+  elapsedMs: z.number().optional(),
+  at: z.string(),
+});
+
+/**
+ * Every failure record of an `errors.jsonl` (a missing file has none). A torn last line (a kill in
+ * the middle of an append) is ignored; a bad line elsewhere is an error naming it.
+ */
+export async function readFailures(path: string): Promise<FailureRecord[]> {
+  if (!existsSync(path)) return [];
+  const out: FailureRecord[] = [];
+  for await (const { text, line, terminated } of readLines(path)) {
+    if (text.trim() === "" || !terminated) continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw new DataValidationError("is not valid JSON", { file: basename(path), line });
+    }
+    out.push(validate(failureSchema, value, { file: basename(path), line }) as FailureRecord);
+  }
+  return out;
+}
+
+/**
+ * The failures that still stand: the latest record of each key that has not succeeded since
+ * (`done(key)` false), in the order they were written.
+ */
+export function openFailures(
+  failures: readonly FailureRecord[],
+  done: (key: string) => boolean,
+): FailureRecord[] {
+  const latest = new Map<string, FailureRecord>();
+  for (const f of failures) {
+    if (done(f.key)) continue;
+    latest.delete(f.key);
+    latest.set(f.key, f);
+  }
+  return [...latest.values()];
+}
+
+/** An append-only `errors.jsonl`: one failure record a line, each written with one `write`. */
+export interface FailureLog {
+  readonly path: string;
+  append(failure: FailureRecord): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a run's `errors.jsonl` for appending. An existing file is first rewritten with only the
+ * records `keep` accepts (e.g. keys still in the grid that have not succeeded since), so the file
+ * says what is failing now rather than what failed once; a torn last line goes with it.
+ */
+export async function openFailureLog(
+  path: string,
+  options: { keep?: (failure: FailureRecord) => boolean } = {},
+): Promise<FailureLog> {
+  mkdirSync(dirname(path), { recursive: true });
+  if (existsSync(path)) {
+    const kept = (await readFailures(path)).filter(options.keep ?? (() => true));
+    writeFileSync(path, kept.map((f) => `${JSON.stringify(f)}\n`).join(""));
+  }
+  const handle: FileHandle = await open(path, "a");
+  let queue: Promise<void> = Promise.resolve();
+  return {
+    path,
+    append(failure) {
+      const write = queue.then(async () => {
+        await handle.write(`${JSON.stringify(failure)}\n`);
+      });
+      queue = write.catch(() => undefined);
+      return write;
+    },
+    async close() {
+      await queue;
+      await handle.close();
+    },
+  };
+}
