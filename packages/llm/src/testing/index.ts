@@ -1,3 +1,12 @@
+export {
+  type Fault,
+  type FaultRequest,
+  type FaultServer,
+  type FaultServerOptions,
+  faultServer,
+  itemShare,
+  type WireApi,
+} from "./fault-server";
 export { FlakyLanguageModel, type FlakyStep } from "./flaky";
 export {
   anthropicError,
@@ -11,3 +20,4 @@ export {
   type Seen,
   sse,
 } from "./server";
+export { anthropicErrorBody, completionsBody, openaiErrorBody } from "./wire";

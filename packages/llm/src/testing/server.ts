@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { anthropicErrorBody, openaiErrorBody } from "./wire";
 
 export interface Seen {
   method: string;
@@ -9,6 +10,17 @@ export interface Seen {
 }
 
 export type Handler = (req: Seen, res: ServerResponse, index: number) => void | Promise<void>;
+
+/** The request's JSON body; a body that is not a JSON object is kept as `{ raw }`. */
+function parseBody(raw: string): Record<string, unknown> {
+  if (!raw) return {};
+  try {
+    const body = JSON.parse(raw);
+    return body && typeof body === "object" && !Array.isArray(body) ? body : { raw };
+  } catch {
+    return { raw };
+  }
+}
 
 /** A loopback HTTP server (127.0.0.1 only) answering with scripted handlers, in order (the last repeats). */
 export async function loopback(handlers: Handler[]) {
@@ -24,7 +36,7 @@ export async function loopback(handlers: Handler[]) {
         method: req.method ?? "",
         url: req.url ?? "",
         headers: req.headers,
-        body: raw ? JSON.parse(raw) : {},
+        body: parseBody(raw),
       };
       seen.push(entry);
       inFlight++;
@@ -84,7 +96,7 @@ export const openaiCompletion = (content: string, extra: Record<string, unknown>
   ...extra,
 });
 
-export const anthropicMessage = (text: string, stop = "end_turn") => ({
+export const anthropicMessage = (text: string, stop = "end_turn", extra: Record<string, unknown> = {}) => ({
   id: "msg_1",
   type: "message",
   role: "assistant",
@@ -93,28 +105,18 @@ export const anthropicMessage = (text: string, stop = "end_turn") => ({
   stop_reason: stop,
   stop_sequence: null,
   usage: { input_tokens: 40, output_tokens: 6 },
+  ...extra,
 });
 
 export const openaiError = (status: number, message: string, headers: Record<string, string> = {}) =>
-  json(
-    status,
-    {
-      error: {
-        message,
-        type: status === 429 ? "requests" : "invalid_request_error",
-        param: null,
-        code: null,
-      },
-    },
-    headers,
-  );
+  json(status, openaiErrorBody(status, message), headers);
 
 export const anthropicError = (
   status: number,
   type: string,
   message: string,
   headers: Record<string, string> = {},
-) => json(status, { type: "error", error: { type, message } }, headers);
+) => json(status, anthropicErrorBody(status, message, type), headers);
 
 /** Server-sent events, one `data:` (and optional `event:`) per item. */
 export const sse =

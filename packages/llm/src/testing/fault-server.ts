@@ -1,0 +1,194 @@
+import { createHash } from "node:crypto";
+import type { ServerResponse } from "node:http";
+import { anthropicMessage, loopback, openaiCompletion, type Seen } from "./server";
+import { anthropicErrorBody, completionsBody, openaiErrorBody } from "./wire";
+
+/**
+ * What a failing request gets: an HTTP status with the provider's error body, a connection reset,
+ * a 200 whose JSON body is cut short, no answer at all until the server closes (`hang`), or a 200
+ * whose body trickles in over `slowMs` (`slow`).
+ */
+export type Fault = 400 | 401 | 403 | 404 | 429 | 500 | 503 | 529 | "reset" | "truncated" | "hang" | "slow";
+
+/** The wire format a request used, by path. */
+export type WireApi = "chat" | "completions" | "messages";
+
+export interface FaultRequest extends Seen {
+  api: WireApi;
+  /** The item's text (system, messages and prompt joined by newlines): what `failShare` hashes. */
+  item: string;
+  /** 0-based position among the requests the server has seen. */
+  index: number;
+  /** The fault it got, if any. */
+  fault?: Fault;
+}
+
+export interface FaultServerOptions {
+  /** The text of a successful answer, or a function of the request (default "Answer: yes"). */
+  reply?: string | ((request: FaultRequest) => string);
+  /** What a failing request gets (default 500). Given alone, every request fails. */
+  fault?: Fault;
+  /** The first N requests fail. */
+  failFirst?: number;
+  /** This share (0–1) of items fails on every attempt, picked by a hash of the item's text. */
+  failShare?: number;
+  /** Decides per request instead: a fault, or undefined to answer. */
+  failWhen?: (request: FaultRequest) => Fault | undefined;
+  /** `retry-after` seconds sent with 429, 503 and 529 (default 0; null sends none). */
+  retryAfter?: number | null;
+  /** Put the request's method, path and headers (keys included) into error messages, as some servers do. */
+  echoRequest?: boolean;
+  /** How long a `slow` body takes to arrive (default 1000 ms). */
+  slowMs?: number;
+}
+
+/** Where an item falls in [0, 1): the same text always lands at the same place. */
+export function itemShare(item: string): number {
+  return createHash("sha256").update(item).digest().readUInt32BE(0) / 2 ** 32;
+}
+
+const text = (content: unknown) => (typeof content === "string" ? content : JSON.stringify(content));
+
+function describe(seen: Seen): { api: WireApi; item: string } | undefined {
+  const path = seen.url.split("?")[0] ?? "";
+  const body = seen.body;
+  const turns = Array.isArray(body.messages) ? (body.messages as { content?: unknown }[]) : [];
+  const contents = turns.map((m) => text(m.content));
+  if (path.endsWith("/chat/completions")) return { api: "chat", item: contents.join("\n") };
+  if (path.endsWith("/completions"))
+    return {
+      api: "completions",
+      item: Array.isArray(body.prompt) ? body.prompt.join("\n") : text(body.prompt),
+    };
+  if (path.endsWith("/messages"))
+    return {
+      api: "messages",
+      item: [...(body.system !== undefined ? [text(body.system)] : []), ...contents].join("\n"),
+    };
+  return undefined;
+}
+
+function chooseFault(request: FaultRequest, options: FaultServerOptions): Fault | undefined {
+  if (options.failWhen) return options.failWhen(request);
+  const fault = options.fault ?? 500;
+  const selective = options.failFirst !== undefined || options.failShare !== undefined;
+  if (!selective) return options.fault;
+  if (request.index < (options.failFirst ?? 0)) return fault;
+  if (itemShare(request.item) < (options.failShare ?? 0)) return fault;
+  return undefined;
+}
+
+function successBody(request: FaultRequest, reply: string) {
+  const inputTokens = (request.item.match(/\S+/g) ?? []).length;
+  const outputTokens = (reply.match(/\S+/g) ?? []).length;
+  const model = String(request.body.model ?? "model");
+  if (request.api === "completions") return completionsBody(request.body, reply);
+  if (request.api === "messages")
+    return anthropicMessage(reply, "end_turn", {
+      model,
+      usage: { input_tokens: inputTokens, output_tokens: outputTokens },
+    });
+  return openaiCompletion(reply, {
+    model,
+    usage: {
+      prompt_tokens: inputTokens,
+      completion_tokens: outputTokens,
+      total_tokens: inputTokens + outputTokens,
+    },
+  });
+}
+
+function errorBody(request: FaultRequest, status: number, echo: boolean) {
+  const heard = echo
+    ? ` (request: ${request.method} ${request.url}; ${Object.entries(request.headers)
+        .map(([name, value]) => `${name}: ${value}`)
+        .join("; ")})`
+    : "";
+  if (request.api === "messages") {
+    const body = anthropicErrorBody(status);
+    return { ...body, error: { ...body.error, message: body.error.message + heard } };
+  }
+  const body = openaiErrorBody(status);
+  return { error: { ...body.error, message: body.error.message + heard } };
+}
+
+/** Writes `body` in about ten pieces spread over `ms`, stopping if the client goes away. */
+function dribble(res: ServerResponse, body: string, ms: number): Promise<void> {
+  const size = Math.max(1, Math.ceil(body.length / 10));
+  return new Promise((resolve) => {
+    let at = 0;
+    const timer = setInterval(() => {
+      if (res.destroyed || at >= body.length) {
+        clearInterval(timer);
+        if (!res.destroyed) res.end();
+        return resolve();
+      }
+      res.write(body.slice(at, at + size));
+      at += size;
+    }, ms / 10);
+  });
+}
+
+const hintedStatuses = new Set([429, 503, 529]);
+
+async function respond(
+  request: FaultRequest,
+  res: ServerResponse,
+  options: FaultServerOptions,
+): Promise<void> {
+  const fault = request.fault;
+  if (fault === "reset") return void res.socket?.destroy();
+  if (fault === "hang") return new Promise((resolve) => res.on("close", resolve));
+  if (typeof fault === "number") {
+    const retryAfter = options.retryAfter === undefined ? 0 : options.retryAfter;
+    res.writeHead(fault, {
+      "content-type": "application/json",
+      ...(hintedStatuses.has(fault) && retryAfter !== null ? { "retry-after": String(retryAfter) } : {}),
+    });
+    return void res.end(JSON.stringify(errorBody(request, fault, options.echoRequest === true)));
+  }
+  const reply =
+    typeof options.reply === "function" ? options.reply(request) : (options.reply ?? "Answer: yes");
+  const body = JSON.stringify(successBody(request, reply));
+  res.writeHead(200, { "content-type": "application/json" });
+  if (fault === "truncated") return void res.end(body.slice(0, Math.floor(body.length / 2)));
+  if (fault === "slow") return dribble(res, body, options.slowMs ?? 1000);
+  res.end(body);
+}
+
+/**
+ * A loopback server (127.0.0.1, port 0) speaking OpenAI chat completions (`/v1/chat/completions`,
+ * `/chat/completions`), OpenAI legacy completions (`/v1/completions`, with `n`, `logprobs`, `echo`)
+ * and Anthropic messages (`/v1/messages`), that fails chosen requests with a chosen fault. Point
+ * `OPENAI_BASE_URL` at `${url}/v1`, `ANTHROPIC_BASE_URL` at `url`, or use `openai-compatible:${url}/v1#m`.
+ * `seen` holds every request in arrival order, with the fault each got.
+ */
+export async function faultServer(options: FaultServerOptions = {}) {
+  const server = await loopback([
+    (seen, res, index) => {
+      const wire = describe(seen);
+      if (!wire) {
+        res.writeHead(404, { "content-type": "application/json" });
+        return void res.end(JSON.stringify(openaiErrorBody(404, `no route for ${seen.method} ${seen.url}`)));
+      }
+      const request = Object.assign(seen, wire, { index }) as FaultRequest;
+      const fault = chooseFault(request, options);
+      if (fault !== undefined) request.fault = fault;
+      return respond(request, res, options);
+    },
+  ]);
+  return {
+    url: server.url,
+    seen: server.seen as FaultRequest[],
+    /** Requests that got a fault. */
+    get failed(): number {
+      return (server.seen as FaultRequest[]).filter((r) => r.fault !== undefined).length;
+    },
+    get peak(): number {
+      return server.peak;
+    },
+    close: server.close,
+  };
+}
+
+export type FaultServer = Awaited<ReturnType<typeof faultServer>>;
