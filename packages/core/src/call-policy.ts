@@ -59,6 +59,16 @@ export function withAttempts(error: unknown, attempts: number, elapsedMs: number
   return e;
 }
 
+/** The promise's outcome, or the signal's reason as soon as it fires, for attempts that ignore their signal. */
+function settledOrAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
 /**
  * Runs `attempt` under the policy. Each attempt gets a signal that fires on the caller's abort, on
  * the per-attempt timeout, or on the total cap. The final error is typed and says
@@ -80,14 +90,13 @@ export async function callWithPolicy<T>(
   const label = options.label ?? "model call";
   const started = performance.now();
   const deadline = new AbortController();
-  const totalTimer =
-    total > 0 && Number.isFinite(total)
-      ? setTimeout(
-          () =>
-            deadline.abort(new TimeoutError(`${label}: no answer within the ${total / 1000} s total cap`)),
-          total,
-        )
-      : undefined;
+  const capped = total > 0 && Number.isFinite(total);
+  const totalTimer = capped
+    ? setTimeout(
+        () => deadline.abort(new TimeoutError(`${label}: no answer within the ${total / 1000} s total cap`)),
+        total,
+      )
+    : undefined;
   const outer = options.signal ? AbortSignal.any([options.signal, deadline.signal]) : deadline.signal;
   const elapsed = () => performance.now() - started;
   try {
@@ -103,7 +112,8 @@ export async function callWithPolicy<T>(
             )
           : undefined;
       try {
-        return await attempt(AbortSignal.any([outer, timer.signal]));
+        const signal = AbortSignal.any([outer, timer.signal]);
+        return await settledOrAborted(attempt(signal), signal);
       } catch (caught) {
         let error = caught;
         if (options.signal?.aborted) throw AbortError.isInstance(error) ? error : new AbortError();
@@ -116,6 +126,8 @@ export async function callWithPolicy<T>(
           hinted !== undefined
             ? Math.min(hinted, cap)
             : Math.round(random() * Math.min(cap, base * 2 ** (n - 1)));
+        // A wait that would outlast the total cap is not worth starting: the provider's error is the answer.
+        if (capped && elapsed() + delayMs >= total) throw withAttempts(error, n, elapsed());
         policy.onRetry?.({ attempt: n, delayMs, error });
         try {
           await wait(delayMs, outer);
