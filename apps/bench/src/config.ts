@@ -35,6 +35,12 @@ export const benchConfigSchema = z.object({
   /** Self-consistency: rationales sampled per question for LM-guided CoT (1 = off). */
   selfConsistency: z.number().int().min(1).max(64).default(1),
   concurrency: z.number().int().min(1).max(256).default(4),
+  /** Seconds one model call attempt may take (large and small LM; 0: no limit); default 60. */
+  timeoutS: z.number().min(0).optional(),
+  /** Retries of a failed model call (429, 5xx, timeouts, resets); default 4. */
+  retries: z.number().int().min(0).max(20).optional(),
+  /** Seconds one model call may take over all its attempts and waits (0: no cap); default 300. */
+  totalTimeoutS: z.number().min(0).optional(),
   /** Stop before the run's spend would exceed this many USD. */
   budgetUsd: z.number().positive().optional(),
   context: z
@@ -104,6 +110,16 @@ export function loadConfig(path: string): BenchConfig {
 
 /** The run directory a config writes to unless `out` is set: stable for the same grid. */
 export function defaultRunDir(config: BenchConfig): string {
-  const { out: _out, concurrency: _c, budgetUsd: _b, cacheDir: _d, cache: _e, ...grid } = config;
+  const {
+    out: _out,
+    concurrency: _c,
+    budgetUsd: _b,
+    cacheDir: _d,
+    cache: _e,
+    timeoutS: _t,
+    retries: _r,
+    totalTimeoutS: _tt,
+    ...grid
+  } = config;
   return `runs/bench-${fnv1a(JSON.stringify(grid))}`;
 }

@@ -11,13 +11,21 @@ export {
 } from "./config";
 export { loadExamples } from "./data";
 export { type BenchRecord, type Cell, cells } from "./grid";
-export { defaultResolver, type ModelResolver } from "./models";
+export {
+  apiKeysInEnv,
+  type CallLimits,
+  callLimitsOf,
+  defaultResolver,
+  type ModelResolver,
+} from "./models";
+export { type Plan, readPlan } from "./plan";
 export { ProgressDisplay, progressLine } from "./progress";
 export {
   buildReport,
   buildReportData,
   type Claim,
   type Comparison,
+  coverage,
   headlineTable,
   type ReportData,
   renderHtml,

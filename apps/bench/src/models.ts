@@ -1,6 +1,7 @@
-import type { LanguageModel, RationaleModel } from "@lmcot/core";
-import { createModel } from "@lmcot/llm";
+import type { CallPolicy, LanguageModel, RationaleModel } from "@lmcot/core";
+import { createModel, listProviders } from "@lmcot/llm";
 import { getRationaleModel } from "@lmcot/small-lm";
+import type { BenchConfig } from "./config";
 
 /** Turns model ids into models; the bench asks it once per id. Tests pass their own. */
 export interface ModelResolver {
@@ -8,17 +9,40 @@ export interface ModelResolver {
   small(id: string): Promise<RationaleModel> | RationaleModel;
 }
 
+/** The call policy settings a command or a config may give (only those given). */
+export type CallLimits = Pick<CallPolicy, "timeoutMs" | "retries" | "totalTimeoutMs">;
+
+/** The bench config's `timeoutS` / `retries` / `totalTimeoutS` as a call policy. */
+export function callLimitsOf(
+  config: Pick<BenchConfig, "timeoutS" | "retries" | "totalTimeoutS">,
+): CallLimits {
+  return {
+    ...(config.timeoutS !== undefined ? { timeoutMs: config.timeoutS * 1000 } : {}),
+    ...(config.retries !== undefined ? { retries: config.retries } : {}),
+    ...(config.totalTimeoutS !== undefined ? { totalTimeoutMs: config.totalTimeoutS * 1000 } : {}),
+  };
+}
+
 /**
- * The default resolver: large ids through `@lmcot/llm`'s `createModel` (retry, timeout, disk cache,
- * usage meter), small ids through `@lmcot/small-lm`'s backends.
+ * The default resolver: large ids through `@lmcot/llm`'s `createModel` (call policy, disk cache,
+ * usage meter), small ids through `@lmcot/small-lm`'s backends, both under the same call limits.
  */
-export function defaultResolver(options: { cacheDir?: string } = {}): ModelResolver {
+export function defaultResolver(options: { cacheDir?: string; limits?: CallLimits } = {}): ModelResolver {
+  const limits = options.limits ?? {};
   return {
     large(id) {
       // Offline stand-ins are free and instant: no cache, retry or timeout around them.
       if (id.startsWith("extractive:")) return createModel(id, { retry: false });
-      return createModel(id, { cacheDir: options.cacheDir });
+      return createModel(id, { ...limits, ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) });
     },
-    small: (id) => getRationaleModel(id),
+    small: (id) => getRationaleModel(id, { ...limits }),
   };
+}
+
+/** The values of every API key variable a provider reads, to redact from anything written or printed. */
+export function apiKeysInEnv(env: NodeJS.ProcessEnv = process.env): string[] {
+  return listProviders()
+    .flatMap((p) => p.env)
+    .filter((name) => /KEY|TOKEN/.test(name))
+    .flatMap((name) => (env[name] ? [env[name]] : []));
 }

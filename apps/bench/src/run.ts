@@ -1,8 +1,10 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   approximateTokens,
+  type BudgetExceededError,
   type Example,
+  type FailureRecord,
   formatContext,
   type LanguageModel,
   type LmGuidedOptions,
@@ -12,12 +14,13 @@ import {
   type RunProgress,
   runResumable,
 } from "@lmcot/core";
-import { openRunStore } from "@lmcot/datasets";
+import { lockRunDir, openFailureLog, openRunStore, pruneFailures } from "@lmcot/datasets";
 import { scoreAnswer } from "@lmcot/metrics";
 import { type BenchConfig, defaultRunDir } from "./config";
 import { loadExamples } from "./data";
 import { type BenchRecord, type Cell, cells, itemKey } from "./grid";
-import { defaultResolver, type ModelResolver } from "./models";
+import { apiKeysInEnv, callLimitsOf, defaultResolver, type ModelResolver } from "./models";
+import { writePlan } from "./plan";
 
 export interface RunBenchOptions {
   signal?: AbortSignal;
@@ -25,6 +28,12 @@ export interface RunBenchOptions {
   /** Called on every progress event of every cell. */
   onProgress?: (cell: Cell, progress: RunProgress) => void;
   onCellStart?: (cell: Cell, total: number) => void;
+  /** Who holds the run directory's lock, as another process is told (default `runBench`). */
+  command?: string;
+  /** Things worth saying that are not progress (a stale lock taken over). */
+  onNotice?: (message: string) => void;
+  /** Strings to redact from failure messages; default the API keys set in the environment. */
+  secrets?: readonly string[];
 }
 
 export interface RunBenchResult {
@@ -32,37 +41,71 @@ export interface RunBenchResult {
   cells: {
     cell: Cell;
     progress: RunProgress;
-    stopped?: "budget" | "abort";
-    errors: { key: string; error: string }[];
+    stopped?: "budget" | "abort" | "fatal";
+    /** The items of this cell that failed in this session (also appended to errors.jsonl). */
+    errors: FailureRecord[];
   }[];
-  stopped?: "budget" | "abort";
+  stopped?: "budget" | "abort" | "fatal";
+  budgetError?: BudgetExceededError;
+  /** The failure a re-run cannot fix that stopped the run, when `stopped` is `fatal`. */
+  fatal?: { error: unknown; failure: FailureRecord };
+  /** Items in the whole grid. */
+  total: number;
   costUsd: number;
 }
 
 /**
  * Runs the grid: every cell over its examples through `runResumable`, appending to
- * `<runDir>/run.jsonl`. Finished items are skipped on a re-run; a kill loses at most the items in
- * flight. The run stops before the budget would be exceeded.
+ * `<runDir>/run.jsonl`, and each failed item to `<runDir>/errors.jsonl` as it fails. Finished items
+ * are skipped on a re-run; a kill loses at most the items in flight. The run stops before the budget
+ * would be exceeded, and at once on a failure a re-run cannot fix. One process at a time: the run
+ * directory is locked (`RunLockedError` names the holder).
  */
 export async function runBench(config: BenchConfig, options: RunBenchOptions = {}): Promise<RunBenchResult> {
   const runDir = config.out ?? defaultRunDir(config);
-  mkdirSync(runDir, { recursive: true });
+  const lock = lockRunDir(runDir, options.command ?? "runBench");
+  if (lock.tookOver)
+    options.onNotice?.(
+      `took over the lock of ${runDir} from ${lock.tookOver.command} (pid ${lock.tookOver.pid} on ${lock.tookOver.host}), which is no longer running`,
+    );
+  try {
+    return await runLocked(config, runDir, options);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runLocked(
+  config: BenchConfig,
+  runDir: string,
+  options: RunBenchOptions,
+): Promise<RunBenchResult> {
   writeFileSync(join(runDir, "config.json"), `${JSON.stringify(config, null, 2)}\n`);
-  const store = await openRunStore<BenchRecord>(join(runDir, "run.jsonl"));
-  const resolver = options.resolver ?? defaultResolver(config.cache ? { cacheDir: config.cacheDir } : {});
-  const large = new Map<string, LanguageModel>();
-  const small = new Map<string, RationaleModel>();
   const examples = new Map<string, Example[]>();
   for (const d of config.datasets) examples.set(d.name, await loadExamples(d));
-  const result: RunBenchResult = { runDir, cells: [], costUsd: 0 };
+  const grid = cells(config).map((cell) => ({ cell, items: examples.get(cell.dataset) ?? [] }));
+  writePlan(runDir, { cells: grid.map(({ cell, items }) => ({ ...cell, expected: items.length })) });
+  const store = await openRunStore<BenchRecord>(join(runDir, "run.jsonl"));
+  const keys = new Set(
+    grid.flatMap(({ cell, items }) => items.map((e) => itemKey(cell, e, methodPromptVersion(cell.method)))),
+  );
+  // errors.jsonl holds what is failing now: items of this grid that have not succeeded since.
+  const standing = (f: FailureRecord) => keys.has(f.key) && !store.has(f.key);
+  const errorLog = await openFailureLog(join(runDir, "errors.jsonl"), { keep: standing });
+  const resolver =
+    options.resolver ??
+    defaultResolver({ ...(config.cache ? { cacheDir: config.cacheDir } : {}), limits: callLimitsOf(config) });
+  const secrets = options.secrets ?? apiKeysInEnv();
+  const large = new Map<string, LanguageModel>();
+  const small = new Map<string, RationaleModel>();
+  const result: RunBenchResult = { runDir, cells: [], total: keys.size, costUsd: 0 };
   // The budget check needs a cost per item before it runs: the mean of what items cost so far.
   const spent = { usd: 0, items: 0 };
   try {
-    for (const cell of cells(config)) {
+    for (const { cell, items } of grid) {
       if (!large.has(cell.large)) large.set(cell.large, await resolver.large(cell.large));
       if (cell.small && !small.has(cell.small.id))
         small.set(cell.small.id, await resolver.small(cell.small.id));
-      const items = examples.get(cell.dataset) ?? [];
       const version = methodPromptVersion(cell.method);
       options.onCellStart?.(cell, items.length);
       const methodOptions: LmGuidedOptions = {
@@ -79,6 +122,9 @@ export async function runBench(config: BenchConfig, options: RunBenchOptions = {
         budgetUsd: config.budgetUsd === undefined ? undefined : config.budgetUsd - result.costUsd,
         estimateCostUsd: () => (spent.items ? spent.usd / spent.items : 0),
         onProgress: (p) => options.onProgress?.(cell, p),
+        cell: cell.id,
+        secrets,
+        onFailure: (failure) => errorLog.append(failure),
         run: async (example, { key, signal }) => {
           const models = {
             large: large.get(cell.large)!,
@@ -121,11 +167,15 @@ export async function runBench(config: BenchConfig, options: RunBenchOptions = {
       });
       if (outcome.stopped) {
         result.stopped = outcome.stopped;
+        if (outcome.budgetError) result.budgetError = outcome.budgetError;
+        if (outcome.fatal) result.fatal = outcome.fatal;
         break;
       }
     }
   } finally {
     await store.close();
+    await errorLog.close();
+    await pruneFailures(errorLog.path, standing);
     for (const m of small.values()) await m.dispose?.();
   }
   return result;

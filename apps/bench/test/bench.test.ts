@@ -91,7 +91,7 @@ describe("runBench", () => {
     ).toBe(true);
     expect(data.claims.map((c) => c.verdict)).toContain("not tested in this run");
     const md = readFileSync(files[1]!, "utf8");
-    expect(md).toContain("| lm-guided (selector) | hotpotqa | extractive:reader | 12 |");
+    expect(md).toContain("| lm-guided (selector) | hotpotqa | extractive:reader | 12 / 12 |");
   });
 
   it("stops before the budget is exceeded", async () => {

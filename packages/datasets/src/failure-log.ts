@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import { DataValidationError, type FailureRecord } from "@lmcot/core";
@@ -63,19 +63,26 @@ export interface FailureLog {
 }
 
 /**
- * Opens a run's `errors.jsonl` for appending. An existing file is first rewritten with only the
- * records `keep` accepts (e.g. keys still in the grid that have not succeeded since), so the file
- * says what is failing now rather than what failed once; a torn last line goes with it.
+ * Rewrites an `errors.jsonl` (atomically, by rename) with the latest record of each key that `keep`
+ * accepts, e.g. keys still in the grid that have not succeeded since; a torn last line goes too.
+ */
+export async function pruneFailures(path: string, keep: (failure: FailureRecord) => boolean): Promise<void> {
+  if (!existsSync(path)) return;
+  const kept = openFailures((await readFailures(path)).filter(keep), () => false);
+  writeFileSync(`${path}.tmp`, kept.map((f) => `${JSON.stringify(f)}\n`).join(""));
+  renameSync(`${path}.tmp`, path);
+}
+
+/**
+ * Opens a run's `errors.jsonl` for appending, first pruned to what `keep` accepts (default: every
+ * record), so the file says what is failing now rather than what failed once.
  */
 export async function openFailureLog(
   path: string,
   options: { keep?: (failure: FailureRecord) => boolean } = {},
 ): Promise<FailureLog> {
   mkdirSync(dirname(path), { recursive: true });
-  if (existsSync(path)) {
-    const kept = (await readFailures(path)).filter(options.keep ?? (() => true));
-    writeFileSync(path, kept.map((f) => `${JSON.stringify(f)}\n`).join(""));
-  }
+  await pruneFailures(path, options.keep ?? (() => true));
   const handle: FileHandle = await open(path, "a");
   let queue: Promise<void> = Promise.resolve();
   return {

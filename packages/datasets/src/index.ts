@@ -1,5 +1,11 @@
 export { attachAliases, readAliases } from "./aliases";
-export { type FailureLog, openFailureLog, openFailures, readFailures } from "./failure-log";
+export {
+  type FailureLog,
+  openFailureLog,
+  openFailures,
+  pruneFailures,
+  readFailures,
+} from "./failure-log";
 export { type RawRecord, type ScanOptions, scanJsonArray } from "./json-scan";
 export { type JsonlLine, readLines, scanJsonl } from "./jsonl";
 export { type ReadOptions, readAll, readDataset, readRaw } from "./read";

@@ -3,13 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type FailureRecord, failureRecord, ServerError } from "@lmcot/core";
 import { describe, expect, it } from "vitest";
-import { openFailureLog, openFailures, readFailures } from "../src/index";
+import { openFailureLog, openFailures, pruneFailures, readFailures } from "../src/index";
 
 const failure = (key: string, message: string): FailureRecord =>
   failureRecord(key, new ServerError(message, { status: 500 }), { cell: "c" });
 
 describe("failure log (errors.jsonl)", () => {
-  it("appends records, reads them back, and keeps only what `keep` accepts on reopen", async () => {
+  it("appends records, reads them back, and prunes to the latest record of each kept key", async () => {
     const path = join(mkdtempSync(join(tmpdir(), "lmcot-errors-")), "errors.jsonl");
     const log = await openFailureLog(path);
     await Promise.all([log.append(failure("a", "one")), log.append(failure("b", "two"))]);
@@ -18,9 +18,12 @@ describe("failure log (errors.jsonl)", () => {
     appendFileSync(path, '{"key":"torn');
     const again = await openFailureLog(path, { keep: (f) => f.key !== "a" });
     await again.append(failure("b", "three"));
+    await again.append(failure("c", "four"));
     await again.close();
-    expect(readFileSync(path, "utf8").trim().split("\n")).toHaveLength(2);
-    expect((await readFailures(path)).map((f) => f.message)).toEqual(["two", "three"]);
+    expect((await readFailures(path)).map((f) => f.message)).toEqual(["two", "three", "four"]);
+    await pruneFailures(path, (f) => f.key !== "c");
+    expect(readFileSync(path, "utf8").trim().split("\n")).toHaveLength(1);
+    expect((await readFailures(path)).map((f) => f.message)).toEqual(["three"]);
   });
 
   it("names a bad line; a missing file has no failures", async () => {

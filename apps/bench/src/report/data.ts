@@ -1,5 +1,6 @@
 import { join } from "node:path";
-import { openRunStore } from "@lmcot/datasets";
+import { type FailureClassSummary, type FailureRecord, summarizeFailures } from "@lmcot/core";
+import { openFailures, openRunStore, readFailures } from "@lmcot/datasets";
 import {
   type Aggregate,
   aggregate,
@@ -10,9 +11,14 @@ import {
 } from "@lmcot/metrics";
 import { isOffline } from "../config";
 import type { BenchRecord, Cell } from "../grid";
+import { readPlan } from "../plan";
 
 export interface CellSummary extends Aggregate {
   cell: Cell;
+  /** Items the cell holds, from the run's plan.json (absent for runs older than it). */
+  expected?: number;
+  /** Items whose latest attempt failed (errors.jsonl) and that have not succeeded since. */
+  failed: number;
   byType: Record<string, Aggregate>;
   costUsd: number;
   costPer100: number;
@@ -49,6 +55,8 @@ export interface ReportData {
   cells: CellSummary[];
   comparisons: Comparison[];
   claims: Claim[];
+  /** Failures that still stand, by error class (most frequent first), with the fix for each. */
+  failures: { total: number; byClass: FailureClassSummary[] };
   examples: BenchRecord[];
 }
 
@@ -63,13 +71,51 @@ const groupBy = <T>(items: readonly T[], key: (t: T) => string) => {
   return out;
 };
 
-/** Reads a run file back (a torn last line is ignored: the run may still be going). */
+/**
+ * Reads a run file back, one record per key (the first), so a file written by two processes at once
+ * before locks existed still counts each item once. A torn last line is ignored.
+ */
 export async function readRecords(runDir: string): Promise<BenchRecord[]> {
   const store = await openRunStore<BenchRecord>(join(runDir, "run.jsonl"));
-  const out: BenchRecord[] = [];
-  for await (const r of store.records()) out.push(r);
+  const byKey = new Map<string, BenchRecord>();
+  for await (const r of store.records()) if (!byKey.has(r.key)) byKey.set(r.key, r);
   await store.close();
-  return out;
+  return [...byKey.values()];
+}
+
+/** The cells to report: the plan's (in its order, even with nothing finished), then any others found. */
+function reportedCells(runDir: string, cellsById: Map<string, BenchRecord[]>) {
+  const plan = readPlan(runDir);
+  const out = new Map<string, { cell: Cell; expected?: number }>();
+  for (const { expected, ...cell } of plan?.cells ?? []) out.set(cell.id, { cell, expected });
+  for (const [id, rs] of cellsById) if (!out.has(id)) out.set(id, { cell: rs[0]!.cell });
+  return [...out.values()];
+}
+
+function summarizeCell(
+  cell: Cell,
+  rs: BenchRecord[],
+  expected: number | undefined,
+  failures: FailureRecord[],
+): CellSummary {
+  const agg = aggregate(
+    rs.map((r) => ({ em: r.em, f1: r.f1, ...(r.type ? { type: r.type } : {}) })),
+    { seed: cell.seed },
+  );
+  const costUsd = rs.reduce((s, r) => s + r.costUsd, 0);
+  return {
+    ...agg,
+    cell,
+    ...(expected !== undefined ? { expected } : {}),
+    failed: failures.filter((f) => f.cell === cell.id).length,
+    costUsd,
+    costPer100: rs.length ? (100 * costUsd) / rs.length : 0,
+    latencyPer100s: rs.length ? (100 * mean(rs.map((r) => r.latencyMs))) / 1000 : 0,
+    cacheHits: rs.filter((r) => r.cached).length,
+    rationaleWords: rs
+      .filter((r) => r.rationale)
+      .map((r) => r.rationale!.split(/\s+/).filter(Boolean).length),
+  };
 }
 
 const label = (cell: Cell) => (cell.small ? `lm-guided (${cell.small.label})` : cell.method);
@@ -164,28 +210,19 @@ function claims(comparisons: Comparison[]): Claim[] {
   ];
 }
 
-/** Everything a report shows, computed from the run file alone. */
+/**
+ * Everything a report shows, computed from the run directory: run.jsonl (finished items), plan.json
+ * (what each cell should hold) and errors.jsonl (failures; one whose key has finished since is stale
+ * and not counted).
+ */
 export async function buildReportData(runDir: string): Promise<ReportData> {
   const records = await readRecords(runDir);
+  const done = new Set(records.map((r) => r.key));
+  const failures = openFailures(await readFailures(join(runDir, "errors.jsonl")), (k) => done.has(k));
   const cellsById = groupBy(records, (r) => r.cell.id);
-  const cells: CellSummary[] = [...cellsById.values()].map((rs) => {
-    const agg = aggregate(
-      rs.map((r) => ({ em: r.em, f1: r.f1, ...(r.type ? { type: r.type } : {}) })),
-      { seed: rs[0]!.cell.seed },
-    );
-    const costUsd = rs.reduce((s, r) => s + r.costUsd, 0);
-    return {
-      ...agg,
-      cell: rs[0]!.cell,
-      costUsd,
-      costPer100: (100 * costUsd) / rs.length,
-      latencyPer100s: (100 * mean(rs.map((r) => r.latencyMs))) / 1000,
-      cacheHits: rs.filter((r) => r.cached).length,
-      rationaleWords: rs
-        .filter((r) => r.rationale)
-        .map((r) => r.rationale!.split(/\s+/).filter(Boolean).length),
-    };
-  });
+  const cells = reportedCells(runDir, cellsById).map(({ cell, expected }) =>
+    summarizeCell(cell, cellsById.get(cell.id) ?? [], expected, failures),
+  );
   const comparisons: Comparison[] = [];
   const groups = groupBy(cells, (c) => `${c.cell.dataset}|${c.cell.large}|${c.cell.seed}`);
   for (const group of groups.values()) {
@@ -200,7 +237,12 @@ export async function buildReportData(runDir: string): Promise<ReportData> {
     }
     for (const [g, b] of pairsToTest) {
       for (const metric of ["f1", "em"] as const) {
-        const result = compare(cellsById.get(g.cell.id)!, cellsById.get(b.cell.id)!, metric, g.cell.seed);
+        const result = compare(
+          cellsById.get(g.cell.id) ?? [],
+          cellsById.get(b.cell.id) ?? [],
+          metric,
+          g.cell.seed,
+        );
         if (!result) continue;
         comparisons.push({
           dataset: g.cell.dataset,
@@ -233,8 +275,31 @@ export async function buildReportData(runDir: string): Promise<ReportData> {
     cells,
     comparisons,
     claims: claims(comparisons),
+    failures: { total: failures.length, byClass: summarizeFailures(failures) },
     examples: records,
   };
 }
 
 export { label as cellLabel };
+
+/** `41.2 [30.1, 52.0]` (EM or F1 in %, with its CI), or `–` for a cell with nothing finished. */
+export function scoreText(c: Aggregate, metric: "em" | "f1"): string {
+  const x = c[metric];
+  const pct = (v: number) => (100 * v).toFixed(1);
+  return c.n ? `${pct(x.mean)} [${pct(x.low)}, ${pct(x.high)}]` : "–";
+}
+
+/** `n / expected`, and what happened to the rest: `13 / 20 (7 failed)`, `0 / 10 (1 failed, 9 not run)`. */
+export function coverage(c: CellSummary): string {
+  if (c.expected === undefined) return c.failed ? `${c.n} (${c.failed} failed)` : `${c.n}`;
+  const notRun = Math.max(0, c.expected - c.n - c.failed);
+  const rest = [c.failed ? `${c.failed} failed` : "", notRun ? `${notRun} not run` : ""].filter(Boolean);
+  return `${c.n} / ${c.expected}${rest.length ? ` (${rest.join(", ")})` : ""}`;
+}
+
+/** The sentence above a report's failure table, or undefined when nothing failed. */
+export function failureNote(data: ReportData): string | undefined {
+  if (!data.failures.total) return undefined;
+  const expected = data.cells.reduce((s, c) => s + (c.expected ?? c.n + c.failed), 0);
+  return `${data.failures.total} of ${expected} items failed and have not succeeded since (errors.jsonl keeps each one with its reason); the results above count finished items only.`;
+}

@@ -1,4 +1,4 @@
-import { type CellSummary, cellLabel, type ReportData } from "./data";
+import { type CellSummary, cellLabel, coverage, failureNote, type ReportData, scoreText } from "./data";
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const pct = (x: number) => (100 * x).toFixed(1);
@@ -88,12 +88,24 @@ const SCRIPT = `const rows=[...document.querySelectorAll('#examples tbody tr')];
 function apply(){const t=q.value.toLowerCase();let n=0;for(const r of rows){const show=(!t||r.textContent.toLowerCase().includes(t))&&(!cell.value||r.dataset.cell===cell.value)&&(!wrong.checked||r.dataset.correct==='0');r.hidden=!show;if(show)n++;}count.textContent=n+' shown';}
 q.addEventListener('input',apply);cell.addEventListener('change',apply);wrong.addEventListener('change',apply);apply();`;
 
+function failuresSection(data: ReportData): string {
+  const note = failureNote(data);
+  if (!note) return "";
+  const rows = data.failures.byClass
+    .map(
+      (f) =>
+        `<tr><td>${esc(f.errorClass)}${f.status !== undefined ? ` (HTTP ${f.status})` : ""}</td><td class="num">${f.count}</td><td>${esc(f.firstMessage)}</td><td>${esc(f.fix)}</td></tr>`,
+    )
+    .join("");
+  return `<section class="note" id="failures"><h2>Failures</h2><p>${esc(note)}</p><table><thead><tr><th>error class</th><th>count</th><th>first message</th><th>fix</th></tr></thead><tbody>${rows}</tbody></table></section>`;
+}
+
 /** One self-contained HTML file: inline CSS, inline SVG charts, a few lines of JS; no network. */
 export function renderHtml(data: ReportData): string {
   const cellsTable = data.cells
     .map(
       (c) =>
-        `<tr><td>${esc(cellLabel(c.cell))}</td><td>${esc(c.cell.dataset)}</td><td>${esc(c.cell.large)}</td><td class="num">${c.n}</td><td class="num">${pct(c.em.mean)} [${pct(c.em.low)}, ${pct(c.em.high)}]</td><td class="num">${pct(c.f1.mean)} [${pct(c.f1.low)}, ${pct(c.f1.high)}]</td><td class="num">$${c.costPer100.toFixed(4)}</td><td class="num">${c.latencyPer100s.toFixed(2)} s</td><td class="num">${c.cacheHits}</td></tr>`,
+        `<tr><td>${esc(cellLabel(c.cell))}</td><td>${esc(c.cell.dataset)}</td><td>${esc(c.cell.large)}</td><td class="num${c.expected !== undefined && c.n < c.expected ? " bad" : ""}">${esc(coverage(c))}</td><td class="num">${scoreText(c, "em")}</td><td class="num">${scoreText(c, "f1")}</td><td class="num">$${c.costPer100.toFixed(4)}</td><td class="num">${c.latencyPer100s.toFixed(2)} s</td><td class="num">${c.cacheHits}</td></tr>`,
     )
     .join("");
   const comparisons = data.comparisons
@@ -121,11 +133,12 @@ export function renderHtml(data: ReportData): string {
 <h1>lmcot benchmark report</h1><p>Run <code>${esc(data.runDir)}</code>, generated ${esc(data.generatedAt)}. LM-guided chain-of-thought (Lee et al., 2024, arXiv:2404.03414).</p>
 <section><h2>Models</h2><ul>${data.models.map((m) => `<li>${m.role} LM: <code>${esc(m.id)}</code>${m.offline ? " — <strong>offline stand-in</strong>" : ""}</li>`).join("")}</ul></section>
 ${data.offlineNote ? `<section class="note" id="offline-note"><strong>Offline stand-ins.</strong> ${esc(data.offlineNote)}</section>` : ""}
-<section><h2>EM and F1 per method × dataset</h2><table id="results"><thead><tr><th>method</th><th>dataset</th><th>large LM</th><th>n</th><th>EM % [95% CI]</th><th>F1 % [95% CI]</th><th>cost / 100 q</th><th>latency / 100 q</th><th>cache hits</th></tr></thead><tbody>${cellsTable}</tbody></table>
-<h3>F1 (bars, with 95% CI) and EM (pale bars)</h3>${barChart(data.cells)}</section>
+<section><h2>EM and F1 per method × dataset</h2><table id="results"><thead><tr><th>method</th><th>dataset</th><th>large LM</th><th>n / expected</th><th>EM % [95% CI]</th><th>F1 % [95% CI]</th><th>cost / 100 q</th><th>latency / 100 q</th><th>cache hits</th></tr></thead><tbody>${cellsTable}</tbody></table>
+<h3>F1 (bars, with 95% CI) and EM (pale bars)</h3>${barChart(data.cells.filter((c) => c.n))}</section>
+${failuresSection(data)}
 <section><h2>The paper's claims in this run</h2><table id="claims"><thead><tr><th>claim</th><th>verdict</th><th>evidence</th></tr></thead><tbody>${data.claims.map((c) => `<tr><td>${esc(c.claim)}</td><td class="verdict">${esc(c.verdict)}</td><td>${esc(c.evidence)}</td></tr>`).join("")}</tbody></table></section>
 <section><h2>LM-guided CoT vs each baseline (F1, paired approximate randomisation)</h2><table id="comparisons"><thead><tr><th>dataset</th><th>comparison</th><th>n</th><th>Δ F1 (pts)</th><th>95% CI</th><th>p</th><th>Δ on long contexts</th></tr></thead><tbody>${comparisons || '<tr><td colspan="7">No comparisons in this run.</td></tr>'}</tbody></table></section>
-<section><h2>Accuracy against cost</h2>${costChart(data.cells)}</section>
+<section><h2>Accuracy against cost</h2>${costChart(data.cells.filter((c) => c.n))}</section>
 <section><h2>By question type (F1 %)</h2><table id="by-type"><thead><tr><th>cell</th>${types.map((t) => `<th>${esc(t)}</th>`).join("")}</tr></thead><tbody>${typeRows}</tbody></table></section>
 <section><h2>Rationale length (words)</h2>${lengthChart(data.cells)}</section>
 <section><h2>Examples</h2><div class="controls"><input id="filter" type="search" placeholder="filter by text"><select id="cell"><option value="">all cells</option>${cellIds.map((id) => `<option>${esc(id)}</option>`).join("")}</select><label><input id="wrong" type="checkbox"> wrong answers only</label><span id="count"></span></div>

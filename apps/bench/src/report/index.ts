@@ -4,7 +4,7 @@ import { buildReportData, type ReportData } from "./data";
 import { renderHtml } from "./html";
 import { renderMarkdown } from "./markdown";
 
-export { buildReportData, type Claim, type Comparison, type ReportData } from "./data";
+export { buildReportData, type Claim, type Comparison, coverage, type ReportData } from "./data";
 export { renderHtml } from "./html";
 export { headlineTable, renderMarkdown } from "./markdown";
 

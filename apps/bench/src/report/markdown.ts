@@ -1,15 +1,15 @@
-import { cellLabel, type ReportData } from "./data";
+import { cellLabel, coverage, failureNote, type ReportData, scoreText } from "./data";
 
 const pct = (x: number) => (100 * x).toFixed(1);
 
-/** The headline table: EM / F1 with 95% CIs per method × dataset. */
+/** The headline table: EM / F1 with 95% CIs per method × dataset, and n / expected per cell. */
 export function headlineTable(data: ReportData): string {
   const rows = data.cells.map(
     (c) =>
-      `| ${cellLabel(c.cell)} | ${c.cell.dataset} | ${c.cell.large} | ${c.n} | ${pct(c.em.mean)} [${pct(c.em.low)}, ${pct(c.em.high)}] | ${pct(c.f1.mean)} [${pct(c.f1.low)}, ${pct(c.f1.high)}] | $${c.costPer100.toFixed(4)} | ${c.latencyPer100s.toFixed(2)} s |`,
+      `| ${cellLabel(c.cell)} | ${c.cell.dataset} | ${c.cell.large} | ${coverage(c)} | ${scoreText(c, "em")} | ${scoreText(c, "f1")} | $${c.costPer100.toFixed(4)} | ${c.latencyPer100s.toFixed(2)} s |`,
   );
   return [
-    "| method | dataset | large LM | n | EM % [95% CI] | F1 % [95% CI] | cost / 100 q | latency / 100 q |",
+    "| method | dataset | large LM | n / expected | EM % [95% CI] | F1 % [95% CI] | cost / 100 q | latency / 100 q |",
     "| --- | --- | --- | ---: | --- | --- | ---: | ---: |",
     ...rows,
   ].join("\n");
@@ -31,6 +31,22 @@ export function renderMarkdown(data: ReportData): string {
   );
   if (data.offlineNote) out.push(`> **Offline stand-ins.** ${data.offlineNote}`, "");
   out.push("## Results (EM / F1 in %, 95% bootstrap CIs)", "", headlineTable(data), "");
+  const note = failureNote(data);
+  if (note) {
+    out.push(
+      "## Failures",
+      "",
+      note,
+      "",
+      "| error class | count | first message | fix |",
+      "| --- | ---: | --- | --- |",
+    );
+    for (const f of data.failures.byClass)
+      out.push(
+        `| ${f.errorClass}${f.status !== undefined ? ` (HTTP ${f.status})` : ""} | ${f.count} | ${f.firstMessage.replace(/\|/g, "\\|")} | ${f.fix} |`,
+      );
+    out.push("");
+  }
   out.push("## LM-guided CoT vs baselines (paired, approximate randomisation)", "");
   out.push(
     "| dataset | large LM | comparison | metric | n | Δ (pts) | 95% CI | p |",
