@@ -77,7 +77,12 @@ function settledOrAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<
 export async function callWithPolicy<T>(
   attempt: (signal: AbortSignal) => Promise<T>,
   policy: CallPolicy = {},
-  options: { signal?: AbortSignal; label?: string } = {},
+  options: {
+    signal?: AbortSignal;
+    label?: string;
+    /** Add "after N attempts over T s" to the final error (default true); off for a layer that only times out. */
+    annotate?: boolean;
+  } = {},
 ): Promise<T> {
   const retries = policy.retries ?? DEFAULT_CALL_POLICY.retries;
   const perAttempt = policy.timeoutMs ?? DEFAULT_CALL_POLICY.timeoutMs;
@@ -99,10 +104,12 @@ export async function callWithPolicy<T>(
     : undefined;
   const outer = options.signal ? AbortSignal.any([options.signal, deadline.signal]) : deadline.signal;
   const elapsed = () => performance.now() - started;
+  const final = (error: unknown, attempts: number) =>
+    options.annotate === false ? error : withAttempts(error, attempts, elapsed());
   try {
     for (let n = 1; ; n++) {
       if (options.signal?.aborted) throw new AbortError();
-      if (deadline.signal.aborted) throw withAttempts(deadline.signal.reason, n - 1, elapsed());
+      if (deadline.signal.aborted) throw final(deadline.signal.reason, n - 1);
       const timer = new AbortController();
       const handle =
         perAttempt > 0 && Number.isFinite(perAttempt)
@@ -117,23 +124,23 @@ export async function callWithPolicy<T>(
       } catch (caught) {
         let error = caught;
         if (options.signal?.aborted) throw AbortError.isInstance(error) ? error : new AbortError();
-        if (deadline.signal.aborted) throw withAttempts(deadline.signal.reason, n, elapsed());
+        if (deadline.signal.aborted) throw final(deadline.signal.reason, n);
         if (timer.signal.aborted) error = timer.signal.reason;
         if (AbortError.isInstance(error)) throw error;
-        if (n > retries || !isRetryable(error)) throw withAttempts(error, n, elapsed());
+        if (n > retries || !isRetryable(error)) throw final(error, n);
         const hinted = LmcotError.isInstance(error) ? error.retryAfterMs : undefined;
         const delayMs =
           hinted !== undefined
             ? Math.min(hinted, cap)
             : Math.round(random() * Math.min(cap, base * 2 ** (n - 1)));
         // A wait that would outlast the total cap is not worth starting: the provider's error is the answer.
-        if (capped && elapsed() + delayMs >= total) throw withAttempts(error, n, elapsed());
+        if (capped && elapsed() + delayMs >= total) throw final(error, n);
         policy.onRetry?.({ attempt: n, delayMs, error });
         try {
           await wait(delayMs, outer);
         } catch {
           if (options.signal?.aborted) throw new AbortError();
-          throw withAttempts(deadline.signal.reason ?? error, n, elapsed());
+          throw final(deadline.signal.reason ?? error, n);
         }
       } finally {
         if (handle) clearTimeout(handle);

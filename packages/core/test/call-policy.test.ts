@@ -91,6 +91,18 @@ describe("callWithPolicy", () => {
     expect(e.message).toMatch(/^openai: 500 boom \(after 3 attempts over \d+\.\d s\)$/);
   });
 
+  it("leaves the count to an outer layer when told not to annotate", async () => {
+    const inner = (signal: AbortSignal) =>
+      callWithPolicy(
+        hanging(),
+        { retries: 0, timeoutMs: 20, totalTimeoutMs: 0 },
+        { signal, annotate: false },
+      );
+    const e = await failure(callWithPolicy(inner, { retries: 1, sleep: recorder().sleep }));
+    expect(e.attempts).toBe(2);
+    expect(e.message).toMatch(/within 0\.02 s \(after 2 attempts over/);
+  });
+
   it("stops at once on an error a retry cannot fix", async () => {
     const r = recorder();
     const attempt = scripted(new AuthenticationError("bad key"), "never");

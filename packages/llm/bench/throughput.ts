@@ -1,5 +1,5 @@
 /**
- * Throughput and per-call overhead of lmcot's full stack (usage meter ∘ disk cache ∘ retry ∘ timeout ∘
+ * Throughput and per-call overhead of lmcot's full stack (usage meter ∘ disk cache ∘ call policy ∘
  * limiter ∘ OpenAI adapter) against a bare `openai` client call, both to the same loopback server.
  *
  *   npx tsx bench/throughput.ts [--calls 2000] [--concurrency 16] [--latency 50]

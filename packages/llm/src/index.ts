@@ -1,7 +1,8 @@
-export { redact, retryAfterMs, toLmcotError } from "@lmcot/core";
+export { type CallPolicy, DEFAULT_CALL_POLICY, redact, retryAfterMs, toLmcotError } from "@lmcot/core";
 export { type CreateModelOptions, createModel } from "./create";
-export { cacheKey, type DiskCacheOptions, diskCache } from "./middleware/cache";
+export { cacheKey, checkCacheDir, type DiskCacheOptions, diskCache } from "./middleware/cache";
 export { type LimitOptions, limit } from "./middleware/limit";
+export { callPolicy } from "./middleware/policy";
 export { type RetryOptions, retry } from "./middleware/retry";
 export { timeout } from "./middleware/timeout";
 export { type Middleware, wrapModel } from "./middleware/types";

@@ -7,21 +7,12 @@ import {
   RateLimitError,
   ServerError,
 } from "@lmcot/core";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { getModel } from "../src/index";
-import { type FaultServer, type FaultServerOptions, faultServer, itemShare } from "../src/testing/index";
-import { KEY } from "./helpers";
+import { faultServer, itemShare } from "../src/testing/index";
+import { faultServers, KEY } from "./helpers";
 
-let servers: FaultServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-  servers = [];
-});
-const start = async (options: FaultServerOptions = {}) => {
-  const s = await faultServer(options);
-  servers.push(s);
-  return s;
-};
+const start = faultServers();
 
 const clients: { name: string; make: (url: string) => LanguageModel; path: string }[] = [
   {

@@ -78,9 +78,8 @@ describe("retry", () => {
     const model = wrapModel(openai(s.url), [retry({ sleep: r.sleep })]);
     expect(AuthenticationError.isInstance(await model.generate({ prompt: "x" }).catch((e) => e))).toBe(true);
     expect(s.seen).toHaveLength(1);
-    const slow = await start([delayed(5000, json(200, openaiCompletion("late")))]);
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 30);
+    const slow = await start([(_req, res) => void controller.abort()]);
     const e = await wrapModel(openai(slow.url), [retry({ sleep: r.sleep })])
       .generate({ prompt: "x", signal: controller.signal })
       .catch((x) => x);

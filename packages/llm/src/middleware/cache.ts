@@ -1,13 +1,20 @@
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import type { GenerateRequest, GenerateResult } from "@lmcot/core";
+import { errorMessage, type GenerateRequest, type GenerateResult } from "@lmcot/core";
+import { z } from "zod";
 import { type Middleware, withGenerate } from "./types";
 
 export interface DiskCacheOptions {
   dir: string;
   /** Read and write (default), only read, or neither (`--no-cache`). */
   mode?: "read-write" | "read-only" | "off";
+  /**
+   * Told, once per cache folder, that a result could not be cached (unwritable folder, full disk);
+   * the result is returned all the same. Default: one line on stderr, once per folder per process.
+   */
+  onWarning?: (message: string) => void;
 }
 
 /** The content address of a call: model id + the full request (minus the signal) + prompt version. */
@@ -18,45 +25,117 @@ export function cacheKey(modelId: string, request: GenerateRequest): string {
       ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)))
       : v,
   );
-  return createHash("sha256").update(canonical).digest("hex");
+  return sha256(canonical);
+}
+
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+
+const entrySchema = z.object({
+  key: z.string(),
+  checksum: z.string(),
+  result: z.looseObject({
+    text: z.string(),
+    usage: z.looseObject({ inputTokens: z.number(), outputTokens: z.number() }),
+  }),
+});
+
+/** The stored result when the entry is whole, is the one for `key`, and was not edited since written. */
+function storedResult(raw: string, key: string): GenerateResult | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  const entry = entrySchema.safeParse(json);
+  if (!entry.success || entry.data.key !== key) return undefined;
+  const result = (json as { result: GenerateResult }).result;
+  return sha256(JSON.stringify(result)) === entry.data.checksum ? result : undefined;
+}
+
+const warnedOnStderr = new Set<string>();
+
+function stderrOncePerDir(dir: string): (message: string) => void {
+  return (message) => {
+    if (warnedOnStderr.has(dir)) return;
+    warnedOnStderr.add(dir);
+    process.stderr.write(`warning: ${message}\n`);
+  };
+}
+
+const unusable = (dir: string, error: unknown) =>
+  `the cache folder ${dir} is not writable (${errorMessage(error)}); results are kept but not cached`;
+
+/**
+ * Why `dir` cannot serve as a cache (it cannot be created, or a file cannot be written in it), or
+ * undefined when it can: for commands to say so before they start.
+ */
+export function checkCacheDir(dir: string): string | undefined {
+  const probe = join(dir, `.probe.${process.pid}.${randomBytes(4).toString("hex")}`);
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(probe, "");
+    rmSync(probe, { force: true });
+    return undefined;
+  } catch (error) {
+    return unusable(dir, error);
+  }
 }
 
 /**
- * A content-addressed disk cache: one JSON file per call under `dir/ab/<sha256>.json`, written to a
- * temporary file and renamed into place (atomic, so several processes can share the folder). Hits
- * are marked `cached: true` and cost 0; errors are never cached. Only the request and the result are
- * stored — never keys or headers.
+ * A content-addressed disk cache: one JSON file per call under `dir/ab/<sha256>.json`, holding its
+ * key and the sha256 of its result, written to a temporary file and renamed into place (atomic, so
+ * several processes can share the folder). A corrupt, edited or misplaced entry is a miss, and is
+ * recomputed and rewritten. Hits are marked `cached: true` and cost 0; errors are never cached.
+ * Only the request and the result are stored — never keys or headers. A result that cannot be
+ * written is still returned, with one warning per folder.
  */
 export function diskCache(options: DiskCacheOptions): Middleware {
   const mode = options.mode ?? "read-write";
+  const warn = options.onWarning ?? stderrOncePerDir(options.dir);
+  let warned = false;
   const made = new Set<string>();
+
+  const store = async (path: string, entry: object) => {
+    const folder = dirname(path);
+    const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+    try {
+      if (!made.has(folder)) {
+        await mkdir(folder, { recursive: true });
+        made.add(folder);
+      }
+      await writeFile(tmp, JSON.stringify(entry));
+      await rename(tmp, path);
+    } catch (error) {
+      made.delete(folder);
+      await rm(tmp, { force: true }).catch(() => undefined);
+      if (!warned) warn(unusable(options.dir, error));
+      warned = true;
+    }
+  };
+
   return (model) =>
     mode === "off"
       ? model
       : withGenerate(model, async (request) => {
           const key = cacheKey(model.id, request);
           const path = join(options.dir, key.slice(0, 2), `${key}.json`);
-          try {
-            const hit = JSON.parse(await readFile(path, "utf8")) as { result?: GenerateResult };
-            if (typeof hit.result?.text === "string" && hit.result.usage)
-              return { ...hit.result, cached: true, costUsd: 0 };
-          } catch {
-            // a miss (or an unreadable entry, which is simply recomputed)
-          }
+          const hit = await readFile(path, "utf8").then(
+            (raw) => storedResult(raw, key),
+            () => undefined,
+          );
+          if (hit) return { ...hit, cached: true, costUsd: 0 };
           const result = await model.generate(request);
           if (mode === "read-write") {
-            const folder = dirname(path);
-            if (!made.has(folder)) {
-              await mkdir(folder, { recursive: true });
-              made.add(folder);
-            }
-            const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
             const { signal: _s, ...stored } = request;
-            await writeFile(
-              tmp,
-              JSON.stringify({ model: model.id, request: stored, result: { ...result, cached: undefined } }),
-            );
-            await rename(tmp, path);
+            const kept = { ...result, cached: undefined };
+            await store(path, {
+              key,
+              model: model.id,
+              request: stored,
+              result: kept,
+              checksum: sha256(JSON.stringify(kept)),
+            });
           }
           return result;
         });

@@ -1,5 +1,5 @@
-import { AbortError, approximateTokens, type GenerateRequest } from "@lmcot/core";
-import { type Middleware, sleep, withGenerate } from "./types";
+import { AbortError, approximateTokens, type GenerateRequest, sleep } from "@lmcot/core";
+import { type Middleware, withGenerate } from "./types";
 
 export interface LimitOptions {
   /** Calls in flight at once. */

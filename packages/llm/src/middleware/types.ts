@@ -12,19 +12,3 @@ export function wrapModel(model: LanguageModel, middleware: readonly Middleware[
 export function withGenerate(model: LanguageModel, generate: LanguageModel["generate"]): LanguageModel {
   return { specificationVersion: "v1", id: model.id, generate };
 }
-
-/** Sleeps `ms`, rejecting at once with the signal's reason when it fires. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
