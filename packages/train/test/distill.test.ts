@@ -1,7 +1,14 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Example, type GenerateRequest, parsePrompt, rationalePrompt } from "@lmcot/core";
+import {
+  AuthenticationError,
+  type Example,
+  type GenerateRequest,
+  parsePrompt,
+  rationalePrompt,
+  ServerError,
+} from "@lmcot/core";
 import { ScriptedLanguageModel } from "@lmcot/core/testing";
 import { loadSample } from "@lmcot/datasets";
 import { describe, expect, it } from "vitest";
@@ -143,5 +150,42 @@ describe("distill", () => {
     );
     writeFileSync(path, "{not json\n");
     await expect(validateExport(path, "seq2seq")).rejects.toThrow("sft.jsonl: line 1 is not valid JSON");
+  });
+
+  it("writes failed teacher calls to errors.jsonl, and a re-run that succeeds clears them", async () => {
+    const out = temp();
+    const flaky = new ScriptedLanguageModel([
+      (r) => {
+        const i = examples.findIndex((e) => e.question === parsePrompt(r.prompt!)!.question);
+        if (i < 2) throw new ServerError("teacher 500 for sk-proj-abcdefghijklmnopqrstuv", { status: 500 });
+        return `Reasoning: r.\nPrediction: ${answerOf(r)}`;
+      },
+    ]);
+    const result = await distill({ teacher: flaky, examples, outDir: out, concurrency: 1 });
+    expect(result).toMatchObject({ failedCalls: 2, calls: 6 });
+    expect(result.failures.map((f) => f.errorClass)).toEqual(["server", "server"]);
+    const errors = readFileSync(join(out, "errors.jsonl"), "utf8").trim().split("\n");
+    expect(errors).toHaveLength(2);
+    expect(JSON.parse(errors[0]!)).toMatchObject({
+      cell: "teacher",
+      status: 500,
+      message: "teacher 500 for [redacted]",
+    });
+    const again = await distill({ teacher: teacher(), examples, outDir: out });
+    expect(again.failedCalls).toBe(0);
+    expect(readFileSync(join(out, "errors.jsonl"), "utf8")).toBe("");
+  });
+
+  it("stops at once when the teacher's key is refused", async () => {
+    const out = temp();
+    const refused = new ScriptedLanguageModel([
+      () => {
+        throw new AuthenticationError("401 bad key", { status: 401 });
+      },
+    ]);
+    const result = await distill({ teacher: refused, examples, outDir: out, concurrency: 1 });
+    expect(result.stoppedBy).toBe("fatal");
+    expect(result.fatal?.failure.errorClass).toBe("authentication");
+    expect(refused.requests).toHaveLength(1);
   });
 });

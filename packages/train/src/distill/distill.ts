@@ -3,6 +3,7 @@ import { join } from "node:path";
 import {
   type ContextOptions,
   type Example,
+  type FailureRecord,
   type LanguageModel,
   parseTeacherOutput,
   type RunProgress,
@@ -10,7 +11,7 @@ import {
   runResumable,
   teacherPrompt,
 } from "@lmcot/core";
-import { openRunStore } from "@lmcot/datasets";
+import { lockRunDir, openFailureLog, openRunStore } from "@lmcot/datasets";
 import { scoreAnswer } from "@lmcot/metrics";
 
 /** Which teacher predictions count as correct (the paper keeps rationales of correct answers only). */
@@ -37,6 +38,12 @@ export interface DistillOptions {
   budgetUsd?: number;
   signal?: AbortSignal;
   onProgress?: (progress: RunProgress) => void;
+  /** Who holds the output directory's lock, as another process is told (default `distill`). */
+  command?: string;
+  /** Things worth saying that are not progress (a stale lock taken over). */
+  onNotice?: (message: string) => void;
+  /** Strings to redact from failure messages (the API keys in use). */
+  secrets?: readonly string[];
 }
 
 /** One teacher call as the run file keeps it. */
@@ -81,8 +88,16 @@ export interface DistillStats {
   rationaleWords: { min: number; p25: number; median: number; p75: number; max: number; mean: number } | null;
   byType: Record<string, { calls: number; kept: number }>;
   dropReasons: Record<string, number>;
-  stoppedBy?: "budget" | "abort";
+  stoppedBy?: "budget" | "abort" | "fatal";
+  /** Teacher calls that failed in this session (each is a line of errors.jsonl). */
   failedCalls: number;
+}
+
+/** What `distill` returns: the stats (as stats.json holds them) and this session's failures. */
+export interface DistillResult extends DistillStats {
+  failures: FailureRecord[];
+  /** The failure a re-run cannot fix that stopped the run, when `stoppedBy` is `fatal`. */
+  fatal?: { error: unknown; failure: FailureRecord };
 }
 
 const words = (text: string) => text.split(/\s+/).filter(Boolean).length;
@@ -106,8 +121,23 @@ function quantile(sorted: number[], q: number): number {
  * question; rationales whose prediction is wrong are dropped. Runs resumably through `runResumable`
  * (the benchmark's machinery) into `<outDir>/teacher.jsonl`, then rewrites `kept.jsonl`,
  * `dropped.jsonl` and `stats.json` from that file, so a resumed run never duplicates anything.
+ * Failed teacher calls go to `<outDir>/errors.jsonl` as they fail (the file keeps those that have
+ * not succeeded since); a failure a re-run cannot fix stops the run. One process per directory.
  */
-export async function distill(options: DistillOptions): Promise<DistillStats> {
+export async function distill(options: DistillOptions): Promise<DistillResult> {
+  const lock = lockRunDir(options.outDir, options.command ?? "distill");
+  if (lock.tookOver)
+    options.onNotice?.(
+      `took over the lock of ${options.outDir} from ${lock.tookOver.command} (pid ${lock.tookOver.pid} on ${lock.tookOver.host}), which is no longer running`,
+    );
+  try {
+    return await distillLocked(options);
+  } finally {
+    lock.release();
+  }
+}
+
+async function distillLocked(options: DistillOptions): Promise<DistillResult> {
   const filter: DistillFilter = { metric: "em", threshold: 1, maxRationaleWords: 400, ...options.filter };
   const samples = Math.max(1, options.samples ?? 1);
   const temperature = options.temperature ?? (samples > 1 ? 0.7 : 0);
@@ -117,22 +147,30 @@ export async function distill(options: DistillOptions): Promise<DistillStats> {
   const items = options.examples.flatMap((example) =>
     Array.from({ length: samples }, (_, sample) => ({ example, sample })),
   );
+  const keyOf = ({ example, sample }: { example: Example; sample: number }) =>
+    runKey({
+      method: "teacher",
+      dataset: example.dataset,
+      exampleId: `${example.id}#${sample}`,
+      models: { teacher: options.teacher.id },
+      promptVersion: teacherPrompt.version,
+      seed: (options.seed ?? 0) + sample,
+    });
+  const keys = new Set(items.map(keyOf));
+  const errorLog = await openFailureLog(join(options.outDir, "errors.jsonl"), {
+    keep: (f) => keys.has(f.key) && !store.has(f.key),
+  });
   let spent = 0;
   let finished = 0;
   let result: Awaited<ReturnType<typeof runResumable>>;
   try {
     result = await runResumable({
       items,
-      keyOf: ({ example, sample }) =>
-        runKey({
-          method: "teacher",
-          dataset: example.dataset,
-          exampleId: `${example.id}#${sample}`,
-          models: { teacher: options.teacher.id },
-          promptVersion: teacherPrompt.version,
-          seed: (options.seed ?? 0) + sample,
-        }),
+      keyOf,
       store,
+      cell: "teacher",
+      ...(options.secrets ? { secrets: options.secrets } : {}),
+      onFailure: (failure) => errorLog.append(failure),
       concurrency: options.concurrency ?? 4,
       signal: options.signal,
       budgetUsd: options.budgetUsd,
@@ -181,8 +219,10 @@ export async function distill(options: DistillOptions): Promise<DistillStats> {
     });
   } finally {
     await store.close();
+    await errorLog.close();
   }
-  return writeOutputs(options, filter, result, byId);
+  const stats = await writeOutputs(options, filter, result, byId);
+  return { ...stats, failures: result.errors, ...(result.fatal ? { fatal: result.fatal } : {}) };
 }
 
 async function writeOutputs(

@@ -1,6 +1,7 @@
 export {
   type DistillFilter,
   type DistillOptions,
+  type DistillResult,
   type DistillStats,
   distill,
   type KeptRationale,
