@@ -14,7 +14,7 @@ import {
   type RunProgress,
   runResumable,
 } from "@lmcot/core";
-import { lockRunDir, openFailureLog, openRunStore, pruneFailures } from "@lmcot/datasets";
+import { lockRunDir, openFailureLog, openRunStore } from "@lmcot/datasets";
 import { scoreAnswer } from "@lmcot/metrics";
 import { type BenchConfig, defaultRunDir } from "./config";
 import { loadExamples } from "./data";
@@ -90,8 +90,9 @@ async function runLocked(
     grid.flatMap(({ cell, items }) => items.map((e) => itemKey(cell, e, methodPromptVersion(cell.method)))),
   );
   // errors.jsonl holds what is failing now: items of this grid that have not succeeded since.
-  const standing = (f: FailureRecord) => keys.has(f.key) && !store.has(f.key);
-  const errorLog = await openFailureLog(join(runDir, "errors.jsonl"), { keep: standing });
+  const errorLog = await openFailureLog(join(runDir, "errors.jsonl"), {
+    keep: (f) => keys.has(f.key) && !store.has(f.key),
+  });
   const resolver =
     options.resolver ??
     defaultResolver({ ...(config.cache ? { cacheDir: config.cacheDir } : {}), limits: callLimitsOf(config) });
@@ -175,7 +176,6 @@ async function runLocked(
   } finally {
     await store.close();
     await errorLog.close();
-    await pruneFailures(errorLog.path, standing);
     for (const m of small.values()) await m.dispose?.();
   }
   return result;

@@ -74,15 +74,17 @@ export async function pruneFailures(path: string, keep: (failure: FailureRecord)
 }
 
 /**
- * Opens a run's `errors.jsonl` for appending, first pruned to what `keep` accepts (default: every
- * record), so the file says what is failing now rather than what failed once.
+ * Opens a run's `errors.jsonl` for appending. It is pruned to what `keep` accepts (default: every
+ * record) when opened and again when closed, so between runs the file says what is failing now
+ * (e.g. keys still in the grid that have not succeeded since) rather than what failed once.
  */
 export async function openFailureLog(
   path: string,
   options: { keep?: (failure: FailureRecord) => boolean } = {},
 ): Promise<FailureLog> {
   mkdirSync(dirname(path), { recursive: true });
-  await pruneFailures(path, options.keep ?? (() => true));
+  const keep = options.keep ?? (() => true);
+  await pruneFailures(path, keep);
   const handle: FileHandle = await open(path, "a");
   let queue: Promise<void> = Promise.resolve();
   return {
@@ -97,6 +99,7 @@ export async function openFailureLog(
     async close() {
       await queue;
       await handle.close();
+      await pruneFailures(path, keep);
     },
   };
 }

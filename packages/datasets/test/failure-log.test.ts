@@ -19,8 +19,9 @@ describe("failure log (errors.jsonl)", () => {
     const again = await openFailureLog(path, { keep: (f) => f.key !== "a" });
     await again.append(failure("b", "three"));
     await again.append(failure("c", "four"));
-    await again.close();
     expect((await readFailures(path)).map((f) => f.message)).toEqual(["two", "three", "four"]);
+    await again.close();
+    expect((await readFailures(path)).map((f) => f.message)).toEqual(["three", "four"]);
     await pruneFailures(path, (f) => f.key !== "c");
     expect(readFileSync(path, "utf8").trim().split("\n")).toHaveLength(1);
     expect((await readFailures(path)).map((f) => f.message)).toEqual(["three"]);
