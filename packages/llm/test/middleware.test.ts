@@ -79,7 +79,7 @@ describe("retry", () => {
     expect(AuthenticationError.isInstance(await model.generate({ prompt: "x" }).catch((e) => e))).toBe(true);
     expect(s.seen).toHaveLength(1);
     const controller = new AbortController();
-    const slow = await start([(_req, res) => void controller.abort()]);
+    const slow = await start([() => void controller.abort()]);
     const e = await wrapModel(openai(slow.url), [retry({ sleep: r.sleep })])
       .generate({ prompt: "x", signal: controller.signal })
       .catch((x) => x);

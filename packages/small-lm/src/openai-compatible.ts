@@ -1,27 +1,29 @@
 import {
   AbortError,
-  AuthenticationError,
   BadRequestError,
+  type CallPolicy,
+  callWithPolicy,
   InvalidResponseError,
-  RateLimitError,
   type RationaleGenerateOptions,
   type RationaleModel,
   type RationaleOutput,
   type ScoredSequence,
   type ScoreRequest,
-  ServerError,
+  toLmcotError,
 } from "@lmcot/core";
 import OpenAI from "openai";
 import { z } from "zod";
 import { resolveGenerateOptions } from "./transformers/options";
 
-export interface OpenAICompatibleOptions {
+/**
+ * Besides its own settings, core's call policy: `timeoutMs` per attempt (default 60 s), `retries`
+ * (default 4, honouring `retry-after`), `totalTimeoutMs` over all attempts (default 300 s), backoff.
+ */
+export interface OpenAICompatibleOptions extends CallPolicy {
   /** Sent as the bearer token; default `$OPENAI_COMPATIBLE_API_KEY` or "none" (local servers ignore it). */
   apiKey?: string;
   /** Requests in flight at once (the server batches them). Default 8. */
   concurrency?: number;
-  /** Per-request timeout in ms. Default 120 000. */
-  timeoutMs?: number;
   /** Default max new tokens. Default 128. */
   maxNewTokens?: number;
 }
@@ -57,19 +59,6 @@ function tokenId(token: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-function translateError(error: unknown, id: string): Error {
-  if (error instanceof OpenAI.APIUserAbortError) return new AbortError();
-  if (error instanceof OpenAI.APIError) {
-    const options = { status: error.status, provider: "openai-compatible", cause: error };
-    const message = `${id}: ${error.status ?? "connection"} ${error.message}`;
-    if (error.status === 401 || error.status === 403) return new AuthenticationError(message, options);
-    if (error.status === 429) return new RateLimitError(message, options);
-    if (error.status === undefined || error.status >= 500) return new ServerError(message, options);
-    return new BadRequestError(message, options);
-  }
-  return error instanceof Error ? error : new Error(String(error));
-}
-
 /**
  * A small model hosted by an OpenAI-compatible completions server (vLLM, TGI, llama.cpp server).
  * Id: `openai-compatible:<baseURL>#<model>`, e.g. `openai-compatible:http://127.0.0.1:8000/v1#flan-t5-large`.
@@ -82,6 +71,7 @@ export class OpenAICompatibleRationaleModel implements RationaleModel {
   readonly model: string;
   private readonly client: OpenAI;
   private readonly options: OpenAICompatibleOptions;
+  private readonly apiKey: string;
 
   constructor(spec: string, options: OpenAICompatibleOptions = {}) {
     const hash = spec.lastIndexOf("#");
@@ -98,21 +88,34 @@ export class OpenAICompatibleRationaleModel implements RationaleModel {
       );
     this.id = `openai-compatible:${spec}`;
     this.options = options;
+    this.apiKey = options.apiKey ?? process.env.OPENAI_COMPATIBLE_API_KEY ?? "none";
+    // Retries and timeouts belong to the call policy: the client's own are off, so none are doubled.
     this.client = new OpenAI({
       baseURL: this.baseURL,
-      apiKey: options.apiKey ?? process.env.OPENAI_COMPATIBLE_API_KEY ?? "none",
+      apiKey: this.apiKey,
       maxRetries: 0,
-      timeout: options.timeoutMs ?? 120_000,
+      timeout: 10 * 60_000,
     });
   }
 
-  private async complete(body: Record<string, unknown>, signal?: AbortSignal): Promise<Completion> {
-    let raw: unknown;
-    try {
-      raw = await this.client.completions.create(body as never, { signal });
-    } catch (error) {
-      throw translateError(error, this.id);
-    }
+  /** One completions call under core's call policy, its errors typed and the key redacted from them. */
+  private complete(body: Record<string, unknown>, signal?: AbortSignal): Promise<Completion> {
+    return callWithPolicy(
+      async (attempt) => {
+        let raw: unknown;
+        try {
+          raw = await this.client.completions.create(body as never, { signal: attempt });
+        } catch (error) {
+          throw toLmcotError(error, "openai-compatible", [this.apiKey]);
+        }
+        return this.parse(raw);
+      },
+      this.options,
+      { ...(signal ? { signal } : {}), label: this.id },
+    );
+  }
+
+  private parse(raw: unknown): Completion {
     const parsed = completionSchema.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];

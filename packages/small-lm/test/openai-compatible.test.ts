@@ -1,7 +1,15 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { BadRequestError, InvalidResponseError, ServerError } from "@lmcot/core";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import {
+  AuthenticationError,
+  BadRequestError,
+  InvalidResponseError,
+  OverloadedError,
+  RateLimitError,
+  TimeoutError,
+} from "@lmcot/core";
+import { type FaultServerOptions, faultServer } from "@lmcot/llm/testing";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { getRationaleModel, OpenAICompatibleRationaleModel } from "../src/index";
 
 // A loopback server answering /v1/completions in the wire format vLLM uses (legacy completions API).
@@ -163,7 +171,7 @@ describe("openai-compatible rationale backend", () => {
   });
 
   it("maps server errors and malformed bodies to typed errors", async () => {
-    const model = new OpenAICompatibleRationaleModel(`${baseURL}#m`);
+    const model = new OpenAICompatibleRationaleModel(`${baseURL}#m`, { retries: 0 });
     reply = () => ({
       status: 400,
       json: { error: { message: "bad prompt", type: "invalid_request_error" } },
@@ -172,7 +180,7 @@ describe("openai-compatible rationale backend", () => {
       (e) => BadRequestError.isInstance(e) && /400/.test((e as Error).message),
     );
     reply = () => ({ status: 503, json: { error: { message: "overloaded" } } });
-    await expect(model.generate(["q"])).rejects.toSatisfy((e) => ServerError.isInstance(e));
+    await expect(model.generate(["q"])).rejects.toSatisfy((e) => OverloadedError.isInstance(e));
     reply = () => ({ status: 200, json: { choices: [] } });
     await expect(model.generate(["q"])).rejects.toSatisfy(
       (e) => InvalidResponseError.isInstance(e) && /choices/.test((e as Error).message),
@@ -181,5 +189,91 @@ describe("openai-compatible rationale backend", () => {
 
   it("rejects ids without #model", async () => {
     await expect(getRationaleModel(`openai-compatible:${baseURL}`)).rejects.toThrow(/<baseURL>#<model>/);
+  });
+});
+
+describe("openai-compatible rationale backend under core's call policy", () => {
+  let servers: { close: () => Promise<void> }[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+    servers = [];
+  });
+  const start = async (options: FaultServerOptions) => {
+    const s = await faultServer({ reply: "the film was directed by him.", ...options });
+    servers.push(s);
+    return s;
+  };
+  const spec = (url: string) => `${url}/v1#flan-t5-large`;
+  const failure = (promise: Promise<unknown>) =>
+    promise.then(
+      () => expect.unreachable("the call should have failed"),
+      (e) => e,
+    );
+
+  it("waits what retry-after says on a 429, then succeeds", async () => {
+    const s = await start({ fault: 429, failFirst: 1, retryAfter: 0.4 });
+    const model = new OpenAICompatibleRationaleModel(spec(s.url));
+    const began = performance.now();
+    const [out] = await model.generate(["q"]);
+    expect(out?.text).toBe("the film was directed by him.");
+    expect(s.seen).toHaveLength(2);
+    expect(performance.now() - began).toBeGreaterThanOrEqual(390);
+  });
+
+  it("retries 500s and connection resets, generating and scoring", async () => {
+    const s = await start({ fault: 500, failFirst: 3 });
+    const model = new OpenAICompatibleRationaleModel(spec(s.url), { baseDelayMs: 1 });
+    expect((await model.generate(["q"]))[0]?.text).toBe("the film was directed by him.");
+    expect(s.seen).toHaveLength(4);
+    const reset = await start({ fault: "reset", failFirst: 2 });
+    const scorer = new OpenAICompatibleRationaleModel(spec(reset.url), { baseDelayMs: 1 });
+    const [scored] = await scorer.scoreLogprobs([{ input: "question: who?", output: " the director" }]);
+    expect(scored?.logprobs).toHaveLength(2);
+    expect(reset.seen).toHaveLength(3);
+  });
+
+  it("a hung server fails with a timeout after N attempts, within the total cap", async () => {
+    const s = await start({ fault: "hang" });
+    const model = await getRationaleModel(`openai-compatible:${spec(s.url)}`, {
+      timeoutMs: 100,
+      retries: 2,
+      baseDelayMs: 1,
+    });
+    const e = await failure(model.generate(["q"]));
+    expect(TimeoutError.isInstance(e)).toBe(true);
+    expect(e.attempts).toBe(3);
+    expect(e.message).toMatch(/no answer within 0\.1 s \(after 3 attempts over \d\.\d s\)$/);
+    const capped = new OpenAICompatibleRationaleModel(spec(s.url), { timeoutMs: 5000, totalTimeoutMs: 200 });
+    const began = performance.now();
+    expect(TimeoutError.isInstance(await failure(capped.generate(["q"])))).toBe(true);
+    expect(performance.now() - began).toBeLessThan(2000);
+  });
+
+  it("does not retry what a retry cannot fix", async () => {
+    const s = await start({ fault: 401 });
+    const model = new OpenAICompatibleRationaleModel(spec(s.url));
+    expect(AuthenticationError.isInstance(await failure(model.generate(["q"])))).toBe(true);
+    expect(s.seen).toHaveLength(1);
+  });
+
+  it.each(["local-secret-123456", "local+secret/123456==", "sk-live-0123456789abcdefghij"])(
+    "never shows the key %s that an error body echoes",
+    async (apiKey) => {
+      const s = await start({ fault: 429, echoRequest: true, retryAfter: 0 });
+      const model = new OpenAICompatibleRationaleModel(spec(s.url), { apiKey, retries: 1 });
+      const e = await failure(model.generate(["q"]));
+      expect(RateLimitError.isInstance(e)).toBe(true);
+      expect(s.seen[0]?.headers.authorization).toBe(`Bearer ${apiKey}`);
+      expect(e.message).toContain("authorization: Bearer [redacted]");
+      for (const shown of [e.message, String(e), JSON.stringify(e), e.stack])
+        expect(shown).not.toContain(apiKey);
+    },
+  );
+
+  it("keeps its concurrency limit", async () => {
+    const s = await start({ fault: "slow", slowMs: 100 });
+    const model = new OpenAICompatibleRationaleModel(spec(s.url), { concurrency: 2 });
+    expect(await model.generate(["a", "b", "c", "d", "e"])).toHaveLength(5);
+    expect(s.peak).toBe(2);
   });
 });
