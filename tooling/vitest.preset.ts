@@ -32,7 +32,14 @@ function workspaceSources() {
 }
 
 /** The test setup every package shares. Tests never touch the network: servers bind 127.0.0.1. */
-export function packageTests(overrides: { testTimeout?: number; include?: string[] } = {}) {
+export function packageTests(
+  overrides: {
+    testTimeout?: number;
+    include?: string[];
+    /** Dependencies vitest must transform rather than hand to Node (ESM files Node cannot load). */
+    inline?: (string | RegExp)[];
+  } = {},
+) {
   return defineConfig({
     resolve: { alias: workspaceSources() },
     test: {
@@ -41,6 +48,7 @@ export function packageTests(overrides: { testTimeout?: number; include?: string
       testTimeout: overrides.testTimeout ?? 30_000,
       hookTimeout: 60_000,
       pool: "forks",
+      server: { deps: { inline: overrides.inline ?? [] } },
     },
   });
 }

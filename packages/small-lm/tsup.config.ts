@@ -1,4 +1,4 @@
 import { defineConfig } from "tsup";
 import { packageBuild } from "../../tooling/tsup.preset";
 
-export default defineConfig(packageBuild({ entry: ["src/index.ts", "src/writer/index.ts"] }));
+export default defineConfig(packageBuild());

@@ -1,4 +1,6 @@
 import { defineConfig } from "tsup";
 import { packageBuild } from "../../tooling/tsup.preset";
 
-export default defineConfig(packageBuild());
+export default defineConfig(
+  packageBuild({ noExternal: ["@tensorflow/tfjs-core/dist/register_all_gradients"] }),
+);

@@ -6,7 +6,7 @@
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { writeFixtureCausal, writeFixtureT5 } from "../../packages/small-lm/src/writer/index";
+import { writeFixtureCausal, writeFixtureT5 } from "../../packages/model-writer/src/index";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,

@@ -7,12 +7,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import {
-  smallLmEnv,
-  type TransformersModelOptions,
-  TransformersRationaleModel,
-  writeFixtureT5,
-} from "../src/index";
+import { writeFixtureT5 } from "@lmcot/model-writer";
+import { smallLmEnv, type TransformersModelOptions, TransformersRationaleModel } from "../src/index";
 
 const { values } = parseArgs({
   options: { "new-tokens": { type: "string", default: "32" }, repeats: { type: "string", default: "3" } },

@@ -8,4 +8,3 @@ export {
   registerRationaleBackend,
 } from "./registry";
 export * from "./transformers/index";
-export * from "./writer/index";

@@ -4,7 +4,8 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { AbortError, BadRequestError, ModelNotFoundError, type RationaleModel } from "@lmcot/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getRationaleModel, TransformersRationaleModel, writeFixtureT5 } from "../src/index";
+import { writeFixtureT5 } from "@lmcot/model-writer";
+import { getRationaleModel, TransformersRationaleModel } from "../src/index";
 import { Seq2SeqRunner } from "../src/transformers/seq2seq";
 import { tempDir } from "./helpers/fixtures";
 

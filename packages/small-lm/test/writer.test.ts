@@ -17,7 +17,7 @@ import {
   t5RelativePositionBucket,
   writeFixtureT5,
   writeT5ModelFolder,
-} from "../src/writer/index";
+} from "@lmcot/model-writer";
 import { tempDir } from "./helpers/fixtures";
 import { referenceDecoder, referenceEncoder } from "./helpers/reference-t5";
 

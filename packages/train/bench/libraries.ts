@@ -7,8 +7,9 @@
  * (it is not a dependency; see the README's numbers).
  * Run: npx tsx bench/libraries.ts
  */
-import * as tf from "@tensorflow/tfjs";
+import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
+import * as tf from "@tensorflow/tfjs-core";
 import { bmm, mm } from "../src/ops";
 
 async function matmulGflops(n: number, reps: number): Promise<number> {
@@ -36,14 +37,7 @@ function mlpStep(): () => void {
   const x = tf.randomNormal([64, 256], 0, 1, "float32", 5);
   const optimizer = tf.train.sgd(0.01);
   return () => {
-    const loss = optimizer.minimize(
-      () =>
-        tf
-          .matMul(tf.relu(tf.matMul(x, w1)), w2)
-          .square()
-          .mean(),
-      true,
-    );
+    const loss = optimizer.minimize(() => tf.mean(tf.square(tf.matMul(tf.relu(tf.matMul(x, w1)), w2))), true);
     loss?.dataSync();
     loss?.dispose();
   };
@@ -67,28 +61,29 @@ function blockStep(fast: boolean): () => void {
   const x = tf.randomNormal([b * s, d], 0, 1, "float32", 12);
   const optimizer = tf.train.adam(1e-3);
   const split = (t: tf.Tensor) =>
-    t
-      .reshape([b, s, heads, dk])
-      .transpose([0, 2, 1, 3])
-      .reshape([b * heads, s, dk]) as tf.Tensor3D;
+    tf.reshape(tf.transpose(tf.reshape(t, [b, s, heads, dk]), [0, 2, 1, 3]), [
+      b * heads,
+      s,
+      dk,
+    ]) as tf.Tensor3D;
   const lin = (a: tf.Tensor, w: tf.Tensor) =>
     fast ? mm(a, w) : tf.matMul(a as tf.Tensor2D, w as tf.Tensor2D);
   const bat = (a: tf.Tensor3D, c: tf.Tensor3D, transposeB: boolean) =>
     fast
-      ? bmm(a, transposeB ? (c.transpose([0, 2, 1]) as tf.Tensor3D) : c)
+      ? bmm(a, transposeB ? (tf.transpose(c, [0, 2, 1]) as tf.Tensor3D) : c)
       : tf.matMul(a, c, false, transposeB);
   return () => {
     const loss = optimizer.minimize(() => {
-      const n = x.div(x.square().mean(-1, true).add(1e-6).sqrt());
+      const n = tf.div(x, tf.sqrt(tf.add(tf.mean(tf.square(x), -1, true), 1e-6)));
       const [q, k, val] = [split(lin(n, wq)), split(lin(n, wk)), split(lin(n, wv))];
       const att = tf.softmax(bat(q, k, true)) as tf.Tensor3D;
-      const ctx = bat(att, val, false)
-        .reshape([b, heads, s, dk])
-        .transpose([0, 2, 1, 3])
-        .reshape([b * s, d]);
-      const h = x.add(lin(ctx, wo));
-      const out = h.add(lin(tf.relu(lin(h, wi)), wf));
-      return out.square().mean() as tf.Scalar;
+      const ctx = tf.reshape(
+        tf.transpose(tf.reshape(bat(att, val, false), [b, heads, s, dk]), [0, 2, 1, 3]),
+        [b * s, d],
+      );
+      const h = tf.add(x, lin(ctx, wo));
+      const out = tf.add(h, lin(tf.relu(lin(h, wi)), wf));
+      return tf.mean(tf.square(out)) as tf.Scalar;
     }, true);
     loss?.dataSync();
     loss?.dispose();

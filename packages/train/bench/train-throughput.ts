@@ -11,8 +11,7 @@
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { seededRandom } from "@lmcot/core";
-import * as tf from "@tensorflow/tfjs";
-import { useWasmBackend } from "../src/backend";
+import { type TF, tf, useWasmBackend } from "../src/backend";
 import { AdamW, optimizerConfigSchema, valueAndGrads } from "../src/optim";
 import {
   MODEL_PRESETS,
@@ -51,8 +50,8 @@ function median(xs: number[]): number {
 }
 
 function matmulGflops(m: number, k: number, n: number, reps = 8): number {
-  const a = tf.randomNormal([m, k], 0, 1, "float32", 1) as tf.Tensor2D;
-  const b = tf.randomNormal([k, n], 0, 1, "float32", 2) as tf.Tensor2D;
+  const a = tf.randomNormal([m, k], 0, 1, "float32", 1) as TF.Tensor2D;
+  const b = tf.randomNormal([k, n], 0, 1, "float32", 2) as TF.Tensor2D;
   tf.tidy(() => tf.matMul(a, b)).dataSync();
   const times: number[] = [];
   for (let i = 0; i < reps; i++) {
@@ -114,7 +113,7 @@ for (const preset of sizes) {
   rows.push({ ...run, config: undefined, matmul: shapes, peak, fractionOfPeak: run.gflops / peak });
 }
 console.log(
-  `batch ${B} × (${S} input + ${T} target) tokens, vocab ${V}, tfjs ${tf.version.tfjs} wasm, median of ${values.steps} steps`,
+  `batch ${B} × (${S} input + ${T} target) tokens, vocab ${V}, tfjs ${tf.version_core} wasm, median of ${values.steps} steps`,
 );
 console.log(
   "size    params      step s   tokens/s   step GFLOP/s   matmul peak GFLOP/s (d_model² / d_ff² / ff / head / 512²)   fraction of peak",
@@ -129,7 +128,7 @@ if (values.json) {
     inputTokens: S,
     targetTokens: T,
     vocab: V,
-    tfjs: tf.version.tfjs,
+    tfjs: tf.version_core,
     steps: Number(values.steps),
   };
   writeFileSync(values.json, `${JSON.stringify({ setup, rows }, null, 2)}\n`);

@@ -1,11 +1,11 @@
-import * as tf from "@tensorflow/tfjs";
+import { type TF, tf } from "./backend";
 import { PAD_ID } from "./tokenizer";
 
 /** Right-pads id sequences into an int32 [B, maxLen] tensor and its 0/1 mask. */
 export function padBatch(
   seqs: readonly (readonly number[])[],
   minLength = 1,
-): { ids: tf.Tensor2D; mask: tf.Tensor2D } {
+): { ids: TF.Tensor2D; mask: TF.Tensor2D } {
   const len = Math.max(minLength, ...seqs.map((s) => s.length));
   const ids = new Int32Array(seqs.length * len).fill(PAD_ID);
   const mask = new Int32Array(seqs.length * len);

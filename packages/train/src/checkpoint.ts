@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { readSafetensors, type WeightTensor, writeSafetensors } from "@lmcot/small-lm/writer";
+import { readSafetensors, type WeightTensor, writeSafetensors } from "@lmcot/model-writer";
 import type { AdamW } from "./optim";
 import { saveT5 } from "./t5/folder";
 import type { T5Model } from "./t5/model";

@@ -1,11 +1,11 @@
-import { writeT5ModelFolder } from "@lmcot/small-lm/writer";
+import { writeT5ModelFolder } from "@lmcot/model-writer";
 import type { T5Model } from "./t5/model";
 import type { WordTokenizer } from "./tokenizer";
 
 /**
  * Writes a trained model as a complete HF / transformers.js folder (config, generation config,
  * tokenizer, model.safetensors, onnx/encoder_model.onnx + onnx/decoder_model_merged.onnx) through
- * `@lmcot/small-lm`'s writer, so `transformers:<folder>` runs it like any FLAN-T5.
+ * `@lmcot/model-writer`, so `transformers:<folder>` runs it like any FLAN-T5.
  */
 export async function exportModel(
   folder: string,

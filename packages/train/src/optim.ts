@@ -1,6 +1,6 @@
-import type { WeightTensor } from "@lmcot/small-lm/writer";
-import * as tf from "@tensorflow/tfjs";
+import type { WeightTensor } from "@lmcot/model-writer";
 import { z } from "zod";
+import { type TF, tf } from "./backend";
 
 export const optimizerConfigSchema = z.object({
   learningRate: z.number().positive().default(1e-3),
@@ -30,13 +30,13 @@ const noDecay = (name: string) => name.includes("layer_norm") || name.includes("
 
 /** AdamW (Loshchilov & Hutter) with global-norm clipping, over named tfjs variables. */
 export class AdamW {
-  private readonly m = new Map<string, tf.Variable>();
-  private readonly v = new Map<string, tf.Variable>();
+  private readonly m = new Map<string, TF.Variable>();
+  private readonly v = new Map<string, TF.Variable>();
   step = 0;
 
   constructor(
     readonly config: OptimizerConfig,
-    readonly parameters: Map<string, tf.Variable>,
+    readonly parameters: Map<string, TF.Variable>,
   ) {
     for (const [name, p] of parameters) {
       this.m.set(name, tf.variable(tf.zerosLike(p), false));
@@ -48,9 +48,9 @@ export class AdamW {
    * Clips `grads` (keyed by parameter name) to `maxGradNorm`, applies one update at `lr`, and
    * returns the gradient norm before clipping. Parameters without a gradient are left alone.
    */
-  apply(grads: Map<string, tf.Tensor>, lr: number): number {
+  apply(grads: Map<string, TF.Tensor>, lr: number): number {
     const norm = tf
-      .tidy(() => tf.sqrt(tf.addN([...grads.values()].map((g) => g.square().sum()))))
+      .tidy(() => tf.sqrt(tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g))))))
       .dataSync()[0] as number;
     const c = this.config;
     const scale = c.maxGradNorm > 0 && norm > c.maxGradNorm ? c.maxGradNorm / (norm + 1e-6) : 1;
@@ -64,12 +64,12 @@ export class AdamW {
         const v = this.v.get(name);
         if (p === undefined || m === undefined || v === undefined)
           throw new Error(`AdamW: unknown parameter ${name}`);
-        const g = scale === 1 ? g0 : g0.mul(scale);
-        m.assign(m.mul(c.beta1).add(g.mul(1 - c.beta1)));
-        v.assign(v.mul(c.beta2).add(g.square().mul(1 - c.beta2)));
-        const update = m.div(bias1).div(v.div(bias2).sqrt().add(c.epsilon));
-        const decayed = c.weightDecay > 0 && !noDecay(name) ? p.mul(1 - lr * c.weightDecay) : p;
-        p.assign(decayed.sub(update.mul(lr)));
+        const g = scale === 1 ? g0 : tf.mul(g0, scale);
+        m.assign(tf.add(tf.mul(m, c.beta1), tf.mul(g, 1 - c.beta1)));
+        v.assign(tf.add(tf.mul(v, c.beta2), tf.mul(tf.square(g), 1 - c.beta2)));
+        const update = tf.div(tf.div(m, bias1), tf.add(tf.sqrt(tf.div(v, bias2)), c.epsilon));
+        const decayed = c.weightDecay > 0 && !noDecay(name) ? tf.mul(p, 1 - lr * c.weightDecay) : p;
+        p.assign(tf.sub(decayed, tf.mul(update, lr)));
       }
     });
     return norm;
@@ -108,12 +108,12 @@ export class AdamW {
 
 /** The value of `loss` and its gradient for each named variable. */
 export function valueAndGrads(
-  params: Map<string, tf.Variable>,
-  loss: () => tf.Scalar,
-): { value: number; grads: Map<string, tf.Tensor> } {
+  params: Map<string, TF.Variable>,
+  loss: () => TF.Scalar,
+): { value: number; grads: Map<string, TF.Tensor> } {
   const byVariable = new Map([...params].map(([name, v]) => [v.name, name]));
   const { value, grads } = tf.variableGrads(loss, [...params.values()]);
-  const out = new Map<string, tf.Tensor>();
+  const out = new Map<string, TF.Tensor>();
   for (const [key, g] of Object.entries(grads)) out.set(byVariable.get(key) ?? key, g);
   const v = value.dataSync()[0] as number;
   value.dispose();

@@ -5,14 +5,14 @@ import {
   T5_SPECIAL_TOKENS,
   wordLevelPieces,
   writeWordLevelTokenizer,
-} from "@lmcot/small-lm/writer";
+} from "@lmcot/model-writer";
 
 export const PAD_ID = 0;
 export const EOS_ID = 1;
 export const UNK_ID = 2;
 
 /**
- * The word-level T5 tokenizer that `@lmcot/small-lm`'s writer saves as tokenizer.json: lower-cased
+ * The word-level T5 tokenizer that `@lmcot/model-writer` saves as tokenizer.json: lower-cased
  * `Whitespace` pieces (word runs or punctuation runs), `<pad>`=0, `</s>`=1 appended, `<unk>`=2.
  */
 export class WordTokenizer {

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readSafetensors } from "@lmcot/small-lm/writer";
+import { readSafetensors } from "@lmcot/model-writer";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { useWasmBackend } from "../src/backend";
 import { readDistillation } from "../src/kd/data";

@@ -26,19 +26,6 @@ export class CausalRunner {
     this.sessions = new ModelSessions(loaded);
   }
 
-  private emptyCache(rows: number): Record<string, OrtTensor> {
-    const { getCacheShapes } = this.loaded.transformers as unknown as {
-      getCacheShapes: (config: unknown, options: { batch_size: number }) => Record<string, number[]>;
-    };
-    const shapes = getCacheShapes(this.loaded.model.config, { batch_size: rows });
-    return Object.fromEntries(
-      Object.entries(shapes).map(([name, dims]) => [
-        name,
-        this.sessions.tensor("float32", new Float32Array(0), dims),
-      ]),
-    );
-  }
-
   /**
    * One forward pass. `rows` are token rows padded on the left to `width`, with `lengths[r]` real
    * tokens before any cached ones; positions count real tokens only (HF's cumsum(mask) - 1).
@@ -69,7 +56,7 @@ export class CausalRunner {
       input_ids: s.tensor("int64", ids64(rows, width, this.shape.padTokenId, true), [n, width]),
       attention_mask: s.tensor("int64", mask, [n, total]),
       position_ids: s.tensor("int64", positions, [n, width]),
-      ...(cache ?? this.emptyCache(n)),
+      ...(cache ?? s.emptyPast("model", n)),
     });
     const logits = out.logits;
     if (logits === undefined) throw new Error(`model ${this.loaded.spec}: no logits output`);

@@ -1,4 +1,13 @@
-export { isLocalSpec, type LoadedModel, loadModel, loadTransformers, type ModelKind } from "./load";
+export {
+  isLocalSpec,
+  type LoadedModel,
+  loadModel,
+  type ModelKind,
+  type ModelTokenizer,
+  type SessionModel,
+  TRANSFORMERS_INSTALL,
+} from "./load";
+export type { InferenceSession, OrtTensor } from "./session";
 export { type TransformersModelOptions, TransformersRationaleModel } from "./model";
 export { chooseToken, logSoftmax, type SamplingSettings } from "./sampling";
 export { smallLmEnv, type TransformersDtype, type TransformersSettings } from "./settings";

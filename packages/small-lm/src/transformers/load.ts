@@ -2,19 +2,48 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { BadRequestError, ModelNotFoundError } from "@lmcot/core";
+import type { InferenceSession, OrtTensor } from "./session";
 import { DTYPE_SUFFIX, DTYPES, type TransformersSettings } from "./settings";
 
 type TransformersModule = typeof import("@huggingface/transformers");
 
+/** The one-line install of the optional peer, skipping onnxruntime-node's CUDA download. */
+export const TRANSFORMERS_INSTALL = "npm install @huggingface/transformers@^4.3.2 --onnxruntime-node-install=skip";
+
 let transformersPromise: Promise<TransformersModule> | undefined;
 
-/** transformers.js (and onnxruntime-node under it) is imported on first use only. */
+/**
+ * transformers.js (and onnxruntime-node under it) is an optional peer dependency, imported on first
+ * use only; when it is not installed the error says how to install it.
+ */
 export function loadTransformers(): Promise<TransformersModule> {
-  transformersPromise ??= import("@huggingface/transformers");
+  transformersPromise ??= import("@huggingface/transformers").catch((error: unknown) => {
+    transformersPromise = undefined;
+    const { code, message } = error as { code?: string; message?: string };
+    const missing = /MODULE_NOT_FOUND/.test(code ?? "") && /@huggingface\/transformers/.test(message ?? "");
+    if (!missing) throw error;
+    throw new ModelNotFoundError(
+      `the transformers backend needs @huggingface/transformers, which is not installed; run \`${TRANSFORMERS_INSTALL}\``,
+      { provider: "transformers", cause: error },
+    );
+  });
   return transformersPromise;
 }
 
 export type ModelKind = "seq2seq" | "causal";
+
+/** The tokenizer calls the runners make (transformers.js's `PreTrainedTokenizer`). */
+export interface ModelTokenizer {
+  encode(text: string, options?: { add_special_tokens?: boolean }): number[];
+  decode(ids: number[], options?: { skip_special_tokens?: boolean }): string;
+  readonly model_max_length?: number;
+}
+
+/** The model as the runners use it: its ONNX sessions (transformers.js's `PreTrainedModel`). */
+export interface SessionModel {
+  readonly sessions: Record<string, InferenceSession>;
+  dispose(): Promise<unknown>;
+}
 
 /** A model and tokenizer loaded through transformers.js, plus what the runners need from config.json. */
 export interface LoadedModel {
@@ -25,9 +54,10 @@ export interface LoadedModel {
   kind: ModelKind;
   config: Record<string, unknown>;
   generationConfig: Record<string, unknown>;
-  tokenizer: import("@huggingface/transformers").PreTrainedTokenizer;
-  model: import("@huggingface/transformers").PreTrainedModel;
-  transformers: TransformersModule;
+  tokenizer: ModelTokenizer;
+  model: SessionModel;
+  /** onnxruntime tensors, made the way transformers.js makes them. */
+  tensor(type: string, data: OrtTensor["data"], dims: number[]): OrtTensor;
 }
 
 const SEQ2SEQ_TYPES = new Set(["t5", "mt5", "bart", "mbart", "marian", "pegasus", "longt5"]);
@@ -41,7 +71,7 @@ export function isLocalSpec(spec: string): boolean {
   );
 }
 
-let envDefaults: { cacheDir: string; remoteHost: string } | undefined;
+let envDefaults: { cacheDir: string | null; remoteHost: string } | undefined;
 let queue: Promise<unknown> = Promise.resolve();
 const TIMED_OUT = Symbol("timed out");
 
@@ -189,7 +219,7 @@ export async function loadModel(spec: string, settings: TransformersSettings): P
     config: loaded.config,
     generationConfig,
     tokenizer: loaded.tokenizer,
-    model: loaded.model,
-    transformers,
+    model: loaded.model as unknown as SessionModel,
+    tensor: (type, data, dims) => new transformers.Tensor(type as "float32", data, dims).ort_tensor as OrtTensor,
   };
 }

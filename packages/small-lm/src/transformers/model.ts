@@ -5,8 +5,7 @@ import type {
   ScoredSequence,
   ScoreRequest,
 } from "@lmcot/core";
-import { AbortError, BadRequestError } from "@lmcot/core";
-import { seededRandom } from "../writer/random";
+import { AbortError, BadRequestError, seededRandom } from "@lmcot/core";
 import { CausalRunner } from "./causal";
 import { type DecodedRow, decodeLoop } from "./decode-loop";
 import { type LoadedModel, loadModel } from "./load";
@@ -187,7 +186,7 @@ export class TransformersRationaleModel implements RationaleModel {
     this.loading = undefined;
     if (!loading) return;
     const { loaded } = await loading.catch(() => ({ loaded: undefined }));
-    await (loaded?.model as { dispose?: () => Promise<unknown> } | undefined)?.dispose?.();
+    await loaded?.model.dispose();
   }
 }
 

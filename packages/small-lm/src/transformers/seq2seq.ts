@@ -90,19 +90,6 @@ export class Seq2SeqRunner {
     };
   }
 
-  /** Zero-length past keys/values for every cache input (shapes from transformers.js, per model type). */
-  emptyCache(rows: number): KvCache {
-    const { getCacheShapes } = this.loaded.transformers as unknown as {
-      getCacheShapes: (config: unknown, options: { batch_size: number }) => Record<string, number[]>;
-    };
-    const shapes = getCacheShapes(this.loaded.model.config, { batch_size: rows });
-    const cache: KvCache = {};
-    for (const [name, dims] of Object.entries(shapes)) {
-      cache[name] = this.sessions.tensor("float32", new Float32Array(0), dims);
-    }
-    return cache;
-  }
-
   /**
    * One decoder pass over `tokens` ([rows, width], right-padded) after the cached positions.
    * Returns logits [rows, width, vocab] and the cache extended by these positions.
@@ -119,7 +106,7 @@ export class Seq2SeqRunner {
       encoder_attention_mask: encoded.mask,
       encoder_hidden_states: encoded.hidden,
       use_cache_branch: s.tensor("bool", new Uint8Array([cache === undefined ? 0 : 1]), [1]),
-      ...(cache ?? this.emptyCache(tokens.length)),
+      ...(cache ?? s.emptyPast("decoder_model_merged", tokens.length)),
     };
     const out = await s.run("decoder_model_merged", feeds);
     const logits = out.logits;

@@ -4,25 +4,35 @@ import type { LoadedModel } from "./load";
 export interface OrtTensor {
   readonly type: string;
   readonly dims: readonly number[];
-  readonly data: Float32Array | BigInt64Array | Uint8Array | Int32Array;
+  readonly data: Float32Array | Uint16Array | BigInt64Array | Uint8Array | Int32Array;
   dispose?(): void;
 }
 
-interface InferenceSession {
+/** What onnxruntime reports about a session input; dims are numbers or symbolic names. */
+interface InputMetadata {
+  readonly name: string;
+  readonly type?: string;
+  readonly shape?: readonly (number | string)[];
+}
+
+export interface InferenceSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
+  readonly inputMetadata?: readonly InputMetadata[];
   run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>;
 }
 
+const EMPTY = { float32: Float32Array, float16: Uint16Array } as const;
+
 /**
- * Direct access to a transformers.js model's ONNX sessions. The generation loop drives the sessions
+ * Direct access to a transformers.js model's ONNX sessions (`PreTrainedModel.sessions`). The generation loop drives the sessions
  * itself (own sampler, own cache handling), using transformers.js only for loading.
  */
 export class ModelSessions {
   private readonly sessions: Record<string, InferenceSession>;
 
   constructor(private readonly loaded: LoadedModel) {
-    this.sessions = (loaded.model as unknown as { sessions: Record<string, InferenceSession> }).sessions;
+    this.sessions = loaded.model.sessions;
   }
 
   session(name: string): InferenceSession {
@@ -31,9 +41,31 @@ export class ModelSessions {
     return s;
   }
 
-  tensor(type: "float32" | "int64" | "bool", data: OrtTensor["data"], dims: number[]): OrtTensor {
-    const { Tensor } = this.loaded.transformers;
-    return (new Tensor(type, data as never, dims) as unknown as { ort_tensor: OrtTensor }).ort_tensor;
+  tensor(type: "float32" | "float16" | "int64" | "bool", data: OrtTensor["data"], dims: number[]): OrtTensor {
+    return this.loaded.tensor(type, data, dims);
+  }
+
+  /**
+   * Zero-length past keys/values for every `past_key_values.*` input of session `name`:
+   * [rows, heads, 0, headDim], heads and headDim read from the graph, else from config.json.
+   */
+  emptyPast(name: string, rows: number): Record<string, OrtTensor> {
+    const session = this.session(name);
+    const declared = new Map((session.inputMetadata ?? []).map((m) => [m.name, m]));
+    const fallback = attentionShape(this.loaded.config);
+    const out: Record<string, OrtTensor> = {};
+    for (const input of session.inputNames.filter((n) => n.startsWith("past_key_values."))) {
+      const meta = declared.get(input);
+      const [, heads, , headDim] = meta?.shape ?? [];
+      const type = meta?.type === "float16" ? "float16" : "float32";
+      out[input] = this.tensor(type, new EMPTY[type](0), [
+        rows,
+        typeof heads === "number" ? heads : fallback.heads,
+        0,
+        typeof headDim === "number" ? headDim : fallback.headDim,
+      ]);
+    }
+    return out;
   }
 
   /** Runs `name` with the feeds its graph declares (extra feeds are dropped). */
@@ -68,4 +100,13 @@ export function mask64(lengths: number[], width: number, left = false): BigInt64
     for (let i = start; i < start + n; i++) out[r * width + i] = 1n;
   });
   return out;
+}
+
+/** Key/value heads and head size from config.json (T5, GPT-2 and Llama-style names). */
+export function attentionShape(config: Record<string, unknown>): { heads: number; headDim: number } {
+  const n = (...keys: string[]) => keys.map((k) => config[k]).find((v): v is number => typeof v === "number");
+  const heads = n("num_key_value_heads", "num_heads", "n_head", "num_attention_heads") ?? 1;
+  const width = n("hidden_size", "n_embd", "d_model") ?? 0;
+  const queryHeads = n("num_attention_heads", "n_head", "num_heads") ?? heads;
+  return { heads, headDim: n("head_dim", "d_kv") ?? Math.floor(width / queryHeads) };
 }

@@ -1,5 +1,5 @@
 // HF GPT-2 forward pass (modeling_gpt2.py) for one unpadded sequence, written as plain loops.
-import type { Gpt2Config, WeightTensor } from "../../src/writer/index";
+import type { Gpt2Config, WeightTensor } from "@lmcot/model-writer";
 
 export function referenceGpt2(
   c: Gpt2Config,

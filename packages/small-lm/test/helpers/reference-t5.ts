@@ -5,7 +5,7 @@ import {
   type T5ConfigInput,
   type T5Weights,
   t5RelativePositionBucket,
-} from "../../src/writer/index";
+} from "@lmcot/model-writer";
 
 type Matrix = Float64Array[]; // rows
 

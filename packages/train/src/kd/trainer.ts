@@ -1,8 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
-import { useWasmBackend } from "../backend";
+import { type TF, tf, useWasmBackend } from "../backend";
 import { latestCheckpoint, readCheckpointState, restoreOptimizer, saveCheckpoint } from "../checkpoint";
 import { exportModel } from "../export";
 import { appendMetrics, truncateMetrics } from "../metrics-log";

@@ -1,9 +1,8 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { seededRandom } from "@lmcot/core";
-import { writeSafetensors } from "@lmcot/small-lm/writer";
-import * as tf from "@tensorflow/tfjs";
-import { useWasmBackend } from "../backend";
+import { writeSafetensors } from "@lmcot/model-writer";
+import { type TF, tf, useWasmBackend } from "../backend";
 import {
   latestCheckpoint,
   readCheckpointState,
@@ -274,47 +273,51 @@ export class PpoTrainer {
         const adv = pad(pick(batch.advantages));
         const ret = pad(pick(batch.returns));
         const oldValues = pad(pick(batch.values));
-        const kept: tf.Tensor[] = [];
+        const kept: TF.Tensor[] = [];
         const { grads } = valueAndGrads(optimizer.parameters, () => {
           const out = teacherForced(model, pick(batch.inputs), responses, c.temperature);
-          const tokens = mask.sum().maximum(1);
-          const masked = (x: tf.Tensor) => x.mul(mask).sum().div(tokens) as tf.Scalar;
-          const logRatio = out.logprobs.sub(old);
-          const ratio = logRatio.exp();
+          const tokens = tf.maximum(tf.sum(mask), 1);
+          const masked = (x: TF.Tensor) => tf.div(tf.sum(tf.mul(x, mask)), tokens) as TF.Scalar;
+          const logRatio = tf.sub(out.logprobs, old);
+          const ratio = tf.exp(logRatio);
           const surrogate = tf.maximum(
-            adv.neg().mul(ratio),
-            adv.neg().mul(ratio.clipByValue(1 - c.clipRange, 1 + c.clipRange)),
+            tf.mul(tf.neg(adv), ratio),
+            tf.mul(tf.neg(adv), tf.clipByValue(ratio, 1 - c.clipRange, 1 + c.clipRange)),
           );
           const policyLoss = masked(surrogate);
           const values = head.apply(out.hidden);
-          const clipped = oldValues.add(
-            values.sub(oldValues).clipByValue(-c.clipRangeValue, c.clipRangeValue),
+          const clipped = tf.add(
+            oldValues,
+            tf.clipByValue(tf.sub(values, oldValues), -c.clipRangeValue, c.clipRangeValue),
           );
-          const valueLoss = masked(tf.maximum(values.sub(ret).square(), clipped.sub(ret).square())).mul(0.5);
-          const entropy = masked(out.logSoftmax.exp().mul(out.logSoftmax).sum(-1).neg());
+          const valueLoss = tf.mul(
+            masked(tf.maximum(tf.square(tf.sub(values, ret)), tf.square(tf.sub(clipped, ret)))),
+            0.5,
+          );
+          const entropy = masked(tf.neg(tf.sum(tf.mul(tf.exp(out.logSoftmax), out.logSoftmax), -1)));
           kept.push(tf.keep(policyLoss), tf.keep(valueLoss), tf.keep(entropy), tf.keep(logRatio));
-          return policyLoss.add(valueLoss.mul(c.vfCoef)).sub(entropy.mul(c.entropyCoef)) as tf.Scalar;
+          return tf.sub(
+            tf.add(policyLoss, tf.mul(valueLoss, c.vfCoef)),
+            tf.mul(entropy, c.entropyCoef),
+          ) as TF.Scalar;
         });
         const [policyLoss, valueLoss, entropy, logRatio] = kept as [
-          tf.Scalar,
-          tf.Scalar,
-          tf.Scalar,
-          tf.Tensor2D,
+          TF.Scalar,
+          TF.Scalar,
+          TF.Scalar,
+          TF.Tensor2D,
         ];
         const [clipFraction, approxKl] = tf.tidy(() => {
-          const tokens = mask.sum().maximum(1);
-          const clippedTokens = logRatio
-            .exp()
-            .sub(1)
-            .abs()
-            .greater(c.clipRange)
-            .toFloat()
-            .mul(mask)
-            .sum()
-            .div(tokens);
+          const tokens = tf.maximum(tf.sum(mask), 1);
+          const clippedTokens = tf.div(
+            tf.sum(
+              tf.mul(tf.cast(tf.greater(tf.abs(tf.sub(tf.exp(logRatio), 1)), c.clipRange), "float32"), mask),
+            ),
+            tokens,
+          );
           return [
             clippedTokens.dataSync()[0] as number,
-            logRatio.square().mul(mask).sum().div(tokens).mul(0.5).dataSync()[0] as number,
+            tf.mul(tf.div(tf.sum(tf.mul(tf.square(logRatio), mask)), tokens), 0.5).dataSync()[0] as number,
           ];
         });
         sums.policyLoss += policyLoss.dataSync()[0] as number;

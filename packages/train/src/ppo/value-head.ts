@@ -1,10 +1,10 @@
-import type { WeightTensor } from "@lmcot/small-lm/writer";
-import * as tf from "@tensorflow/tfjs";
+import type { WeightTensor } from "@lmcot/model-writer";
+import { type TF, tf } from "../backend";
 import { linear } from "../ops";
 
 /** TRL's value head: one linear layer from the decoder's final hidden state to a scalar value. */
 export class ValueHead {
-  readonly params: Map<string, tf.Variable>;
+  readonly params: Map<string, TF.Variable>;
 
   constructor(dModel: number, saved?: Map<string, WeightTensor>) {
     const tensor = (name: string, shape: number[]) => {
@@ -19,11 +19,11 @@ export class ValueHead {
   }
 
   /** Values [B, T] from hidden states [B, T, d_model]. */
-  apply(hidden: tf.Tensor3D): tf.Tensor2D {
+  apply(hidden: TF.Tensor3D): TF.Tensor2D {
     const [b, t] = hidden.shape;
-    const w = this.params.get("v_head.summary.weight") as tf.Variable;
-    const bias = this.params.get("v_head.summary.bias") as tf.Variable;
-    return linear(hidden, w).add(bias).reshape([b, t]) as tf.Tensor2D;
+    const w = this.params.get("v_head.summary.weight") as TF.Variable;
+    const bias = this.params.get("v_head.summary.bias") as TF.Variable;
+    return tf.reshape(tf.add(linear(hidden, w), bias), [b, t]) as TF.Tensor2D;
   }
 
   weights(): Map<string, WeightTensor> {

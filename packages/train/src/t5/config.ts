@@ -1,4 +1,4 @@
-import { resolveT5Config, type T5Config, type T5ConfigInput, t5ConfigSchema } from "@lmcot/small-lm/writer";
+import { resolveT5Config, type T5Config, type T5ConfigInput, t5ConfigSchema } from "@lmcot/model-writer";
 import { z } from "zod";
 
 export type { T5Config, T5ConfigInput };

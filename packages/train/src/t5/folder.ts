@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { readSafetensors, resolveT5Config, writeSafetensors, writeT5Config } from "@lmcot/small-lm/writer";
+import { readSafetensors, resolveT5Config, writeSafetensors, writeT5Config } from "@lmcot/model-writer";
 import { WordTokenizer } from "../tokenizer";
 import type { T5Config } from "./config";
 import { T5Model } from "./model";

@@ -1,17 +1,17 @@
-import * as tf from "@tensorflow/tfjs";
+import { type TF, tf } from "../backend";
 import { padBatch, shiftRight } from "../batch";
 import type { T5Model } from "./model";
 
 /** Teacher-forced outputs for a batch of (input, target) id sequences. */
 export interface TeacherForced {
   /** Log-prob of each target token [B, T] (0 at padding). */
-  logprobs: tf.Tensor2D;
+  logprobs: TF.Tensor2D;
   /** 1 at target tokens, 0 at padding [B, T]. */
-  mask: tf.Tensor2D;
+  mask: TF.Tensor2D;
   /** Full log-softmax over the vocabulary [B, T, V]. */
-  logSoftmax: tf.Tensor3D;
+  logSoftmax: TF.Tensor3D;
   /** Decoder final hidden states [B, T, d_model]. */
-  hidden: tf.Tensor3D;
+  hidden: TF.Tensor3D;
 }
 
 /**
@@ -30,12 +30,12 @@ export function teacherForced(
   const labels = padBatch(targets);
   const encoded = model.encode(enc);
   const { hidden, logits } = model.decode(dec.ids, encoded, enc.mask);
-  const logSoftmax = tf.logSoftmax(temperature === 1 ? logits : logits.div(temperature)) as tf.Tensor3D;
-  const mask = labels.mask.toFloat() as tf.Tensor2D;
-  const picked = logSoftmax
-    .mul(tf.oneHot(labels.ids, model.config.vocab_size))
-    .sum(-1)
-    .mul(mask) as tf.Tensor2D;
+  const logSoftmax = tf.logSoftmax(temperature === 1 ? logits : tf.div(logits, temperature)) as TF.Tensor3D;
+  const mask = tf.cast(labels.mask, "float32") as TF.Tensor2D;
+  const picked = tf.mul(
+    tf.sum(tf.mul(logSoftmax, tf.oneHot(labels.ids, model.config.vocab_size)), -1),
+    mask,
+  ) as TF.Tensor2D;
   tf.dispose([enc.ids, enc.mask, dec.ids, dec.mask, labels.ids, labels.mask, encoded, logits]);
   return { logprobs: picked, mask, logSoftmax, hidden };
 }
@@ -45,9 +45,9 @@ export function crossEntropy(
   model: T5Model,
   inputs: readonly number[][],
   targets: readonly number[][],
-): tf.Scalar {
+): TF.Scalar {
   return tf.tidy(() => {
     const out = teacherForced(model, inputs, targets);
-    return out.logprobs.sum().neg().div(out.mask.sum().maximum(1)) as tf.Scalar;
+    return tf.div(tf.neg(tf.sum(out.logprobs)), tf.maximum(tf.sum(out.mask), 1)) as TF.Scalar;
   });
 }

@@ -1,4 +1,4 @@
-import * as tf from "@tensorflow/tfjs";
+import { type TF, tf } from "../backend";
 import { padBatch } from "../batch";
 import { EOS_ID, PAD_ID } from "../tokenizer";
 import type { T5Model } from "./model";
@@ -38,7 +38,7 @@ export function decode(model: T5Model, inputs: readonly number[][], options: Dec
       const logp = tf.tidy(() => {
         const ids = tf.tensor2d(prefixes.flat(), [prefixes.length, step + 1], "int32");
         const { logits } = model.decode(ids, encoded, enc.mask);
-        return tf.logSoftmax(logits.slice([0, step, 0], [-1, 1, -1]).squeeze([1]));
+        return tf.logSoftmax(tf.squeeze(tf.slice(logits, [0, step, 0], [-1, 1, -1]), [1]));
       });
       const rows = logp.arraySync() as number[][];
       logp.dispose();

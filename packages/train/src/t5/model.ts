@@ -3,8 +3,8 @@ import {
   type T5Weights,
   t5ParameterShapes,
   t5RelativePositionBucket,
-} from "@lmcot/small-lm/writer";
-import * as tf from "@tensorflow/tfjs";
+} from "@lmcot/model-writer";
+import { type TF, tf } from "../backend";
 import { bmm, gatherRows, linear, rmsNorm } from "../ops";
 import type { T5Config } from "./config";
 
@@ -13,8 +13,8 @@ const MASKED = -1e9;
 
 /** A padded batch of token ids with its attention mask (1 = token, 0 = padding). */
 export interface TokenBatch {
-  ids: tf.Tensor2D;
-  mask: tf.Tensor2D;
+  ids: TF.Tensor2D;
+  mask: TF.Tensor2D;
 }
 
 /**
@@ -23,8 +23,8 @@ export interface TokenBatch {
  * variables named exactly as HF's parameters, so the weights export as-is.
  */
 export class T5Model {
-  readonly params: Map<string, tf.Variable>;
-  private readonly buckets = new Map<string, tf.Tensor1D>();
+  readonly params: Map<string, TF.Variable>;
+  private readonly buckets = new Map<string, TF.Tensor1D>();
 
   constructor(
     readonly config: T5Config,
@@ -46,13 +46,13 @@ export class T5Model {
     return new T5Model(config, randomT5Weights(config, seed));
   }
 
-  p(name: string): tf.Variable {
+  p(name: string): TF.Variable {
     const v = this.params.get(name);
     if (v === undefined) throw new Error(`T5 model has no parameter ${name}`);
     return v;
   }
 
-  variables(): tf.Variable[] {
+  variables(): TF.Variable[] {
     return [...this.params.values()];
   }
 
@@ -76,19 +76,19 @@ export class T5Model {
   }
 
   /** Encoder hidden states [B, S, d_model]. */
-  encode(input: TokenBatch): tf.Tensor3D {
+  encode(input: TokenBatch): TF.Tensor3D {
     return tf.tidy(() => {
       const c = this.config;
       const [, s] = input.ids.shape;
-      let h = gatherRows(this.p("shared.weight"), input.ids) as tf.Tensor3D;
-      const bias = this.positionBias("encoder", s, s, true).add(paddingBias(input.mask));
+      let h = gatherRows(this.p("shared.weight"), input.ids) as TF.Tensor3D;
+      const bias = tf.add(this.positionBias("encoder", s, s, true), paddingBias(input.mask));
       for (let i = 0; i < c.num_layers; i++) {
         const block = `encoder.block.${i}.layer`;
         const n = rmsNorm(h, this.p(`${block}.0.layer_norm.weight`), c.layer_norm_epsilon);
-        h = h.add(this.attend(n, n, `${block}.0.SelfAttention`, bias));
-        h = h.add(this.feedForward(h, `${block}.1`));
+        h = tf.add(h, this.attend(n, n, `${block}.0.SelfAttention`, bias));
+        h = tf.add(h, this.feedForward(h, `${block}.1`));
       }
-      return rmsNorm(h, this.p("encoder.final_layer_norm.weight"), c.layer_norm_epsilon) as tf.Tensor3D;
+      return rmsNorm(h, this.p("encoder.final_layer_norm.weight"), c.layer_norm_epsilon) as TF.Tensor3D;
     });
   }
 
@@ -97,67 +97,77 @@ export class T5Model {
    * value head reads) and the logits [B, T, vocab].
    */
   decode(
-    decoderIds: tf.Tensor2D,
-    encoded: tf.Tensor3D,
-    encoderMask: tf.Tensor2D,
-  ): { hidden: tf.Tensor3D; logits: tf.Tensor3D } {
+    decoderIds: TF.Tensor2D,
+    encoded: TF.Tensor3D,
+    encoderMask: TF.Tensor2D,
+  ): { hidden: TF.Tensor3D; logits: TF.Tensor3D } {
     return tf.tidy(() => {
       const c = this.config;
       const [, t] = decoderIds.shape;
-      let h = gatherRows(this.p("shared.weight"), decoderIds) as tf.Tensor3D;
-      const selfBias = this.positionBias("decoder", t, t, false).add(causalBias(t));
+      let h = gatherRows(this.p("shared.weight"), decoderIds) as TF.Tensor3D;
+      const selfBias = tf.add(this.positionBias("decoder", t, t, false), causalBias(t));
       const crossBias = paddingBias(encoderMask);
       for (let i = 0; i < c.num_decoder_layers; i++) {
         const block = `decoder.block.${i}.layer`;
         const n = rmsNorm(h, this.p(`${block}.0.layer_norm.weight`), c.layer_norm_epsilon);
-        h = h.add(this.attend(n, n, `${block}.0.SelfAttention`, selfBias));
+        h = tf.add(h, this.attend(n, n, `${block}.0.SelfAttention`, selfBias));
         const m = rmsNorm(h, this.p(`${block}.1.layer_norm.weight`), c.layer_norm_epsilon);
-        h = h.add(this.attend(m, encoded, `${block}.1.EncDecAttention`, crossBias));
-        h = h.add(this.feedForward(h, `${block}.2`));
+        h = tf.add(h, this.attend(m, encoded, `${block}.1.EncDecAttention`, crossBias));
+        h = tf.add(h, this.feedForward(h, `${block}.2`));
       }
       const hidden = rmsNorm(
         h,
         this.p("decoder.final_layer_norm.weight"),
         c.layer_norm_epsilon,
-      ) as tf.Tensor3D;
+      ) as TF.Tensor3D;
       const head = c.tie_word_embeddings ? this.p("shared.weight") : this.p("lm_head.weight");
-      const scaled = c.tie_word_embeddings ? hidden.mul(c.d_model ** -0.5) : hidden;
-      const logits = linear(scaled, head) as tf.Tensor3D;
+      const scaled = c.tie_word_embeddings ? tf.mul(hidden, c.d_model ** -0.5) : hidden;
+      const logits = linear(scaled, head) as TF.Tensor3D;
       return { hidden, logits };
     });
   }
 
-  private feedForward(h: tf.Tensor, layer: string): tf.Tensor {
+  private feedForward(h: TF.Tensor, layer: string): TF.Tensor {
     const n = rmsNorm(h, this.p(`${layer}.layer_norm.weight`), this.config.layer_norm_epsilon);
     const inner = tf.relu(linear(n, this.p(`${layer}.DenseReluDense.wi.weight`)));
     return linear(inner, this.p(`${layer}.DenseReluDense.wo.weight`));
   }
 
   /** Multi-head attention without the 1/sqrt(d_kv) scale (T5 folds it into the initialisation). */
-  private attend(xq: tf.Tensor, xkv: tf.Tensor, prefix: string, bias: tf.Tensor): tf.Tensor {
+  private attend(xq: TF.Tensor, xkv: TF.Tensor, prefix: string, bias: TF.Tensor): TF.Tensor {
     const { num_heads: heads, d_kv: dk } = this.config;
     const [b, tq] = xq.shape as [number, number, number];
     const tk = xkv.shape[1] as number;
-    const q = linear(xq, this.p(`${prefix}.q.weight`))
-      .reshape([b, tq, heads, dk])
-      .transpose([0, 2, 1, 3]);
-    const kT = linear(xkv, this.p(`${prefix}.k.weight`))
-      .reshape([b, tk, heads, dk])
-      .transpose([0, 2, 3, 1]);
-    const v = linear(xkv, this.p(`${prefix}.v.weight`))
-      .reshape([b, tk, heads, dk])
-      .transpose([0, 2, 1, 3]);
-    const scores = bmm(
-      q.reshape([b * heads, tq, dk]) as tf.Tensor3D,
-      kT.reshape([b * heads, dk, tk]) as tf.Tensor3D,
-    )
-      .reshape([b, heads, tq, tk])
-      .add(bias);
-    const weights = tf.softmax(scores).reshape([b * heads, tq, tk]) as tf.Tensor3D;
-    const context = bmm(weights, v.reshape([b * heads, tk, dk]) as tf.Tensor3D)
-      .reshape([b, heads, tq, dk])
-      .transpose([0, 2, 1, 3])
-      .reshape([b, tq, heads * dk]);
+    const q = tf.transpose(
+      tf.reshape(linear(xq, this.p(`${prefix}.q.weight`)), [b, tq, heads, dk]),
+      [0, 2, 1, 3],
+    );
+    const kT = tf.transpose(
+      tf.reshape(linear(xkv, this.p(`${prefix}.k.weight`)), [b, tk, heads, dk]),
+      [0, 2, 3, 1],
+    );
+    const v = tf.transpose(
+      tf.reshape(linear(xkv, this.p(`${prefix}.v.weight`)), [b, tk, heads, dk]),
+      [0, 2, 1, 3],
+    );
+    const scores = tf.add(
+      tf.reshape(
+        bmm(
+          tf.reshape(q, [b * heads, tq, dk]) as TF.Tensor3D,
+          tf.reshape(kT, [b * heads, dk, tk]) as TF.Tensor3D,
+        ),
+        [b, heads, tq, tk],
+      ),
+      bias,
+    );
+    const weights = tf.reshape(tf.softmax(scores), [b * heads, tq, tk]) as TF.Tensor3D;
+    const context = tf.reshape(
+      tf.transpose(
+        tf.reshape(bmm(weights, tf.reshape(v, [b * heads, tk, dk]) as TF.Tensor3D), [b, heads, tq, dk]),
+        [0, 2, 1, 3],
+      ),
+      [b, tq, heads * dk],
+    );
     return linear(context, this.p(`${prefix}.o.weight`));
   }
 
@@ -167,7 +177,7 @@ export class T5Model {
     q: number,
     k: number,
     bidirectional: boolean,
-  ): tf.Tensor {
+  ): TF.Tensor {
     const key = `${stack}:${q}:${k}`;
     let index = this.buckets.get(key);
     if (index === undefined) {
@@ -179,20 +189,23 @@ export class T5Model {
       this.buckets.set(key, index);
     }
     const table = this.p(`${stack}.block.0.layer.0.SelfAttention.relative_attention_bias.weight`);
-    return gatherRows(table, index).reshape([q, k, this.config.num_heads]).transpose([2, 0, 1]).expandDims(0);
+    return tf.expandDims(
+      tf.transpose(tf.reshape(gatherRows(table, index), [q, k, this.config.num_heads]), [2, 0, 1]),
+      0,
+    );
   }
 }
 
 let nextId = 0;
 
 /** [B, 1, 1, S]: 0 where mask is 1, MASKED where it is 0. */
-function paddingBias(mask: tf.Tensor2D): tf.Tensor {
+function paddingBias(mask: TF.Tensor2D): TF.Tensor {
   const [b, s] = mask.shape;
-  return tf.scalar(1).sub(mask.toFloat()).mul(MASKED).reshape([b, 1, 1, s]);
+  return tf.reshape(tf.mul(tf.sub(tf.scalar(1), tf.cast(mask, "float32")), MASKED), [b, 1, 1, s]);
 }
 
 /** [1, 1, T, T]: MASKED above the diagonal. */
-function causalBias(t: number): tf.Tensor {
+function causalBias(t: number): TF.Tensor {
   const lower = tf.linalg.bandPart(tf.ones([t, t]), -1, 0);
-  return tf.scalar(1).sub(lower).mul(MASKED).reshape([1, 1, t, t]);
+  return tf.reshape(tf.mul(tf.sub(tf.scalar(1), lower), MASKED), [1, 1, t, t]);
 }

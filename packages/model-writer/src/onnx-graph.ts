@@ -1,11 +1,4 @@
-import * as onnxProtoModule from "onnx-proto";
-
-// onnx-proto is CommonJS (`module.exports = { onnx }`); under Node's ESM loader the namespace only has
-// `default`, under bundlers and vitest it may also have `onnx`.
-type OnnxNamespace = typeof onnxProtoModule.onnx;
-const onnx: OnnxNamespace =
-  (onnxProtoModule as { onnx?: OnnxNamespace }).onnx ??
-  (onnxProtoModule as unknown as { default: { onnx: OnnxNamespace } }).default.onnx;
+import { encodeMessage, MODEL_PROTO } from "./protobuf";
 
 export const TensorType = { float: 1, int8: 3, int64: 7, bool: 9 } as const;
 export type TensorTypeName = keyof typeof TensorType;
@@ -236,19 +229,21 @@ export class OnnxGraph {
   }
 
   toBytes(): Uint8Array {
-    const model = onnx.ModelProto.create({
-      irVersion: 8,
-      producerName: "lmcot",
-      producerVersion: "0.1.0",
-      opsetImport: [{ domain: "", version: this.opset }],
-      graph: {
-        name: this.name,
-        node: this.nodes,
-        initializer: this.initializers,
-        input: this.inputs,
-        output: this.outputs,
+    return encodeMessage(
+      {
+        irVersion: 8,
+        producerName: "lmcot",
+        producerVersion: "0.1.0",
+        opsetImport: [{ domain: "", version: this.opset }],
+        graph: {
+          name: this.name,
+          node: this.nodes,
+          initializer: this.initializers,
+          input: this.inputs,
+          output: this.outputs,
+        },
       },
-    } as onnxProtoModule.onnx.IModelProto);
-    return onnx.ModelProto.encode(model).finish();
+      MODEL_PROTO,
+    );
   }
 }
