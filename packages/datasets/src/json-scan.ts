@@ -1,6 +1,7 @@
-import { createReadStream } from "node:fs";
 import { basename } from "node:path";
 import { DataValidationError } from "@lmcot/core";
+import { maxRecordBytes, recordTooLarge } from "./limits";
+import { readChunks } from "./utf8";
 
 /** One raw record out of a file, with where it came from. */
 export interface RawRecord {
@@ -31,6 +32,8 @@ export interface ScanOptions {
    * and supporting facts are needed): their bytes are never decoded.
    */
   skipKeys?: readonly string[];
+  /** The largest record, in bytes: default `LMCOT_MAX_RECORD_MB` or 64 MB. A larger one is an error. */
+  maxRecordBytes?: number;
 }
 
 /**
@@ -43,7 +46,8 @@ export async function* scanJsonArray(
   path: string,
   options: ScanOptions | AbortSignal = {},
 ): AsyncGenerator<RawRecord> {
-  const { signal, skipKeys = [] } = options instanceof AbortSignal ? { signal: options } : options;
+  const { signal, skipKeys = [], ...rest } = options instanceof AbortSignal ? { signal: options } : options;
+  const limit = maxRecordBytes(rest.maxRecordBytes);
   const skip = skipKeys.map((k) => Buffer.from(JSON.stringify(k)));
   const file = basename(path);
   let depth = 0;
@@ -54,6 +58,7 @@ export async function* scanJsonArray(
   let line = 1;
   let record = 0;
   let recordLine = 1;
+  let recordStart = 0; // file offset of the current record's `{`
   // The current record's bytes, kept as parts; `skipping` drops a skipped key's value.
   let parts: Buffer[] = [];
   let partStart = -1;
@@ -74,9 +79,9 @@ export async function* scanJsonArray(
     }
   };
 
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    if (signal?.aborted) return;
-    const bytes = chunk as Buffer;
+  const tooLarge = () => recordTooLarge(limit, { file, record, line: recordLine });
+
+  for await (const { bytes, offset } of readChunks(path, signal)) {
     partStart = depth >= 2 && !skipping ? 0 : -1;
     keyStart = -1; // a key cut by the chunk boundary is simply not skipped
     let backslash = bytes.indexOf(BACKSLASH);
@@ -137,6 +142,7 @@ export async function* scanJsonArray(
         if (c !== OPEN_BRACE) throw new DataValidationError("must be an object", { file, record, line });
         depth = 2;
         recordLine = line;
+        recordStart = offset + i;
         parts = [];
         partStart = i;
         continue;
@@ -159,6 +165,7 @@ export async function* scanJsonArray(
         trimTrailingComma(parts);
       }
       if (depth === 1) {
+        if (offset + i + 1 - recordStart > limit) throw tooLarge();
         parts.push(bytes.subarray(partStart, i + 1));
         partStart = -1;
         const value = parse();
@@ -167,6 +174,7 @@ export async function* scanJsonArray(
         record++;
       }
     }
+    if (depth >= 2 && offset + bytes.length - recordStart > limit) throw tooLarge();
     if (partStart >= 0) parts.push(Buffer.from(bytes.subarray(partStart)));
   }
   if (!started) throw new DataValidationError("is empty", { file });
@@ -201,11 +209,11 @@ function trimTrailingComma(parts: Buffer[]): void {
   }
 }
 
-/** The first non-whitespace character of a file, or undefined when it has none. */
+/** The first non-whitespace character of a file (after a byte order mark), or undefined when it has none. */
 export async function firstChar(path: string): Promise<string | undefined> {
-  for await (const chunk of createReadStream(path, { encoding: "utf8", highWaterMark: 1 << 16 })) {
-    const m = /\S/.exec(chunk as string);
-    if (m) return m[0];
+  for await (const { bytes } of readChunks(path)) {
+    const i = bytes.findIndex((c) => !isSpace(c));
+    if (i >= 0) return bytes.toString("utf8", i, i + 4)[0];
   }
   return undefined;
 }

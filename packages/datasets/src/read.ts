@@ -20,6 +20,8 @@ export interface ReadOptions {
   onError?: "throw" | "skip";
   onSkip?: (error: DataValidationError) => void;
   signal?: AbortSignal;
+  /** The largest record, in bytes: default `LMCOT_MAX_RECORD_MB` or 64 MB. A larger one is an error. */
+  maxRecordBytes?: number;
 }
 
 function toExample(raw: RawRecord, format: RecordFormat, file: string): Example {
@@ -35,7 +37,7 @@ export async function* readRaw(path: string, options: ScanOptions = {}): AsyncGe
   if (first === undefined) throw new DataValidationError("is empty", { file: basename(path) });
   if (first === "[") yield* scanJsonArray(path, options);
   else {
-    for await (const raw of scanJsonl(path, options.signal)) {
+    for await (const raw of scanJsonl(path, options)) {
       if (options.skipKeys?.length && typeof raw.value === "object" && raw.value !== null) {
         for (const k of options.skipKeys) delete (raw.value as Record<string, unknown>)[k];
       }
@@ -51,7 +53,8 @@ export async function* readRaw(path: string, options: ScanOptions = {}): AsyncGe
 export async function* readDataset(path: string, options: ReadOptions = {}): AsyncGenerator<Example> {
   const file = basename(path);
   const forced = options.dataset === undefined ? undefined : (options.dataset as RecordFormat);
-  const records = readRaw(path, { signal: options.signal });
+  const { signal, maxRecordBytes } = options;
+  const records = readRaw(path, { signal, maxRecordBytes });
   for (;;) {
     let next: IteratorResult<RawRecord>;
     try {
