@@ -1,16 +1,12 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { basename } from "node:path";
 import { DataValidationError } from "@lmcot/core";
-import { readAliases, readLines, readRaw, validate } from "@lmcot/datasets";
-import {
-  bootstrapCI,
-  type OfficialGold,
-  type OfficialPrediction,
-  officialEval,
-  pythonRound,
-} from "@lmcot/metrics";
+import { datasetOf, readAliases, readRaw, validate } from "@lmcot/datasets";
+import { bootstrapCI, type OfficialGold, officialEval, pythonRound } from "@lmcot/metrics";
 import { type Command, Option } from "commander";
 import { z } from "zod";
+import { selectCells } from "../eval/cells";
+import { type PredictionSet, readPredictions } from "../eval/predictions";
 import { UsageError } from "../usage-error";
 import type { RegisterCommand } from "./index";
 
@@ -23,19 +19,24 @@ const goldRecord = z.object({
   evidences_id: z.array(z.array(z.string())).optional(),
 });
 
-const officialPrediction = z.object({
-  answer: z.record(z.string(), z.string()).optional(),
-  sp: z.record(z.string(), z.array(z.tuple([z.string(), z.number().int()]))).optional(),
-  evidence: z.record(z.string(), z.array(z.tuple([z.string(), z.string(), z.string()]))).optional(),
-});
+type EvalDataset = "hotpotqa" | "2wikimultihopqa";
 
-const runLine = z.object({ exampleId: z.string().min(1), answer: z.string() });
+const NAMES: Record<EvalDataset, string> = { hotpotqa: "HotpotQA", "2wikimultihopqa": "2WikiMultiHopQA" };
 
-/** Reads the gold file's scoring fields only (contexts are skipped, never decoded). */
-export async function readGold(path: string): Promise<OfficialGold[]> {
+/**
+ * Reads the gold file's scoring fields only (contexts are skipped, never decoded). A record that
+ * shows it belongs to the other dataset (`level` is HotpotQA's, `evidences` 2Wiki's) is an error.
+ */
+export async function readGold(path: string, dataset: EvalDataset): Promise<OfficialGold[]> {
   const file = basename(path);
   const out: OfficialGold[] = [];
   for await (const raw of readRaw(path, { skipKeys: ["context"] })) {
+    const shape = datasetOf(raw.value);
+    if (shape && shape.dataset !== dataset)
+      throw new DataValidationError(
+        `is a ${NAMES[shape.dataset]} record (it has ${shape.field}), but --dataset is ${dataset}`,
+        { file, record: raw.record, line: raw.line },
+      );
     out.push(
       isPlainHotpotGold(raw.value)
         ? raw.value
@@ -64,39 +65,10 @@ function isPlainHotpotGold(value: unknown): value is OfficialGold {
   );
 }
 
-/** Reads predictions: the official `{answer, sp}` JSON, or an lmcot run JSONL (`exampleId`, `answer`). */
-export async function readPredictions(path: string): Promise<OfficialPrediction> {
-  const file = basename(path);
-  const text = readFileSync(path, "utf8");
-  const trimmed = text.trimStart();
-  if (trimmed.startsWith("{")) {
-    try {
-      const value = JSON.parse(text) as unknown;
-      if (typeof value === "object" && value !== null && ("answer" in value || "sp" in value)) {
-        return validate(officialPrediction, value, { file }) as OfficialPrediction;
-      }
-    } catch {
-      // not one JSON object: read it as JSONL below
-    }
-  }
-  const answer: Record<string, string> = {};
-  for await (const { text: line, line: n, terminated } of readLines(path)) {
-    if (line.trim() === "") continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      if (!terminated) continue; // a torn last line of a run still being written
-      throw new DataValidationError("is not valid JSON", { file, line: n });
-    }
-    const r = validate(runLine, value, { file, line: n });
-    answer[r.exampleId] = r.answer;
-  }
-  return { answer };
-}
-
 export interface EvalReport {
-  dataset: "hotpotqa" | "2wikimultihopqa";
+  /** The run cell scored (method, models, dataset, seed); absent for an official prediction file. */
+  cell?: string;
+  dataset: EvalDataset;
   n: number;
   missing: number;
   /** Fractions in [0, 1], as `hotpot_evaluate_v1.py` prints them. */
@@ -106,30 +78,69 @@ export interface EvalReport {
   scriptPrinted?: Record<string, number>;
 }
 
-/** Scores a prediction file against a gold file exactly as the official script does, with CIs. */
-export async function evaluateFiles(options: {
-  dataset: "hotpotqa" | "2wikimultihopqa";
+export interface EvalOptions {
+  dataset: EvalDataset;
   gold: string;
   pred: string;
   aliases?: string;
   seed?: number;
   /** Bootstrap 95% CIs of EM and F1 (default true; the official script has none). */
   ci?: boolean;
-}): Promise<EvalReport> {
-  const [gold, prediction, aliases] = await Promise.all([
-    readGold(options.gold),
-    readPredictions(options.pred),
-    options.aliases ? readAliases(options.aliases) : Promise.resolve(new Map<string, string[]>()),
-  ]);
-  const result = officialEval(options.dataset, gold, prediction, aliases);
-  const em = result.items.map((i) => i.em);
-  const f1 = result.items.map((i) => i.f1);
+  /** Score gold questions without a prediction 0, as the official script does, instead of failing. */
+  allowMissing?: boolean;
+  /** Score only this cell of a run file (its id, or a part of one id). */
+  cell?: string;
+  onWarning?: (message: string) => void;
+}
+
+/** Fails on gold questions that have no prediction unless they are allowed, then they are a warning. */
+function checkMissing(gold: readonly OfficialGold[], set: PredictionSet, options: EvalOptions): void {
+  const answers = set.prediction.answer ?? {};
+  const missing = gold.filter((g) => !Object.hasOwn(answers, g._id)).map((g) => g._id);
+  if (missing.length === 0) return;
+  const file = basename(options.pred);
+  const where = set.cell ? ` in cell "${set.cell}"` : "";
+  const counted = `${missing.length} of the ${gold.length} gold questions${where}`;
+  if (options.allowMissing) {
+    options.onWarning?.(`${file}: no prediction for ${counted}; scored 0, as the official script does`);
+    return;
+  }
+  const ids = new Set(gold.map((g) => g._id));
+  const strays = Object.keys(answers).filter((id) => !ids.has(id)).length;
+  const examples = missing.slice(0, 3).join(", ") + (missing.length > 3 ? ", …" : "");
+  throw new DataValidationError(
+    `has no prediction for ${counted} (${examples})${strays ? `, and ${strays} prediction(s) for ids not in ${basename(options.gold)}` : ""}; pass --allow-missing to score them 0 as the official script does`,
+    { file },
+  );
+}
+
+function score(
+  gold: readonly OfficialGold[],
+  set: PredictionSet,
+  aliases: ReadonlyMap<string, string[]>,
+  options: EvalOptions,
+): EvalReport {
+  checkMissing(gold, set, options);
+  const result = officialEval(options.dataset, gold, set.prediction, aliases);
   const seed = options.seed ?? 0;
   const none = { low: Number.NaN, high: Number.NaN };
-  const emCI = options.ci === false ? none : bootstrapCI(em, { seed });
-  const f1CI = options.ci === false ? none : bootstrapCI(f1, { seed });
+  const emCI =
+    options.ci === false
+      ? none
+      : bootstrapCI(
+          result.items.map((i) => i.em),
+          { seed },
+        );
+  const f1CI =
+    options.ci === false
+      ? none
+      : bootstrapCI(
+          result.items.map((i) => i.f1),
+          { seed },
+        );
   const metrics = result.metrics as unknown as Record<string, number>;
   return {
+    ...(set.cell ? { cell: set.cell } : {}),
     dataset: options.dataset,
     n: result.n,
     missing: result.missing.filter((m) => m.startsWith("missing answer")).length,
@@ -145,6 +156,20 @@ export async function evaluateFiles(options: {
   };
 }
 
+/**
+ * Scores a prediction file against a gold file exactly as the official script does, with CIs: one
+ * report per cell of a run file (a method with its models, dataset and seed), or one for an official file.
+ */
+export async function evaluateFiles(options: EvalOptions): Promise<EvalReport[]> {
+  const warn = options.onWarning ?? (() => {});
+  const [gold, sets, aliases] = await Promise.all([
+    readGold(options.gold, options.dataset),
+    readPredictions(options.pred, warn),
+    options.aliases ? readAliases(options.aliases) : Promise.resolve(new Map<string, string[]>()),
+  ]);
+  return selectCells(sets, options, warn).map((set) => score(gold, set, aliases, options));
+}
+
 function table(report: EvalReport): string {
   const fmt = (x: number) => x.toFixed(4);
   const rows = Object.entries(report.metrics).map(([k, v]) => {
@@ -152,6 +177,7 @@ function table(report: EvalReport): string {
     return `${k.padEnd(13)} ${fmt(v)}  ${ci}`;
   });
   return [
+    ...(report.cell ? [`cell: ${report.cell}`] : []),
     `${report.dataset}: ${report.n} gold records, ${report.missing} without a predicted answer (scored 0)`,
     `${"metric".padEnd(13)} ${"value".padEnd(6)}  95% bootstrap CI`,
     ...rows,
@@ -171,29 +197,30 @@ export const registerEval: RegisterCommand = (program: Command) => {
     .requiredOption("--gold <file>", "the gold file (official JSON array or JSONL)")
     .requiredOption(
       "--pred <file>",
-      'predictions: official {"answer": {...}, "sp": {...}} JSON, or an lmcot run JSONL',
+      'predictions: official {"answer": {...}, "sp": {...}} JSON, or an lmcot run JSONL (one table per cell)',
     )
     .option("--aliases <file>", "2WikiMultiHopQA id_aliases.json (answer and evidence aliases)")
+    .option("--cell <id>", "score only this cell of a run file (its id, or a part of one id)")
+    .option(
+      "--allow-missing",
+      "score gold questions without a prediction 0 (with a warning) instead of failing",
+    )
     .option("--seed <n>", "bootstrap seed", "0")
-    .option("--json", "print JSON")
-    .action(
-      async (opts: {
-        dataset: "hotpotqa" | "2wikimultihopqa";
-        gold: string;
-        pred: string;
-        aliases?: string;
-        seed: string;
-        json?: boolean;
-      }) => {
-        for (const [flag, path] of [
-          ["--gold", opts.gold],
-          ["--pred", opts.pred],
-          ["--aliases", opts.aliases],
-        ] as const) {
-          if (path !== undefined && !existsSync(path)) throw new UsageError(`${flag}: no such file: ${path}`);
-        }
-        const report = await evaluateFiles({ ...opts, seed: Number(opts.seed) });
-        process.stdout.write(`${opts.json ? JSON.stringify(report, null, 2) : table(report)}\n`);
-      },
-    );
+    .option("--json", "print JSON: one object per line, one line per cell")
+    .action(async (opts: Omit<EvalOptions, "seed"> & { seed: string; json?: boolean }) => {
+      for (const [flag, path] of [
+        ["--gold", opts.gold],
+        ["--pred", opts.pred],
+        ["--aliases", opts.aliases],
+      ] as const) {
+        if (path !== undefined && !existsSync(path)) throw new UsageError(`${flag}: no such file: ${path}`);
+      }
+      const reports = await evaluateFiles({
+        ...opts,
+        seed: Number(opts.seed),
+        onWarning: (message) => process.stderr.write(`lmcot: warning: ${message}\n`),
+      });
+      const out = opts.json ? reports.map((r) => JSON.stringify(r)) : reports.map(table);
+      process.stdout.write(`${out.join(opts.json ? "\n" : "\n\n")}\n`);
+    });
 };
