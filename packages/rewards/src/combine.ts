@@ -16,7 +16,10 @@ export interface RewardConfig {
   taskWeight: number;
   taskMetric: TaskMetric;
   judgeMode: "per-aspect" | "one-call";
+  /** What an unreadable judge reply scores. */
   onJudgeFailure: JudgeFailurePolicy;
+  /** What a judge or large-LM call that failed after its retries scores; `error` fails the item. */
+  onCallFailure: JudgeFailurePolicy;
   normalization: Normalization;
 }
 
@@ -36,6 +39,7 @@ export const rewardPresets = {
     taskMetric: "em",
     judgeMode: "per-aspect",
     onJudgeFailure: "zero",
+    onCallFailure: "error",
     normalization: "none",
   },
   "task-only": {
@@ -45,6 +49,7 @@ export const rewardPresets = {
     taskMetric: "em",
     judgeMode: "per-aspect",
     onJudgeFailure: "zero",
+    onCallFailure: "error",
     normalization: "none",
   },
   "aspects-only": {
@@ -54,6 +59,7 @@ export const rewardPresets = {
     taskMetric: "em",
     judgeMode: "per-aspect",
     onJudgeFailure: "zero",
+    onCallFailure: "error",
     normalization: "none",
   },
 } as const satisfies Record<string, RewardConfig>;
@@ -99,15 +105,13 @@ export function sumAspects(
   return (sum / weightOk) * weightAll;
 }
 
-/** The combined reward; an all-failed aspect term (NaN) counts as 0 so the reward stays a number. */
+/** The combined reward; an excluded term (NaN, or missing) counts as 0 so the reward stays a number. */
 export function combineRewards(
   parts: { aspectReward?: number; taskReward?: number },
   config: Pick<RewardConfig, "aspectWeight" | "taskWeight">,
 ): number {
-  const aspect =
-    parts.aspectReward === undefined || Number.isNaN(parts.aspectReward) ? 0 : parts.aspectReward;
-  const task = parts.taskReward ?? 0;
-  return config.aspectWeight * aspect + config.taskWeight * task;
+  const term = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? 0 : x);
+  return config.aspectWeight * term(parts.aspectReward) + config.taskWeight * term(parts.taskReward);
 }
 
 /** Running mean / standard deviation (Welford) over every reward seen, for z-scoring. */

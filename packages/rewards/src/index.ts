@@ -2,6 +2,7 @@ export {
   type AspectRewardOptions,
   type AspectRewardResult,
   aspectRewards,
+  type CallFailure,
   type JudgeFailure,
   type JudgeFailurePolicy,
 } from "./aspect-reward";
@@ -34,6 +35,7 @@ export {
   describeIssues,
   exampleFromPrompt,
   issuePath,
+  parseRewardRequest,
   RequestItemError,
   type RewardRequest,
   requestItem,
@@ -45,6 +47,7 @@ export {
   type RewardItem,
   RewardScorer,
   type RewardScorerOptions,
+  type ScoreOutcome,
   type ScorerTotals,
 } from "./scorer";
 export { type RewardServer, type RewardServerOptions, startRewardServer } from "./server";

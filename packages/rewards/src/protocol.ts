@@ -2,27 +2,73 @@ import { type Example, fnv1a, parsePrompt } from "@lmcot/core";
 import { z } from "zod";
 import type { RewardItem } from "./scorer";
 
+const sameLengths = (
+  body: { query: unknown[]; prompts: unknown[]; labels: unknown[] },
+  ctx: z.RefinementCtx,
+) => {
+  for (const field of ["prompts", "labels"] as const)
+    if (body[field].length !== body.query.length)
+      ctx.addIssue({
+        code: "custom",
+        path: [field],
+        message: `has ${body[field].length} items but query has ${body.query.length}`,
+      });
+};
+
+const itemFields = {
+  query: z.array(z.string()),
+  prompts: z.array(z.string()),
+  labels: z.array(z.union([z.string(), z.array(z.string()).min(1)])),
+};
+
 /**
  * The body of `POST /get_reward`, OpenRLHF's remote reward model shape (`--remote_rm_url`):
  * `query[i]` is prompt + response, `prompts[i]` the prompt, `labels[i]` the gold answer (or every
  * accepted alias). `detail: true` adds the per-item breakdown to the reply.
  */
 export const rewardRequestSchema = z
-  .object({
-    query: z.array(z.string()),
-    prompts: z.array(z.string()),
-    labels: z.array(z.union([z.string(), z.array(z.string()).min(1)])),
-    detail: z.boolean().optional(),
-  })
-  .superRefine((body, ctx) => {
-    for (const field of ["prompts", "labels"] as const)
-      if (body[field].length !== body.query.length)
-        ctx.addIssue({
-          code: "custom",
-          path: [field],
-          message: `has ${body[field].length} items but query has ${body.query.length}`,
-        });
-  });
+  .object({ ...itemFields, detail: z.boolean().optional() })
+  .superRefine(sameLengths);
+
+// Arrays checked as arrays only (not element by element): the items are checked a slice at a time.
+const anArray = z.custom<unknown[]>((v) => Array.isArray(v), "expected an array");
+const requestShape = z
+  .object({ query: anArray, prompts: anArray, labels: anArray, detail: z.boolean().optional() })
+  .superRefine(sameLengths);
+const itemSlice = z.object(itemFields);
+
+/**
+ * `rewardRequestSchema`'s check, a slice of items at a time with `pace` awaited between slices, so a
+ * 4,096-item body never holds the event loop. Throws `RequestItemError` naming the first bad field.
+ */
+export async function parseRewardRequest(
+  json: unknown,
+  pace: () => Promise<void>,
+  sliceSize = 256,
+): Promise<RewardRequest> {
+  const shape = requestShape.safeParse(json);
+  if (!shape.success) {
+    const issue = shape.error.issues[0]!;
+    throw new RequestItemError(issuePath(issue.path) || "body", issue.message);
+  }
+  const body = shape.data;
+  for (let start = 0; start < body.query.length; start += sliceSize) {
+    await pace();
+    const end = start + sliceSize;
+    const slice = itemSlice.safeParse({
+      query: body.query.slice(start, end),
+      prompts: body.prompts.slice(start, end),
+      labels: body.labels.slice(start, end),
+    });
+    if (!slice.success) {
+      const issue = slice.error.issues[0]!;
+      const [field, index, ...rest] = issue.path;
+      const path = [field!, typeof index === "number" ? start + index : index!, ...rest];
+      throw new RequestItemError(issuePath(path), issue.message);
+    }
+  }
+  return body as RewardRequest;
+}
 
 export type RewardRequest = z.infer<typeof rewardRequestSchema>;
 

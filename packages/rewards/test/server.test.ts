@@ -1,40 +1,8 @@
 import { request } from "node:http";
 import { type Example, rationalePrompt, ServerError } from "@lmcot/core";
-import { afterEach, describe, expect, it } from "vitest";
-import { RewardScorer, type RewardScorerOptions } from "../src/scorer";
-import { type RewardServer, type RewardServerOptions, startRewardServer } from "../src/server";
+import { describe, expect, it } from "vitest";
 import { answering, constantJudge, example, FunctionModel, rationale } from "./helpers";
-
-const servers: RewardServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-async function serve(scorer: RewardScorerOptions = {}, options: Partial<RewardServerOptions> = {}) {
-  const server = await startRewardServer({
-    scorer: new RewardScorer({ judge: constantJudge(4), large: answering("Arthur's Magazine"), ...scorer }),
-    ...options,
-  });
-  servers.push(server);
-  return server;
-}
-
-async function post(server: RewardServer, body: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(`${server.url}/get_reward`, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...headers },
-    body: typeof body === "string" ? body : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
-
-const prompt = rationalePrompt.render(example);
-/** Exactly what OpenRLHF sends: query = prompt + response (with the end-of-sequence token). */
-const openrlhf = (n = 1, response = ` ${rationale}</s>`) => ({
-  query: Array(n).fill(prompt + response),
-  prompts: Array(n).fill(prompt),
-  labels: Array(n).fill(example.answer),
-});
+import { openrlhf, post, prompt, serve } from "./server-helpers";
 
 describe("reward server: POST /get_reward", () => {
   it("answers OpenRLHF's request shape with one reward per item", async () => {
