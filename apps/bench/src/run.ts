@@ -14,7 +14,7 @@ import {
   type RunProgress,
   runResumable,
 } from "@lmcot/core";
-import { lockRunDir, openFailureLog, openRunStore } from "@lmcot/datasets";
+import { lockRunDir, openFailureLog, openRunStore, type RunLock } from "@lmcot/datasets";
 import { scoreAnswer } from "@lmcot/metrics";
 import { type BenchConfig, defaultRunDir } from "./config";
 import { loadExamples } from "./data";
@@ -30,8 +30,8 @@ export interface RunBenchOptions {
   onCellStart?: (cell: Cell, total: number) => void;
   /** Who holds the run directory's lock, as another process is told (default `runBench`). */
   command?: string;
-  /** Things worth saying that are not progress (a stale lock taken over). */
-  onNotice?: (message: string) => void;
+  /** Called with the directory's lock once taken (`tookOver` says whose stale lock it replaced). */
+  onLock?: (lock: RunLock) => void;
   /** Strings to redact from failure messages; default the API keys set in the environment. */
   secrets?: readonly string[];
 }
@@ -64,10 +64,7 @@ export interface RunBenchResult {
 export async function runBench(config: BenchConfig, options: RunBenchOptions = {}): Promise<RunBenchResult> {
   const runDir = config.out ?? defaultRunDir(config);
   const lock = lockRunDir(runDir, options.command ?? "runBench");
-  if (lock.tookOver)
-    options.onNotice?.(
-      `took over the lock of ${runDir} from ${lock.tookOver.command} (pid ${lock.tookOver.pid} on ${lock.tookOver.host}), which is no longer running`,
-    );
+  options.onLock?.(lock);
   try {
     return await runLocked(config, runDir, options);
   } finally {

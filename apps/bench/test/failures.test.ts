@@ -3,7 +3,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { AuthenticationError, type GenerateRequest, ServerError } from "@lmcot/core";
 import { ScriptedLanguageModel } from "@lmcot/core/testing";
-import { RunLockedError } from "@lmcot/datasets";
+import { type RunLock, RunLockedError } from "@lmcot/datasets";
 import { ExtractiveSelector } from "@lmcot/small-lm";
 import { describe, expect, it } from "vitest";
 import { buildReport, loadExamples, parseConfig, runBench } from "../src/index";
@@ -98,12 +98,9 @@ describe("failures in a bench run", () => {
     expect(large.requests).toHaveLength(0);
 
     writeFileSync(join(out, ".lock"), JSON.stringify({ ...holder, pid: 2 ** 22 + 7 }));
-    const notices: string[] = [];
-    const result = await runBench(config(out), {
-      resolver: resolver(large),
-      onNotice: (m) => notices.push(m),
-    });
+    const locks: RunLock[] = [];
+    const result = await runBench(config(out), { resolver: resolver(large), onLock: (l) => locks.push(l) });
     expect(result.cells[0]!.progress.done).toBe(10);
-    expect(notices[0]).toMatch(/took over the lock .* from lmcot bench \(pid 4194311 .*no longer running/);
+    expect(locks[0]!.tookOver).toMatchObject({ pid: 2 ** 22 + 7, command: "lmcot bench" });
   });
 });

@@ -1,14 +1,21 @@
-import { errorMessage } from "@lmcot/core";
+import { errorMessage, fixFor, isFatalError, LmcotError } from "@lmcot/core";
 import { Command, CommanderError } from "commander";
 import pkg from "../package.json";
 import { commands } from "./commands/index";
+import { EXIT_FAILURE, EXIT_USAGE, redacted } from "./failures";
 import { UsageError } from "./usage-error";
 
-export { UsageError };
+export { EXIT_FAILURE, EXIT_USAGE, UsageError };
 
-/** Exit codes: 0 ok, 1 the work failed, 2 the command line was wrong. */
-export const EXIT_FAILURE = 1;
-export const EXIT_USAGE = 2;
+/** The stack of an error and of each cause under it (SDK errors nest the request in theirs). */
+function stacks(error: unknown): string {
+  const parts: string[] = [];
+  for (let e = error, depth = 0; e !== undefined && e !== null && depth < 5; depth++) {
+    parts.push(e instanceof Error ? (e.stack ?? e.message) : String(e));
+    e = (e as { cause?: unknown }).cause;
+  }
+  return parts.join("\ncaused by: ");
+}
 
 /** Builds the `lmcot` program with every registered sub-command. */
 export function createProgram(): Command {
@@ -37,9 +44,12 @@ export async function run(argv: string[] = process.argv): Promise<number> {
       process.stderr.write(`lmcot: ${error.message}\n`);
       return EXIT_USAGE;
     }
-    process.stderr.write(`lmcot: ${errorMessage(error)}\n`);
-    if (process.env.LMCOT_DEBUG && error instanceof Error && error.stack)
-      process.stderr.write(`${error.stack}\n`);
+    process.stderr.write(`lmcot: ${redacted(errorMessage(error))}\n`);
+    // Another process writes the run directory: like a usage error, nothing was done.
+    if (LmcotError.isInstance(error) && error.code === "run_locked") return EXIT_USAGE;
+    if (LmcotError.isInstance(error) && (error.provider !== undefined || isFatalError(error)))
+      process.stderr.write(`  → ${fixFor(error.code)}\n`);
+    if (process.env.LMCOT_DEBUG) process.stderr.write(`${redacted(stacks(error))}\n`);
     return EXIT_FAILURE;
   }
 }

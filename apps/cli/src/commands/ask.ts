@@ -1,10 +1,18 @@
 import { existsSync, readFileSync } from "node:fs";
 import { basename } from "node:path";
-import { defaultResolver } from "@lmcot/bench";
-import { DataValidationError, type Example, type MethodName, methods, type Paragraph } from "@lmcot/core";
+import { apiKeysInEnv, defaultResolver } from "@lmcot/bench";
+import {
+  DataValidationError,
+  type Example,
+  failureRecord,
+  type MethodName,
+  methods,
+  type Paragraph,
+} from "@lmcot/core";
 import { loadSample, validate } from "@lmcot/datasets";
 import { type Command, Option } from "commander";
 import { z } from "zod";
+import { type CallFlags, callOptions, callPolicyFrom } from "../call-flags";
 import { UsageError } from "../usage-error";
 import type { RegisterCommand } from "./index";
 
@@ -59,7 +67,7 @@ async function exampleFrom(opts: AskFlags): Promise<Example> {
   };
 }
 
-interface AskFlags {
+interface AskFlags extends CallFlags {
   small: string;
   large: string;
   question?: string;
@@ -70,8 +78,7 @@ interface AskFlags {
 }
 
 export const registerAsk: RegisterCommand = (program: Command) => {
-  program
-    .command("ask")
+  callOptions(program.command("ask"))
     .description("answer one question with standard prompting, CoT prompting or LM-guided CoT")
     .option("--small <id>", "small (rationale) LM id", "extractive:selector")
     .option("--large <id>", "large LM id", "extractive:reader")
@@ -89,12 +96,19 @@ export const registerAsk: RegisterCommand = (program: Command) => {
     .option("--json", "print the whole prediction as JSON")
     .action(async (opts: AskFlags) => {
       const example = await exampleFrom(opts);
-      const resolver = defaultResolver();
+      const resolver = defaultResolver({ limits: callPolicyFrom(opts) });
       const large = await resolver.large(opts.large);
       const models =
         opts.method === "lm-guided" ? { large, small: await resolver.small(opts.small) } : { large };
       try {
-        const prediction = await methods[opts.method](example, models);
+        const prediction = await methods[opts.method](example, models).catch((error: unknown) => {
+          // --json readers get the failure as JSON too (keys redacted); the exit code says it failed.
+          if (opts.json)
+            process.stdout.write(
+              `${JSON.stringify({ error: failureRecord(example.id, error, { secrets: apiKeysInEnv() }) }, null, 2)}\n`,
+            );
+          throw error;
+        });
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(prediction, null, 2)}\n`);
           return;

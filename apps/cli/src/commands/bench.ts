@@ -12,11 +12,13 @@ import {
 } from "@lmcot/bench";
 import { priceOf } from "@lmcot/llm";
 import type { Command } from "commander";
+import { type CallFlags, callOptions, callPolicyFrom } from "../call-flags";
+import { lockNotice, reportFailures } from "../failures";
 import { onInterrupt } from "../interrupt";
 import { UsageError } from "../usage-error";
 import type { RegisterCommand } from "./index";
 
-interface BenchFlags {
+interface BenchFlags extends CallFlags {
   config?: string;
   large?: string[];
   small?: string[];
@@ -63,12 +65,15 @@ export function configFromFlags(flags: BenchFlags) {
   if (flags.out) merged.out = flags.out;
   if (flags.cacheDir) merged.cacheDir = flags.cacheDir;
   if (flags.cache === false) merged.cache = false;
+  const limits = callPolicyFrom(flags);
+  if (limits.timeoutMs !== undefined) merged.timeoutS = limits.timeoutMs / 1000;
+  if (limits.totalTimeoutMs !== undefined) merged.totalTimeoutS = limits.totalTimeoutMs / 1000;
+  if (limits.retries !== undefined) merged.retries = limits.retries;
   return parseConfig(merged, flags.config ?? "command line");
 }
 
 export const registerBench: RegisterCommand = (program: Command) => {
-  const bench = program
-    .command("bench")
+  const bench = callOptions(program.command("bench"))
     .description("run the paper's grid (standard vs CoT vs LM-guided CoT), resumably, and write reports")
     .option("--config <file>", "YAML or JSON config (flags override it)")
     .option("--large <ids>", "large LM id(s), comma-separated", collect)
@@ -105,14 +110,20 @@ export const registerBench: RegisterCommand = (program: Command) => {
         const started = performance.now();
         const result = await runBench(config, {
           signal,
+          command: "lmcot bench",
+          onLock: lockNotice,
           onProgress: (cell, p) => display.update(cell, p),
         });
         const { data, files } = await buildReport(result.runDir);
         process.stdout.write(`\n${headlineTable(data)}\n\n`);
         if (data.offlineNote) process.stdout.write(`Note: ${data.offlineNote}\n\n`);
-        const failed = result.cells.reduce((s, c) => s + c.errors.length, 0);
         process.stdout.write(
-          `${result.stopped === "budget" ? "Stopped at the budget. " : result.stopped === "abort" ? "Interrupted; re-run the same command to resume. " : ""}${failed ? `${failed} items failed (re-run to retry them). ` : ""}Done in ${((performance.now() - started) / 1000).toFixed(1)} s, $${result.costUsd.toFixed(4)}. Reports: ${files.join(", ")}\n`,
+          `${result.stopped === "budget" ? `Stopped at the budget: ${result.budgetError?.message ?? ""}. ` : result.stopped === "abort" ? "Interrupted; re-run the same command to resume. " : ""}Done in ${((performance.now() - started) / 1000).toFixed(1)} s, $${result.costUsd.toFixed(4)}. Reports: ${files.join(", ")}\n`,
+        );
+        reportFailures(
+          result.cells.flatMap((c) => c.errors),
+          result.total,
+          result.fatal,
         );
         if (result.stopped === "abort") process.exitCode = 130;
       });

@@ -1,15 +1,17 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { defaultResolver } from "@lmcot/bench";
-import { type Example, errorMessage } from "@lmcot/core";
+import { apiKeysInEnv, defaultResolver } from "@lmcot/bench";
+import type { Example } from "@lmcot/core";
 import { loadSample, readAll, trainEvalSplit } from "@lmcot/datasets";
 import { distill, type ExportFormat, readKept, validateExport, writeExport } from "@lmcot/train";
 import { type Command, Option } from "commander";
+import { type CallFlags, callOptions, callPolicyFrom } from "../call-flags";
+import { lockNotice, reportFailures } from "../failures";
 import { onInterrupt } from "../interrupt";
 import { UsageError } from "../usage-error";
 import type { RegisterCommand } from "./index";
 
-interface DistillFlags {
+interface DistillFlags extends CallFlags {
   teacher: string;
   dataset: "hotpotqa" | "2wikimultihopqa";
   input: string;
@@ -44,8 +46,7 @@ async function examplesFor(flags: DistillFlags): Promise<Example[]> {
 }
 
 export const registerDistill: RegisterCommand = (program: Command) => {
-  program
-    .command("distill")
+  callOptions(program.command("distill"))
     .description(
       "rationale distillation (step 1): the teacher writes rationales; correct ones become training data",
     )
@@ -92,55 +93,59 @@ export const registerDistill: RegisterCommand = (program: Command) => {
         if (!["trl", "openai", "seq2seq", "rl"].includes(f))
           throw new UsageError(`--export: unknown format "${f}"`);
       const examples = await examplesFor(flags);
-      const teacher = await defaultResolver(flags.cache ? { cacheDir: flags.cacheDir } : {}).large(
-        flags.teacher,
-      );
+      const teacher = await defaultResolver({
+        ...(flags.cache ? { cacheDir: flags.cacheDir } : {}),
+        limits: callPolicyFrom(flags),
+      }).large(flags.teacher);
       let last = 0;
       await onInterrupt(async (signal) => {
-        try {
-          const stats = await distill({
-            teacher,
-            examples,
-            outDir: flags.out,
-            samples: Number(flags.samples),
-            ...(flags.temperature ? { temperature: Number(flags.temperature) } : {}),
-            filter: {
-              metric: flags.filter,
-              threshold: flags.threshold ? Number(flags.threshold) : flags.filter === "em" ? 1 : 0.5,
-            },
-            concurrency: Number(flags.concurrency),
-            ...(flags.budget ? { budgetUsd: Number(flags.budget) } : {}),
-            signal,
-            onProgress: (p) => {
-              if (p.done + p.failed - last >= 25 || p.done + p.failed === p.total) {
-                last = p.done + p.failed;
-                process.stderr.write(
-                  `teacher: ${p.done}/${p.total} done, ${p.failed} failed, $${p.costUsd.toFixed(4)}${p.lastError ? ` (last error: ${p.lastError})` : ""}\n`,
-                );
-              }
-            },
-          });
-          const rows = await readKept(join(flags.out, "kept.jsonl"));
-          const written: string[] = [];
-          for (const format of formats as ExportFormat[]) {
-            const path = join(flags.out, `${EXPORT_FILES[format]}.jsonl`);
-            writeExport(rows, format, path);
-            await validateExport(path, format);
-            written.push(path);
-          }
-          process.stdout.write(
-            `${stats.teacher}: kept ${stats.kept} of ${stats.calls} rationales (${(100 * stats.keptRatio).toFixed(1)}%), $${stats.costUsd.toFixed(4)}${stats.stoppedBy ? `, stopped by ${stats.stoppedBy} — re-run to resume` : ""}\n` +
-              `dropped: ${
-                Object.entries(stats.dropReasons)
-                  .map(([k, v]) => `${k} ${v}`)
-                  .join(", ") || "none"
-              }\n` +
-              `files: ${[join(flags.out, "kept.jsonl"), join(flags.out, "dropped.jsonl"), join(flags.out, "stats.json"), ...written].join(", ")}\n`,
-          );
-          if (stats.failedCalls) process.exitCode = 1;
-        } catch (error) {
-          throw new Error(`distillation failed: ${errorMessage(error)}`);
+        const stats = await distill({
+          teacher,
+          examples,
+          outDir: flags.out,
+          command: "lmcot distill",
+          onLock: lockNotice,
+          secrets: apiKeysInEnv(),
+          samples: Number(flags.samples),
+          ...(flags.temperature ? { temperature: Number(flags.temperature) } : {}),
+          filter: {
+            metric: flags.filter,
+            threshold: flags.threshold ? Number(flags.threshold) : flags.filter === "em" ? 1 : 0.5,
+          },
+          concurrency: Number(flags.concurrency),
+          ...(flags.budget ? { budgetUsd: Number(flags.budget) } : {}),
+          signal,
+          onProgress: (p) => {
+            if (p.done + p.failed - last >= 25 || p.done + p.failed === p.total) {
+              last = p.done + p.failed;
+              process.stderr.write(
+                `teacher: ${p.done}/${p.total} done, ${p.failed} failed, $${p.costUsd.toFixed(4)}${p.lastError ? ` (last error: ${p.lastError})` : ""}\n`,
+              );
+            }
+          },
+        });
+        const rows = await readKept(join(flags.out, "kept.jsonl"));
+        const written: string[] = [];
+        for (const format of formats as ExportFormat[]) {
+          const path = join(flags.out, `${EXPORT_FILES[format]}.jsonl`);
+          writeExport(rows, format, path);
+          await validateExport(path, format);
+          written.push(path);
         }
+        const stopped =
+          stats.stoppedBy === "budget" || stats.stoppedBy === "abort"
+            ? `, stopped by ${stats.stoppedBy === "abort" ? "Ctrl-C" : "the budget"} — re-run to resume`
+            : "";
+        process.stdout.write(
+          `${stats.teacher}: kept ${stats.kept} of ${stats.calls} rationales (${(100 * stats.keptRatio).toFixed(1)}%), $${stats.costUsd.toFixed(4)}${stopped}\n` +
+            `dropped: ${
+              Object.entries(stats.dropReasons)
+                .map(([k, v]) => `${k} ${v}`)
+                .join(", ") || "none"
+            }\n` +
+            `files: ${[join(flags.out, "kept.jsonl"), join(flags.out, "dropped.jsonl"), join(flags.out, "stats.json"), ...written].join(", ")}\n`,
+        );
+        reportFailures(stats.failures, examples.length * Number(flags.samples), stats.fatal);
       });
     });
 };

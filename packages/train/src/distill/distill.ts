@@ -11,7 +11,7 @@ import {
   runResumable,
   teacherPrompt,
 } from "@lmcot/core";
-import { lockRunDir, openFailureLog, openRunStore } from "@lmcot/datasets";
+import { lockRunDir, openFailureLog, openRunStore, type RunLock } from "@lmcot/datasets";
 import { scoreAnswer } from "@lmcot/metrics";
 
 /** Which teacher predictions count as correct (the paper keeps rationales of correct answers only). */
@@ -40,8 +40,8 @@ export interface DistillOptions {
   onProgress?: (progress: RunProgress) => void;
   /** Who holds the output directory's lock, as another process is told (default `distill`). */
   command?: string;
-  /** Things worth saying that are not progress (a stale lock taken over). */
-  onNotice?: (message: string) => void;
+  /** Called with the directory's lock once taken (`tookOver` says whose stale lock it replaced). */
+  onLock?: (lock: RunLock) => void;
   /** Strings to redact from failure messages (the API keys in use). */
   secrets?: readonly string[];
 }
@@ -126,10 +126,7 @@ function quantile(sorted: number[], q: number): number {
  */
 export async function distill(options: DistillOptions): Promise<DistillResult> {
   const lock = lockRunDir(options.outDir, options.command ?? "distill");
-  if (lock.tookOver)
-    options.onNotice?.(
-      `took over the lock of ${options.outDir} from ${lock.tookOver.command} (pid ${lock.tookOver.pid} on ${lock.tookOver.host}), which is no longer running`,
-    );
+  options.onLock?.(lock);
   try {
     return await distillLocked(options);
   } finally {

@@ -1,0 +1,38 @@
+import { apiKeysInEnv } from "@lmcot/bench";
+import { type FailureRecord, formatFailureSummary, redact } from "@lmcot/core";
+import type { RunLock } from "@lmcot/datasets";
+
+/** Exit codes: 0 ok, 1 the work failed, 2 the command line was wrong or the run directory is busy. */
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+/** Text fit to print: API keys in the environment, and anything shaped like a key, removed. */
+export const redacted = (text: string) => redact(text, apiKeysInEnv());
+
+/** Says on stderr when a run directory's stale lock (its process gone) was taken over. */
+export function lockNotice(lock: RunLock): void {
+  const was = lock.tookOver;
+  if (was)
+    process.stderr.write(
+      `lmcot: took over ${lock.path} from ${was.command} (pid ${was.pid} on ${was.host}, since ${was.startedAt}), which is no longer running\n`,
+    );
+}
+
+/**
+ * The end of a command that ran many items, on stderr: the failures by class with the first message
+ * and the fix for each, why the run stopped when a re-run cannot fix it; exit code 1 when anything failed.
+ */
+export function reportFailures(
+  failures: readonly FailureRecord[],
+  total: number,
+  fatal?: { failure: FailureRecord },
+): void {
+  if (failures.length) process.stderr.write(redacted(formatFailureSummary(failures, total)));
+  if (fatal) {
+    const f = fatal.failure;
+    process.stderr.write(
+      `lmcot: stopped after ${f.errorClass}${f.status !== undefined ? ` (HTTP ${f.status})` : ""}: a re-run cannot fix it, so nothing more was started\n`,
+    );
+  }
+  if (failures.length || fatal) process.exitCode = EXIT_FAILURE;
+}
