@@ -4,6 +4,7 @@ import {
   BadRequestError,
   BudgetExceededError,
   type FailureRecord,
+  type ResumableOptions,
   type RunStore,
   runBatch,
   runResumable,
@@ -187,12 +188,16 @@ describe("runResumable", () => {
     expect(seen.at(-1)).toBe(10);
   });
 
+  /** The runner over `items`, keyed by themselves, into a fresh store unless one is given. */
+  const resumable = (
+    options: Omit<ResumableOptions<string, { key: string }>, "items" | "keyOf" | "store"> & {
+      store?: MemoryStore<{ key: string }>;
+    },
+  ) => runResumable({ items, keyOf: (i) => i, store: new MemoryStore(), ...options });
+
   it("hands each failure to onFailure as it happens, typed and redacted, with its cell", async () => {
     const written: FailureRecord[] = [];
-    const result = await runResumable({
-      items,
-      keyOf: (i) => i,
-      store: new MemoryStore(),
+    const result = await resumable({
       cell: "standard · hotpotqa",
       secrets: ["hunter2-secret"],
       onFailure: async (failure) => {
@@ -221,9 +226,7 @@ describe("runResumable", () => {
     const store = new MemoryStore<{ key: string }>();
     const started: string[] = [];
     const failures: FailureRecord[] = [];
-    const result = await runResumable({
-      items,
-      keyOf: (i) => i,
+    const result = await resumable({
       store,
       concurrency: 2,
       onFailure: (f) => {
@@ -246,10 +249,7 @@ describe("runResumable", () => {
 
   it("treats a 400 on each of the first items, none succeeding, as a request every item would get", async () => {
     const started: string[] = [];
-    const result = await runResumable({
-      items,
-      keyOf: (i) => i,
-      store: new MemoryStore(),
+    const result = await resumable({
       concurrency: 1,
       run: async (item) => {
         started.push(item);
@@ -267,18 +267,13 @@ describe("runResumable", () => {
       if (bad.has(item)) throw new BadRequestError("context too long", { status: 400 });
       return { key: item };
     };
-    const fresh = await runResumable({
-      items,
-      keyOf: (i) => i,
-      store: new MemoryStore(),
+    const fresh = await resumable({
       concurrency: 1,
       run,
     });
     expect(fresh.stopped).toBeUndefined();
     expect(fresh.progress).toMatchObject({ done: 7, failed: 3 });
-    const resumed = await runResumable({
-      items,
-      keyOf: (i) => i,
+    const resumed = await resumable({
       store: new MemoryStore([{ key: "ex9" }]),
       concurrency: 1,
       run: async (item) => {
@@ -291,10 +286,7 @@ describe("runResumable", () => {
   });
 
   it("a budget error from below (a metered model) stops the run as the budget, not as a failure", async () => {
-    const result = await runResumable({
-      items,
-      keyOf: (i) => i,
-      store: new MemoryStore(),
+    const result = await resumable({
       concurrency: 1,
       run: async (item) => {
         if (item === "ex3") throw new BudgetExceededError("meter: $1 budget reached");
