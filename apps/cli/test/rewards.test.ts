@@ -4,11 +4,10 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { lmGuided, rationalePrompt } from "@lmcot/core";
+import { rationalePrompt } from "@lmcot/core";
 import { loadSample } from "@lmcot/datasets";
-import { createModel } from "@lmcot/llm";
-import { getRationaleModel } from "@lmcot/small-lm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runFile } from "./rewards-helpers";
 import { bin, lmcot } from "./run-cli";
 
 /** A loopback OpenAI-compatible judge: `Score: 4` for every one-aspect judge prompt. */
@@ -39,17 +38,6 @@ beforeAll(async () => {
   judgeId = `openai-compatible:http://127.0.0.1:${(judge.address() as AddressInfo).port}/v1#judge`;
 });
 afterAll(() => new Promise<void>((r) => judge.close(() => r())));
-
-async function runFile(dir: string, n = 3): Promise<string> {
-  const examples = (await loadSample("hotpotqa")).slice(0, n);
-  const large = createModel("extractive:reader", { retry: false });
-  const small = await getRationaleModel("extractive:selector");
-  const lines = [];
-  for (const e of examples) lines.push(JSON.stringify(await lmGuided(e, { large, small })));
-  const path = join(dir, "run.jsonl");
-  writeFileSync(path, `${lines.join("\n")}\n`);
-  return path;
-}
 
 describe("lmcot rewards score", () => {
   it("computes the paper's reward for a run's predictions, and a re-score hits the cache", async () => {
