@@ -1,9 +1,10 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
+import { faultServer } from "@lmcot/llm/testing";
 import { describe, expect, it } from "vitest";
-import { bin, lmcot } from "./run-cli";
+import { bin, lmcot, lmcotEnv } from "./run-cli";
 
 const lines = (path: string) => readFileSync(path, "utf8").trim().split("\n");
 
@@ -87,7 +88,25 @@ describe("lmcot train", () => {
     );
     expect(ask.code, ask.stderr).toBe(0);
     expect(typeof JSON.parse(ask.stdout).rationale).toBe("string");
-  });
+
+    // Reward calls that fail and are scored by --on-call-failure: training goes on, the command fails.
+    const server = await faultServer({ fault: 500, failShare: 0.5 });
+    try {
+      const failing = await lmcotEnv(
+        { OPENAI_BASE_URL: `${server.url}/v1`, OPENAI_API_KEY: "sk-test-train0123456789abcdefgh" },
+        ...["train", "rl", "--policy", kd, "--out", join(root, "rl-failing"), "--preset", "task-only"],
+        ...["--large", "openai:gpt-4o-mini", "--retries", "0", "--no-cache", "--on-call-failure", "zero"],
+        ...["--steps", "1", "--batch-size", "4", "--max-new-tokens", "8"],
+      );
+      expect(server.failed, `${server.seen.length} requests; ${failing.stderr}`).toBeGreaterThan(0);
+      expect(failing.code).toBe(1);
+      expect(failing.stderr).toContain(
+        `${server.failed} reward call${server.failed === 1 ? "" : "s"} failed`,
+      );
+    } finally {
+      await server.close();
+    }
+  }, 120_000);
 
   it("a SIGKILLed kd run resumes from its newest checkpoint with one metrics line per step", async () => {
     const root = mkdtempSync(join(tmpdir(), "lmcot-train-kill-"));
@@ -148,5 +167,19 @@ describe("lmcot train", () => {
     expect(noPolicy.stderr).toMatch(/--policy .*not a model folder/);
     const model = await lmcot("train", "kd", "--data", data, "--out", join(root, "kd"), "--model", "huge");
     expect(model.code).toBe(2);
+  });
+
+  it("one process per output folder: a second one exits 2 naming the first", async () => {
+    const root = mkdtempSync(join(tmpdir(), "lmcot-train-lock-"));
+    const data = join(root, "pairs.jsonl");
+    writeFileSync(data, `${JSON.stringify({ prompt: "a", completion: "b" })}\n`);
+    const out = join(root, "kd");
+    mkdirSync(out);
+    const holder = { pid: process.pid, host: hostname(), command: "lmcot train kd", startedAt: "now" };
+    writeFileSync(join(out, ".lock"), JSON.stringify(holder));
+    const r = await lmcot("train", "kd", "--data", data, "--out", out, "--model", "micro");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`is being written by another process: lmcot train kd (pid ${process.pid}`);
+    expect(existsSync(join(out, "metrics.jsonl"))).toBe(false);
   });
 });

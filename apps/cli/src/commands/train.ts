@@ -1,7 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { readConfigFile } from "@lmcot/bench";
-import { loadSample, trainEvalSplit } from "@lmcot/datasets";
+import { loadSample, lockRunDir, trainEvalSplit } from "@lmcot/datasets";
 import {
   type KdConfigInput,
   KdTrainer,
@@ -18,10 +18,12 @@ import {
 } from "@lmcot/train";
 import { type Command, Option } from "commander";
 import type { z } from "zod";
+import { callOptions } from "../call-flags";
+import { EXIT_FAILURE, lockNotice } from "../failures";
 import { onInterrupt } from "../interrupt";
 import { UsageError } from "../usage-error";
 import type { RegisterCommand } from "./index";
-import { configFromFlags, type RewardFlags, rewardOptions, scorerFrom } from "./rewards";
+import { configFromFlags, type RewardFlags, rewardOptions, scorerFrom } from "./rewards-flags";
 
 interface CommonFlags {
   out: string;
@@ -86,19 +88,29 @@ function progress(total: number) {
   };
 }
 
-/** Ctrl-C stops at the end of the current step; the newest checkpoint stays. */
-async function interruptible<T>(out: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  return onInterrupt(async (signal) => {
-    try {
-      return await work(signal);
-    } catch (error) {
-      if (signal.aborted)
-        throw new Error(
-          `stopped; the newest checkpoint is in ${join(out, "checkpoints")} — run the same command again to resume`,
-        );
-      throw error;
-    }
-  });
+/** One process per output folder; Ctrl-C stops at the end of the current step, the newest checkpoint stays. */
+async function interruptible<T>(
+  out: string,
+  command: string,
+  work: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const lock = lockRunDir(out, command);
+  lockNotice(lock);
+  try {
+    return await onInterrupt(async (signal) => {
+      try {
+        return await work(signal);
+      } catch (error) {
+        if (signal.aborted)
+          throw new Error(
+            `stopped; the newest checkpoint is in ${join(out, "checkpoints")} — run the same command again to resume`,
+          );
+        throw error;
+      }
+    });
+  } finally {
+    lock.release();
+  }
 }
 
 async function resumeNote(flags: CommonFlags): Promise<boolean> {
@@ -140,7 +152,7 @@ async function trainKd(flags: KdFlags): Promise<void> {
   const trainer = new KdTrainer(config);
   const resume = await resumeNote(flags);
   let show: ReturnType<typeof progress> | undefined;
-  const result = await interruptible(flags.out, (signal) =>
+  const result = await interruptible(flags.out, "lmcot train kd", (signal) =>
     trainer.train(pairs, flags.out, {
       resume,
       signal,
@@ -196,12 +208,12 @@ async function trainRl(flags: RlFlags): Promise<void> {
     ...(flags.lr ? { optimizer: { ...file.optimizer, learningRate: positive("--lr", flags.lr) } } : {}),
     ...(flags.klCoef ? { kl: { ...file.kl, coef: Number(flags.klCoef) } } : {}),
   };
-  const scorer = scorerFrom(flags, configFromFlags(flags), true);
+  const scorer = await scorerFrom(flags, configFromFlags(flags), true);
   const queries = await rlData(flags);
   const trainer = new PpoTrainer(config);
   const resume = await resumeNote(flags);
   const show = progress(trainer.config.steps);
-  const result = await interruptible(flags.out, (signal) =>
+  const result = await interruptible(flags.out, "lmcot train rl", (signal) =>
     trainer.train(flags.policy, queries, scorerReward(scorer), flags.out, {
       resume,
       signal,
@@ -213,7 +225,14 @@ async function trainRl(flags: RlFlags): Promise<void> {
         ),
     }),
   );
-  const usage = scorer.totals.usage;
+  const { usage, callFailures, failedItems } = scorer.totals;
+  if (callFailures || failedItems) {
+    // The policy was trained on made-up scores for these: say so, and fail the command.
+    process.stderr.write(
+      `lmcot: ${callFailures} reward call${callFailures === 1 ? "" : "s"} failed after their retries and were scored by --on-call-failure; ${failedItems} rollout${failedItems === 1 ? "" : "s"} got no reward\n`,
+    );
+    process.exitCode = EXIT_FAILURE;
+  }
   process.stdout.write(
     [
       `PPO: ${queries.length} queries, ${result.steps} steps; reward ${result.firstReward.toFixed(3)} (first step) → ${result.lastReward.toFixed(3)} (last); KL ${result.lastKl.toFixed(3)}`,
@@ -259,8 +278,7 @@ export const registerTrain: RegisterCommand = (program: Command) => {
   ).action((flags: KdFlags) => trainKd(flags));
   rewardOptions(
     common(
-      train
-        .command("rl")
+      callOptions(train.command("rl"))
         .description(
           "PPO on rationale rewards (task reward + aspect rewards) with a KL penalty to the KD model",
         )
