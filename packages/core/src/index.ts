@@ -64,3 +64,4 @@ export type {
 export { redact } from "./redact";
 export { type RunKeyParts, type RunStore, runKey } from "./run-store";
 export * from "./runner/index";
+export { closest, didYouMean, editDistance } from "./suggest";
