@@ -108,3 +108,4 @@ try {
 } finally {
   await rm(dir, { recursive: true, force: true });
 }
+console.log(`\npeak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
