@@ -73,6 +73,18 @@ describe("a cache that cannot be written", () => {
     );
   });
 
+  it("says so when the cache is made, before any call is paid for", () => {
+    const parent = join(folder(), "not-a-folder");
+    writeFileSync(parent, "");
+    const warnings: string[] = [];
+    createModel("extractive:reader", {
+      cacheDir: join(parent, "cache"),
+      onCacheWarning: (m) => warnings.push(m),
+    });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/not-a-folder\/cache is not writable/);
+  });
+
   it("keeps the result when the entry cannot be put in place, leaving no temporary file", async () => {
     const dir = folder();
     const warnings: string[] = [];

@@ -87,13 +87,17 @@ export function checkCacheDir(dir: string): string | undefined {
  * key and the sha256 of its result, written to a temporary file and renamed into place (atomic, so
  * several processes can share the folder). A corrupt, edited or misplaced entry is a miss, and is
  * recomputed and rewritten. Hits are marked `cached: true` and cost 0; errors are never cached.
- * Only the request and the result are stored — never keys or headers. A result that cannot be
- * written is still returned, with one warning per folder.
+ * Only the request and the result are stored — never keys or headers. An unusable folder is
+ * reported when the cache is made; a result that cannot be written is still returned, with one
+ * warning per folder.
  */
 export function diskCache(options: DiskCacheOptions): Middleware {
   const mode = options.mode ?? "read-write";
   const warn = options.onWarning ?? stderrOncePerDir(options.dir);
-  let warned = false;
+  // Said at start, when the model is made, not first after a paid call.
+  const problem = mode === "read-write" ? checkCacheDir(options.dir) : undefined;
+  if (problem) warn(problem);
+  let warned = problem !== undefined;
   const made = new Set<string>();
 
   const store = async (path: string, entry: object) => {
