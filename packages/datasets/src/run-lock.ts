@@ -51,6 +51,18 @@ function readHolder(path: string): RunLockHolder | undefined {
 }
 
 /**
+ * The holder, waiting up to ~1 s while the file is unreadable: a lock just created by another
+ * process is empty for the instant before its content is written.
+ */
+function readSettledHolder(path: string): RunLockHolder | undefined {
+  for (let waited = 0; ; waited += 50) {
+    const holder = readHolder(path);
+    if (holder || waited >= 1000) return holder;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+  }
+}
+
+/**
  * Takes the one-writer lock of a run directory (`<runDir>/.lock`, created exclusively). A second
  * process gets `RunLockedError` naming the holder; a lock whose process is dead (same host) or that
  * cannot be read is taken over, and `tookOver` says whose it was. Released on `release()` and when
@@ -72,10 +84,10 @@ export function lockRunDir(runDir: string, command: string): RunLock {
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST" || tries >= 3) throw error;
-      const holder = readHolder(path);
+      const holder = readSettledHolder(path);
       if (holder && (holder.host !== me.host || alive(holder.pid)) && holder.pid !== process.pid)
         throw new RunLockedError(runDir, holder);
-      // Stale (dead pid on this host) or unreadable (torn write): take it over.
+      // Stale (dead pid on this host) or unreadable for a while (a torn write): take it over.
       tookOver = holder ?? { pid: 0, host: "?", command: "unknown (unreadable lock)", startedAt: "?" };
       rmSync(path, { force: true });
     }

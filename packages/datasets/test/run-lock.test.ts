@@ -42,6 +42,27 @@ describe("lockRunDir", () => {
     expect(existsSync(lock.path)).toBe(false);
   });
 
+  it("treats a lock that becomes readable within a moment as held (created, not yet written)", async () => {
+    const runDir = dir();
+    const path = join(runDir, ".lock");
+    writeFileSync(path, "");
+    const child = spawn(
+      process.execPath,
+      [
+        "-e",
+        `console.log("ready"); setTimeout(() => require("fs").writeFileSync(${JSON.stringify(path)}, JSON.stringify({pid: process.pid, host: require("os").hostname(), command: "lmcot distill", startedAt: "now"})), 200); setTimeout(() => {}, 20000);`,
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    await new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
+    try {
+      expect(() => lockRunDir(runDir, "lmcot bench")).toThrow(/lmcot distill/);
+    } finally {
+      child.kill("SIGKILL");
+      await new Promise((r) => child.once("exit", r));
+    }
+  });
+
   it("takes over an unreadable lock file", () => {
     const runDir = dir();
     writeFileSync(join(runDir, ".lock"), "{torn");
