@@ -18,7 +18,10 @@ describe("ONNX protobuf encoding", () => {
     const build = () => {
       const g = new OnnxGraph("g");
       const x = g.input("x", "float", ["batch", 4]);
-      g.output("y", g.node("Mul", [x, g.weight("w", new Float32Array([1, 2, 3, 4]), [4])]), "float", ["batch", 4]);
+      g.output("y", g.node("Mul", [x, g.weight("w", new Float32Array([1, 2, 3, 4]), [4])]), "float", [
+        "batch",
+        4,
+      ]);
       return g.toBytes();
     };
     expect(build()).toEqual(build());

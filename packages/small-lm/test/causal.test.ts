@@ -1,8 +1,8 @@
 import { join } from "node:path";
+import { fixtureVocab, type Gpt2Config, randomGpt2Weights, writeGpt2ModelFolder } from "@lmcot/model-writer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CausalRunner } from "../src/transformers/causal";
 import { TransformersRationaleModel } from "../src/transformers/model";
-import { fixtureVocab, type Gpt2Config, randomGpt2Weights, writeGpt2ModelFolder } from "@lmcot/model-writer";
 import { tempDir } from "./helpers/fixtures";
 import { referenceGpt2 } from "./helpers/reference-gpt2";
 

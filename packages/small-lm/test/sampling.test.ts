@@ -1,6 +1,6 @@
+import { seededRandom } from "@lmcot/core";
 import { describe, expect, it } from "vitest";
 import { chooseToken, logSoftmax } from "../src/transformers/sampling";
-import { seededRandom } from "@lmcot/core";
 
 const logits = Float32Array.from([Math.log(0.5), Math.log(0.3), Math.log(0.15), Math.log(0.05)]);
 const sample = { sample: true, temperature: 1, topK: 0, topP: 1 };

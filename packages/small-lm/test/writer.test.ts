@@ -1,9 +1,5 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LoadedModel, loadModel } from "../src/transformers/load";
-import { Seq2SeqRunner } from "../src/transformers/seq2seq";
-import { smallLmEnv } from "../src/transformers/settings";
 import {
   checkT5Weights,
   decodeSafetensors,
@@ -18,6 +14,10 @@ import {
   writeFixtureT5,
   writeT5ModelFolder,
 } from "@lmcot/model-writer";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LoadedModel, loadModel } from "../src/transformers/load";
+import { Seq2SeqRunner } from "../src/transformers/seq2seq";
+import { smallLmEnv } from "../src/transformers/settings";
 import { tempDir } from "./helpers/fixtures";
 import { referenceDecoder, referenceEncoder } from "./helpers/reference-t5";
 

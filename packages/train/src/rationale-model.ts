@@ -6,7 +6,7 @@ import type {
   ScoreRequest,
 } from "@lmcot/core";
 import { seededRandom } from "@lmcot/core";
-import { type TF, tf, useWasmBackend } from "./backend";
+import { tf, useWasmBackend } from "./backend";
 import { loadT5 } from "./t5/folder";
 import { teacherForced } from "./t5/forward";
 import { decode } from "./t5/generate";

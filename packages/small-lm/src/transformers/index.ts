@@ -7,7 +7,7 @@ export {
   type SessionModel,
   TRANSFORMERS_INSTALL,
 } from "./load";
-export type { InferenceSession, OrtTensor } from "./session";
 export { type TransformersModelOptions, TransformersRationaleModel } from "./model";
 export { chooseToken, logSoftmax, type SamplingSettings } from "./sampling";
+export type { InferenceSession, OrtTensor } from "./session";
 export { smallLmEnv, type TransformersDtype, type TransformersSettings } from "./settings";

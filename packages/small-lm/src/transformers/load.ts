@@ -8,7 +8,8 @@ import { DTYPE_SUFFIX, DTYPES, type TransformersSettings } from "./settings";
 type TransformersModule = typeof import("@huggingface/transformers");
 
 /** The one-line install of the optional peer, skipping onnxruntime-node's CUDA download. */
-export const TRANSFORMERS_INSTALL = "npm install @huggingface/transformers@^4.3.2 --onnxruntime-node-install=skip";
+export const TRANSFORMERS_INSTALL =
+  "npm install @huggingface/transformers@^4.3.2 --onnxruntime-node-install=skip";
 
 let transformersPromise: Promise<TransformersModule> | undefined;
 
@@ -220,6 +221,7 @@ export async function loadModel(spec: string, settings: TransformersSettings): P
     generationConfig,
     tokenizer: loaded.tokenizer,
     model: loaded.model as unknown as SessionModel,
-    tensor: (type, data, dims) => new transformers.Tensor(type as "float32", data, dims).ort_tensor as OrtTensor,
+    tensor: (type, data, dims) =>
+      new transformers.Tensor(type as "float32", data, dims).ort_tensor as OrtTensor,
   };
 }

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import { type TF, tf, useWasmBackend } from "../backend";
+import { tf, useWasmBackend } from "../backend";
 import { latestCheckpoint, readCheckpointState, restoreOptimizer, saveCheckpoint } from "../checkpoint";
 import { exportModel } from "../export";
 import { appendMetrics, truncateMetrics } from "../metrics-log";

@@ -1,4 +1,4 @@
-import { type TF, tf } from "../backend";
+import { tf } from "../backend";
 import { padBatch } from "../batch";
 import { EOS_ID, PAD_ID } from "../tokenizer";
 import type { T5Model } from "./model";
