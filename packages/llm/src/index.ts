@@ -12,6 +12,7 @@ export { AnthropicModel, type AnthropicOptions } from "./providers/anthropic";
 export { choiceOptions, ExtractiveReader, extractiveAnswer } from "./providers/extractive";
 export { OpenAIChatModel, type OpenAIChatOptions } from "./providers/openai";
 export {
+  apiKeysInEnv,
   getModel,
   listProviders,
   type ProviderFactory,

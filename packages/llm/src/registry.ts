@@ -1,4 +1,4 @@
-import { AuthenticationError, BadRequestError, type LanguageModel, parseModelId } from "@lmcot/core";
+import { AuthenticationError, BadRequestError, didYouMean, type LanguageModel, parseModelId } from "@lmcot/core";
 import { AnthropicModel } from "./providers/anthropic";
 import { ExtractiveReader } from "./providers/extractive";
 import { OpenAIChatModel } from "./providers/openai";
@@ -43,6 +43,14 @@ export function registerProvider(
 
 export function listProviders(): ProviderInfo[] {
   return [...providers.values()].map((p) => p.info);
+}
+
+/** The values of every API key variable a provider reads, to redact from anything written or printed. */
+export function apiKeysInEnv(env: NodeJS.ProcessEnv = process.env): string[] {
+  return listProviders()
+    .flatMap((p) => p.env)
+    .filter((name) => /KEY|TOKEN/.test(name))
+    .flatMap((name) => (env[name] ? [env[name]] : []));
 }
 
 function keyFrom(name: string, variable: string, options: ProviderOptions): string {
@@ -122,7 +130,7 @@ export function getModel(id: string, options: ProviderOptions = {}): LanguageMod
   const entry = providers.get(provider);
   if (!entry)
     throw new BadRequestError(
-      `unknown provider "${provider}" in "${id}"; known: ${[...providers.keys()].join(", ")} (add one with registerProvider)`,
+      `unknown provider ${provider} in "${id}"${didYouMean(provider, providers.keys())} (known: ${[...providers.keys()].join(", ")}; add one with registerProvider)`,
     );
   return entry.factory(model, options);
 }

@@ -1,4 +1,4 @@
-import Anthropic from "@anthropic-ai/sdk";
+import type Anthropic from "@anthropic-ai/sdk";
 import {
   type CallWarning,
   type FinishReason,
@@ -29,9 +29,10 @@ const FINISH: Record<string, FinishReason> = {
 export class AnthropicModel implements LanguageModel {
   readonly specificationVersion = "v1" as const;
   readonly id: string;
-  private readonly client: Anthropic;
+  private client?: Promise<Anthropic>;
   private readonly apiKey: string | undefined;
   private readonly defaultMaxTokens: number;
+  private readonly options: AnthropicOptions;
 
   constructor(
     readonly model: string,
@@ -40,13 +41,23 @@ export class AnthropicModel implements LanguageModel {
     this.id = `anthropic:${model}`;
     this.apiKey = options.apiKey;
     this.defaultMaxTokens = options.defaultMaxTokens ?? 1024;
-    this.client = new Anthropic({
-      apiKey: options.apiKey ?? "missing-key",
-      baseURL: options.baseURL,
-      maxRetries: 0,
-      timeout: 10 * 60_000,
-      defaultHeaders: options.headers,
-    });
+    this.options = options;
+  }
+
+  /** The SDK is imported on the first call, so importing this package stays cheap. */
+  private connect(): Promise<Anthropic> {
+    const o = this.options;
+    this.client ??= import("@anthropic-ai/sdk").then(
+      ({ default: Anthropic }) =>
+        new Anthropic({
+          apiKey: o.apiKey ?? "missing-key",
+          baseURL: o.baseURL,
+          maxRetries: 0,
+          timeout: 10 * 60_000,
+          defaultHeaders: o.headers,
+        }),
+    );
+    return this.client;
   }
 
   private body(request: GenerateRequest): {
@@ -76,7 +87,8 @@ export class AnthropicModel implements LanguageModel {
     const { body, warnings } = this.body(request);
     let response: Anthropic.Message;
     try {
-      response = await this.client.messages.create(body, { signal: request.signal });
+      const client = await this.connect();
+      response = await client.messages.create(body, { signal: request.signal });
     } catch (error) {
       throw toLmcotError(error, "anthropic", [this.apiKey]);
     }
@@ -101,7 +113,8 @@ export class AnthropicModel implements LanguageModel {
     let raw = "unknown";
     const usage = { inputTokens: 0, outputTokens: 0 };
     try {
-      const stream = await this.client.messages.create({ ...body, stream: true }, { signal: request.signal });
+      const client = await this.connect();
+      const stream = await client.messages.create({ ...body, stream: true }, { signal: request.signal });
       for await (const event of stream) {
         if (event.type === "message_start") usage.inputTokens = event.message.usage.input_tokens;
         if (event.type === "content_block_delta" && event.delta.type === "text_delta") {

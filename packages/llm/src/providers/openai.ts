@@ -7,7 +7,7 @@ import {
   type LanguageModel,
   toLmcotError,
 } from "@lmcot/core";
-import OpenAI from "openai";
+import type OpenAI from "openai";
 import { chatTurns, finished, type StreamPart } from "./messages";
 
 export interface OpenAIChatOptions {
@@ -33,9 +33,10 @@ const FINISH: Record<string, FinishReason> = {
 export class OpenAIChatModel implements LanguageModel {
   readonly specificationVersion = "v1" as const;
   readonly id: string;
-  private readonly client: OpenAI;
+  private client?: Promise<OpenAI>;
   private readonly provider: string;
   private readonly apiKey: string | undefined;
+  private readonly options: OpenAIChatOptions;
 
   constructor(
     readonly model: string,
@@ -44,15 +45,25 @@ export class OpenAIChatModel implements LanguageModel {
     this.provider = options.provider ?? "openai";
     this.id = `${this.provider}:${options.provider === "openai-compatible" ? `${options.baseURL}#${model}` : model}`;
     this.apiKey = options.apiKey;
+    this.options = options;
+  }
+
+  /** The SDK is imported on the first call, so importing this package stays cheap. */
+  private connect(): Promise<OpenAI> {
+    const o = this.options;
     // Retries belong to lmcot's retry middleware: the client's own are off, so none are doubled.
-    this.client = new OpenAI({
-      apiKey: options.apiKey ?? "missing-key",
-      baseURL: options.baseURL,
-      organization: options.organization,
-      maxRetries: 0,
-      timeout: 10 * 60_000,
-      defaultHeaders: options.headers,
-    });
+    this.client ??= import("openai").then(
+      ({ default: OpenAI }) =>
+        new OpenAI({
+          apiKey: o.apiKey ?? "missing-key",
+          baseURL: o.baseURL,
+          organization: o.organization,
+          maxRetries: 0,
+          timeout: 10 * 60_000,
+          defaultHeaders: o.headers,
+        }),
+    );
+    return this.client;
   }
 
   private body(request: GenerateRequest): {
@@ -99,7 +110,8 @@ export class OpenAIChatModel implements LanguageModel {
     const { body, warnings } = this.body(request);
     let response: OpenAI.Chat.ChatCompletion;
     try {
-      response = await this.client.chat.completions.create(body, { signal: request.signal });
+      const client = await this.connect();
+      response = await client.chat.completions.create(body, { signal: request.signal });
     } catch (error) {
       throw toLmcotError(error, this.provider, [this.apiKey]);
     }
@@ -137,7 +149,8 @@ export class OpenAIChatModel implements LanguageModel {
     let finish = "stop";
     let usage = { inputTokens: 0, outputTokens: 0 };
     try {
-      const stream = await this.client.chat.completions.create(
+      const client = await this.connect();
+      const stream = await client.chat.completions.create(
         { ...body, stream: true, stream_options: { include_usage: true } },
         { signal: request.signal },
       );
