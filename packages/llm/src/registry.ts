@@ -1,4 +1,10 @@
-import { AuthenticationError, BadRequestError, didYouMean, type LanguageModel, parseModelId } from "@lmcot/core";
+import {
+  AuthenticationError,
+  BadRequestError,
+  didYouMean,
+  type LanguageModel,
+  parseModelId,
+} from "@lmcot/core";
 import { AnthropicModel } from "./providers/anthropic";
 import { ExtractiveReader } from "./providers/extractive";
 import { OpenAIChatModel } from "./providers/openai";

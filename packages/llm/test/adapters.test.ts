@@ -292,7 +292,9 @@ describe("provider specifics", () => {
   it("says which key is missing and rejects unknown providers and malformed ids", () => {
     expect(() => getModel("openai:gpt-4o-mini", { env: {} })).toThrow(/set OPENAI_API_KEY/);
     expect(() => getModel("nope:x")).toThrow(/unknown provider nope in "nope:x" \(known: openai, /);
-    expect(() => getModel("opneai:gpt-4o")).toThrow(/unknown provider opneai in "opneai:gpt-4o"; did you mean openai\?/);
+    expect(() => getModel("opneai:gpt-4o")).toThrow(
+      /unknown provider opneai in "opneai:gpt-4o"; did you mean openai\?/,
+    );
     expect(() => getModel("openai-compatible:http://127.0.0.1:1/v1")).toThrow(/<baseURL>#<model>/);
   });
 });
