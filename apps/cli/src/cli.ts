@@ -1,6 +1,8 @@
 #!/usr/bin/env node
+import { exitQuietlyOnBrokenPipe } from "./pipes";
 import { run } from "./program";
 
+exitQuietlyOnBrokenPipe();
 run().then((code) => {
   process.exitCode = code;
 });

@@ -1,10 +1,9 @@
-import { apiKeysInEnv } from "@lmcot/bench";
 import { type FailureRecord, formatFailureSummary, redact } from "@lmcot/core";
 import type { RunLock } from "@lmcot/datasets";
+import { apiKeysInEnv } from "@lmcot/llm";
+import { EXIT_FAILURE } from "./exit-codes";
 
-/** Exit codes: 0 ok, 1 the work failed, 2 the command line was wrong or the run directory is busy. */
-export const EXIT_FAILURE = 1;
-export const EXIT_USAGE = 2;
+export { EXIT_FAILURE, EXIT_USAGE } from "./exit-codes";
 
 /** Text fit to print: API keys in the environment, and anything shaped like a key, removed. */
 export const redacted = (text: string) => redact(text, apiKeysInEnv());

@@ -2,7 +2,8 @@ import { errorMessage, fixFor, isFatalError, LmcotError } from "@lmcot/core";
 import { Command, CommanderError } from "commander";
 import pkg from "../package.json";
 import { commands } from "./commands/index";
-import { EXIT_FAILURE, EXIT_USAGE, redacted } from "./failures";
+import { EXIT_CODES_HELP, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, isUsageError } from "./exit-codes";
+import { wasInterrupted } from "./interrupt";
 import { UsageError } from "./usage-error";
 
 export { EXIT_FAILURE, EXIT_USAGE, UsageError };
@@ -17,22 +18,38 @@ function stacks(error: unknown): string {
   return parts.join("\ncaused by: ");
 }
 
-/** Builds the `lmcot` program with every registered sub-command. */
-export function createProgram(): Command {
+/** The sub-command `argv` names (`lmcot help eval` names eval), if any: the first word that is not a flag. */
+function commandIn(argv: readonly string[]): string | undefined {
+  const words = argv.slice(2).filter((a) => !a.startsWith("-"));
+  return words[0] === "help" ? words[1] : words[0];
+}
+
+/**
+ * Builds the `lmcot` program. Only the sub-command `argv` names is loaded with its options and
+ * action; the others are listed by name and summary, enough for `lmcot --help` and "did you mean".
+ */
+export async function createProgram(argv: readonly string[] = process.argv): Promise<Command> {
   const program = new Command("lmcot")
     .description("LM-guided chain-of-thought: a small LM writes the rationale, a frozen large LM answers.")
     .version(pkg.version, "-v, --version")
     .showHelpAfterError("(run with --help for usage)")
+    .showSuggestionAfterError(true)
+    .addHelpText("after", EXIT_CODES_HELP)
     .exitOverride();
-  for (const register of commands) register(program);
+  const wanted = commandIn(argv);
+  for (const entry of commands) {
+    if (entry.name === wanted) (await entry.load())(program);
+    else program.command(entry.name).description(entry.summary);
+  }
   return program;
 }
 
 /** Runs the CLI on `argv` and returns the process exit code; never throws. */
 export async function run(argv: string[] = process.argv): Promise<number> {
-  const program = createProgram();
   try {
+    const program = await createProgram(argv);
     await program.parseAsync(argv);
+    if (wasInterrupted()) return EXIT_INTERRUPTED;
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) {
@@ -40,13 +57,11 @@ export async function run(argv: string[] = process.argv): Promise<number> {
       if (error.code === "commander.help") return 0;
       return EXIT_USAGE;
     }
-    if (error instanceof UsageError) {
-      process.stderr.write(`lmcot: ${error.message}\n`);
-      return EXIT_USAGE;
-    }
+    // Imported here: redaction needs the provider list, which a run that succeeds never loads.
+    const { redacted } = await import("./failures");
     process.stderr.write(`lmcot: ${redacted(errorMessage(error))}\n`);
-    // Another process writes the run directory: like a usage error, nothing was done.
-    if (LmcotError.isInstance(error) && error.code === "run_locked") return EXIT_USAGE;
+    if (wasInterrupted()) return EXIT_INTERRUPTED;
+    if (isUsageError(error)) return EXIT_USAGE;
     if (LmcotError.isInstance(error) && (error.provider !== undefined || isFatalError(error)))
       process.stderr.write(`  → ${fixFor(error.code)}\n`);
     if (process.env.LMCOT_DEBUG) process.stderr.write(`${redacted(stacks(error))}\n`);

@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
-import { apiKeysInEnv } from "@lmcot/bench";
 import { DataValidationError, type Example, fnv1a, type RunStore, runResumable } from "@lmcot/core";
 import { loadSample, lockRunDir, openFailureLog, openRunStore, readAll, readLines } from "@lmcot/datasets";
+import { apiKeysInEnv } from "@lmcot/llm";
 import { ASPECTS, type ItemReward, type RewardConfig, type RewardItem } from "@lmcot/rewards";
 import { z } from "zod";
 import { lockNotice, reportFailures } from "../failures";

@@ -1,4 +1,4 @@
-import { apiKeysInEnv } from "@lmcot/bench";
+import { apiKeysInEnv } from "@lmcot/llm";
 import { startRewardServer } from "@lmcot/rewards";
 import type { Command } from "commander";
 import { callOptions } from "../call-flags";
