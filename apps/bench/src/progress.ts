@@ -15,17 +15,31 @@ export function progressLine(cell: Cell, p: RunProgress): string {
   return `${cell.id}: ${p.done}/${p.total} (${rate}, eta ${p.done >= p.total ? "0s" : seconds(p.etaMs)}) $${p.costUsd.toFixed(4)} cache ${p.cacheHits} errors ${p.failed}${p.skipped ? ` resumed ${p.skipped}` : ""}`;
 }
 
+/** Off a terminal, a cell's line between its first and last: at least this long and this far apart. */
+const QUIET_MS = 10_000;
+const QUIET_FRACTION = 0.1;
+
+interface Printed {
+  at: number;
+  finished: number;
+}
+
 /**
- * Live progress per cell. On a terminal it redraws one line per cell in place; when stdout is not a
- * TTY or `CI` is set it prints plain log lines (a cell's start, every 10% and its end).
+ * Live progress per cell, on stderr so stdout keeps only results. On a terminal it redraws one line
+ * per cell in place; when the stream is not a TTY or `CI` is set it prints plain log lines: a cell's
+ * start, its end, and between them a line only when 10 s and 10 % have passed since the last one.
  */
 export class ProgressDisplay {
   private readonly lines = new Map<string, string>();
-  private readonly lastDecile = new Map<string, number>();
+  private readonly printed = new Map<string, Printed>();
+  private readonly pending = new Map<string, string>();
   private drawn = 0;
   private readonly live: boolean;
 
-  constructor(private readonly out: NodeJS.WriteStream = process.stdout) {
+  constructor(
+    private readonly out: NodeJS.WriteStream = process.stderr,
+    private readonly now: () => number = Date.now,
+  ) {
     this.live = Boolean(out.isTTY) && !process.env.CI;
   }
 
@@ -36,11 +50,27 @@ export class ProgressDisplay {
       this.redraw();
       return;
     }
-    const decile = p.total ? Math.floor((10 * (p.done + p.failed)) / p.total) : 10;
-    if (this.lastDecile.get(cell.id) !== decile) {
-      this.lastDecile.set(cell.id, decile);
-      this.out.write(`${line}\n`);
-    }
+    const finished = p.done + p.failed;
+    const last = this.printed.get(cell.id);
+    const end = finished >= p.total;
+    const due =
+      last !== undefined &&
+      this.now() - last.at >= QUIET_MS &&
+      finished - last.finished >= QUIET_FRACTION * p.total;
+    if (last === undefined || (end && last.finished < p.total) || due) this.print(cell.id, line, finished);
+    else if (!end) this.pending.set(cell.id, line);
+  }
+
+  /** Prints each cell's newest line that was held back (a run stopped before its cells ended). */
+  finish(): void {
+    for (const line of this.pending.values()) this.out.write(`${line}\n`);
+    this.pending.clear();
+  }
+
+  private print(id: string, line: string, finished: number): void {
+    this.printed.set(id, { at: this.now(), finished });
+    this.pending.delete(id);
+    this.out.write(`${line}\n`);
   }
 
   private redraw(): void {
