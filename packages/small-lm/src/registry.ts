@@ -1,4 +1,4 @@
-import { BadRequestError, parseModelId, type RationaleModel } from "@lmcot/core";
+import { BadRequestError, didYouMean, parseModelId, type RationaleModel } from "@lmcot/core";
 import { ExtractiveSelector } from "./extractive";
 import { OpenAICompatibleRationaleModel } from "./openai-compatible";
 import { TransformersRationaleModel } from "./transformers/model";
@@ -52,7 +52,7 @@ export async function getRationaleModel(
   const factory = backends.get(provider);
   if (factory === undefined) {
     throw new BadRequestError(
-      `unknown rationale backend "${provider}" in "${id}"; known: ${rationaleBackends().join(", ")}`,
+      `unknown rationale backend "${provider}" in "${id}"${didYouMean(provider, backends.keys())}; known: ${rationaleBackends().join(", ")}`,
     );
   }
   return factory(model, options);

@@ -308,10 +308,11 @@ describe("transformers backend: loading", () => {
     );
   });
 
-  it("unknown backends are listed", async () => {
+  it("unknown backends are listed, with the nearest one", async () => {
     await expect(getRationaleModel("nope:x")).rejects.toThrow(
       /unknown rationale backend "nope".*transformers/,
     );
+    await expect(getRationaleModel("transformer:./m")).rejects.toThrow(/did you mean transformers\?/);
   });
 });
 
