@@ -2,6 +2,7 @@ import { type FailureRecord, formatFailureSummary, redact } from "@lmcot/core";
 import type { RunLock } from "@lmcot/datasets";
 import { apiKeysInEnv } from "@lmcot/llm";
 import { EXIT_FAILURE } from "./exit-codes";
+import { note } from "./log";
 
 export { EXIT_FAILURE, EXIT_USAGE } from "./exit-codes";
 
@@ -12,7 +13,7 @@ export const redacted = (text: string) => redact(text, apiKeysInEnv());
 export function lockNotice(lock: RunLock): void {
   const was = lock.tookOver;
   if (was)
-    process.stderr.write(
+    note(
       `lmcot: took over ${lock.path} from ${was.command} (pid ${was.pid} on ${was.host}, since ${was.startedAt}), which is no longer running\n`,
     );
 }

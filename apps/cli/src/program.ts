@@ -4,6 +4,7 @@ import pkg from "../package.json";
 import { commands } from "./commands/index";
 import { EXIT_CODES_HELP, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, isUsageError } from "./exit-codes";
 import { wasInterrupted } from "./interrupt";
+import { setQuiet } from "./log";
 import { UsageError } from "./usage-error";
 
 export { EXIT_FAILURE, EXIT_USAGE, UsageError };
@@ -25,20 +26,24 @@ function commandIn(argv: readonly string[]): string | undefined {
 }
 
 /**
- * Builds the `lmcot` program. Only the sub-command `argv` names is loaded with its options and
- * action; the others are listed by name and summary, enough for `lmcot --help` and "did you mean".
+ * Builds the `lmcot` program. Given the `argv` it will parse, only the sub-command `argv` names is
+ * loaded with its options and action; the others are listed by name and summary, enough for
+ * `lmcot --help` and "did you mean". Without `argv`, every sub-command is loaded.
  */
-export async function createProgram(argv: readonly string[] = process.argv): Promise<Command> {
-  const program = new Command("lmcot")
+export async function createProgram(argv?: readonly string[]): Promise<Command> {
+  const program: Command = new Command("lmcot")
     .description("LM-guided chain-of-thought: a small LM writes the rationale, a frozen large LM answers.")
     .version(pkg.version, "-v, --version")
     .showHelpAfterError("(run with --help for usage)")
+    .option("-q, --quiet", "no progress or notes on stderr; results, warnings and errors are still shown")
     .showSuggestionAfterError(true)
+    .configureHelp({ showGlobalOptions: true })
     .addHelpText("after", EXIT_CODES_HELP)
+    .hook("preAction", (root) => setQuiet(root.opts().quiet === true))
     .exitOverride();
-  const wanted = commandIn(argv);
+  const wanted = argv && commandIn(argv);
   for (const entry of commands) {
-    if (entry.name === wanted) (await entry.load())(program);
+    if (!argv || entry.name === wanted) (await entry.load())(program);
     else program.command(entry.name).description(entry.summary);
   }
   return program;

@@ -1,5 +1,6 @@
 import { DEFAULT_PRICES, DEFAULT_PRICES_DATE, listProviders } from "@lmcot/llm";
 import type { Command } from "commander";
+import { printResult } from "../log";
 import type { RegisterCommand } from "./index";
 
 /** Lists the large-LM providers, how each is addressed, and which of its variables are set (never their values). */
@@ -24,11 +25,23 @@ export function modelsReport(env: NodeJS.ProcessEnv = process.env): string {
   return lines.join("\n");
 }
 
+/** `lmcot models --json`: the same facts for programs; a variable is `true` when set (never its value). */
+export function modelsJson(env: NodeJS.ProcessEnv = process.env) {
+  return {
+    providers: listProviders().map((p) => ({
+      ...p,
+      env: Object.fromEntries(p.env.map((v) => [v, Boolean(env[v])])),
+    })),
+    prices: { asOf: DEFAULT_PRICES_DATE, usdPerMillionTokens: DEFAULT_PRICES },
+  };
+}
+
 export const registerModels: RegisterCommand = (program: Command) => {
   program
     .command("models")
     .description("list model providers, how they are configured, and which environment variables are set")
-    .action(() => {
-      process.stdout.write(`${modelsReport()}\n`);
-    });
+    .option("--json", "print the providers and prices as JSON")
+    .action((flags: { json?: boolean }) =>
+      printResult(flags.json, modelsJson(), () => `${modelsReport()}\n`),
+    );
 };
