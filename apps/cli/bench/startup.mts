@@ -1,15 +1,18 @@
 // Benchmark: start-up of the built `lmcot` against `node -e 0`, as a ratio within each round so load
 // on the machine cancels out. Rounds interleave every command; min / median / max of each ratio.
-//   pnpm --filter @lmcot/cli build && npx tsx bench/startup.mts [--rounds 20]
+//   pnpm --filter @lmcot/cli build && npx tsx bench/startup.mts [--rounds 20] [--bin dist/cli.js]
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { samplePath } from "@lmcot/datasets";
 
-const at = process.argv.indexOf("--rounds");
-const rounds = at >= 0 ? Number(process.argv[at + 1]) : 20;
-const bin = join(import.meta.dirname, "..", "dist", "cli.js");
+const arg = (name: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+const rounds = Number(arg("rounds") ?? 20);
+const bin = arg("bin") ?? join(import.meta.dirname, "..", "dist", "cli.js");
 
 // A small eval: the bundled HotpotQA sample scored against its own answers.
 const dir = mkdtempSync(join(tmpdir(), "lmcot-startup-"));
