@@ -1,4 +1,9 @@
 export { attachAliases, readAliases } from "./aliases";
+export { dataDir, type FileRecord, hashFile, type Manifest, readManifest } from "./data-cache";
+export { DataFetchError } from "./data-errors";
+export { type DatasetStatus, listDatasets, verifyDataset } from "./data-status";
+export { type DatasetSpec, loadDatasetSpec, parseDatasetSpec, sampleStream } from "./dataset-spec";
+export { type DownloadOptions, type DownloadProgress, downloadFile } from "./download";
 export {
   type FailureLog,
   openFailureLog,
@@ -6,9 +11,11 @@ export {
   pruneFailures,
   readFailures,
 } from "./failure-log";
+export { type GetDatasetOptions, getDataset, type LocalDataset, missingError } from "./get-dataset";
 export { type RawRecord, type ScanOptions, scanJsonArray } from "./json-scan";
 export { type JsonlLine, type LineOptions, readLines, scanJsonl } from "./jsonl";
 export { DEFAULT_MAX_RECORD_MB, maxRecordBytes } from "./limits";
+export { formatProgress, stderrProgress } from "./progress";
 export { type ReadOptions, readAll, readDataset, readRaw } from "./read";
 export {
   datasetOf,
@@ -18,9 +25,11 @@ export {
   type RecordFormat,
   twoWikiRecord,
 } from "./records";
+export { BUILTIN_SOURCES, canonicalId, type DataDownload, type DataSource } from "./registry";
 export { lockRunDir, type RunLock, RunLockedError, type RunLockHolder } from "./run-lock";
 export { type JsonlRunStore, openRunStore, type RunStoreInfo } from "./run-store";
 export { type ExampleFilter, filterExamples, sample, seededRandom, trainEvalSplit } from "./sample";
 export { loadSample, type SampleName, samplePath, samplesDir } from "./samples";
 export { endsEarly, jsonError, readJson, readText } from "./text";
+export { findSource, listSources, type RegistryOptions, type UserDataEntry } from "./user-registry";
 export { fieldPath, validate } from "./validate";

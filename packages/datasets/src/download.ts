@@ -1,0 +1,199 @@
+import { open, rm, truncate } from "node:fs/promises";
+import { type CallPolicy, callWithPolicy, LmcotError, retryAfterMs } from "@lmcot/core";
+import { fileSize } from "./data-cache";
+import { DataFetchError } from "./data-errors";
+
+export interface DownloadProgress {
+  url: string;
+  /** Bytes on disk so far, a resumed part included. */
+  bytes: number;
+  /** From Content-Length / Content-Range, when the server says. */
+  total?: number;
+  /** Bytes per second over this attempt. */
+  rate: number;
+  /** Seconds left at this rate, when the total is known. */
+  etaSeconds?: number;
+  done: boolean;
+}
+
+export interface DownloadOptions {
+  signal?: AbortSignal;
+  onProgress?: (progress: DownloadProgress) => void;
+  /** Retries of one URL after a 5xx, a reset or a stall (default 5); each resumes where the last stopped. */
+  retries?: number;
+  /** An attempt receiving nothing for this long is dropped and retried (default 60 s). */
+  stallTimeoutMs?: number;
+  /** Backoff and sleep, injectable for tests (see core's `CallPolicy`). */
+  policy?: Pick<CallPolicy, "baseDelayMs" | "maxDelayMs" | "sleep" | "random" | "onRetry">;
+}
+
+// Codes of a host that cannot be reached at all: offline, not worth retrying.
+const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ENETUNREACH", "EHOSTUNREACH"]);
+
+function causeCode(error: unknown): string | undefined {
+  for (let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
+    if (typeof e.code === "string") return e.code;
+    e = e.cause as typeof e;
+  }
+  return undefined;
+}
+
+function networkError(url: string, error: unknown): LmcotError {
+  if (LmcotError.isInstance(error)) return error;
+  const code = causeCode(error);
+  const reason = code ?? (error instanceof Error ? error.message : String(error));
+  if (code && UNREACHABLE.has(code))
+    return new DataFetchError("dataset_offline", `${url}: cannot connect (${reason})`, { cause: error });
+  return new DataFetchError("download_failed", `${url}: the connection failed (${reason})`, {
+    cause: error,
+    retryable: true,
+  });
+}
+
+function httpError(url: string, response: Response): DataFetchError {
+  const status = response.status;
+  const retryable = status >= 500 || status === 408 || status === 429;
+  return new DataFetchError("download_failed", `${url}: HTTP ${status} ${response.statusText}`.trim(), {
+    status,
+    retryable,
+    retryAfterMs: retryAfterMs(response.headers),
+  });
+}
+
+/** `bytes 100-199/1000` → start 100, total 1000. */
+function contentRange(header: string | null): { start?: number; total?: number } {
+  const m = /^bytes\s+(?:(\d+)-\d+|\*)\/(\d+|\*)$/i.exec(header?.trim() ?? "");
+  if (!m) return {};
+  return {
+    ...(m[1] === undefined ? {} : { start: Number(m[1]) }),
+    ...(m[2] === "*" || m[2] === undefined ? {} : { total: Number(m[2]) }),
+  };
+}
+
+/** One request: continues `part` from its current size with a Range request when it has bytes. */
+async function attempt(
+  url: string,
+  part: string,
+  signal: AbortSignal,
+  options: DownloadOptions,
+): Promise<number> {
+  const have = (await fileSize(part)) ?? 0;
+  const stall = new AbortController();
+  const stallMs = options.stallTimeoutMs ?? 60_000;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(
+      () =>
+        stall.abort(
+          new DataFetchError("download_failed", `${url}: nothing received for ${stallMs / 1000} s`, {
+            retryable: true,
+          }),
+        ),
+      stallMs,
+    );
+  };
+  const both = AbortSignal.any([signal, stall.signal]);
+  arm();
+  try {
+    let response: Response;
+    try {
+      response = await fetch(url, { signal: both, headers: have > 0 ? { range: `bytes=${have}-` } : {} });
+    } catch (error) {
+      throw networkError(url, stall.signal.aborted ? stall.signal.reason : error);
+    }
+    const range = contentRange(response.headers.get("content-range"));
+    if (response.status === 416 && have > 0) {
+      // The part may already be whole; otherwise it is longer than the file: start again.
+      if (range.total === have) return have;
+      await truncate(part, 0);
+      throw new DataFetchError(
+        "download_failed",
+        `${url}: the partial download no longer fits; starting over`,
+        {
+          retryable: true,
+        },
+      );
+    }
+    if (!response.ok || !response.body) throw httpError(url, response);
+    const resumed = response.status === 206 && have > 0 && range.start === have;
+    const length = Number(response.headers.get("content-length") ?? Number.NaN);
+    const total = range.total ?? (Number.isFinite(length) ? length + (resumed ? have : 0) : undefined);
+    const file = await open(part, resumed ? "a" : "w");
+    let bytes = resumed ? have : 0;
+    const started = performance.now();
+    const report = (done: boolean) => {
+      const seconds = (performance.now() - started) / 1000;
+      const rate = seconds > 0 ? (bytes - (resumed ? have : 0)) / seconds : 0;
+      options.onProgress?.({
+        url,
+        bytes,
+        ...(total === undefined ? {} : { total }),
+        rate,
+        ...(total !== undefined && rate > 0 ? { etaSeconds: (total - bytes) / rate } : {}),
+        done,
+      });
+    };
+    try {
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        arm();
+        await file.write(chunk);
+        bytes += chunk.length;
+        report(false);
+      }
+    } catch (error) {
+      throw networkError(url, stall.signal.aborted ? stall.signal.reason : error);
+    } finally {
+      await file.close();
+    }
+    if (total !== undefined && bytes !== total)
+      throw new DataFetchError(
+        "download_failed",
+        `${url}: the connection closed after ${bytes} of ${total} bytes`,
+        {
+          retryable: true,
+        },
+      );
+    report(true);
+    return bytes;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Downloads `url` into `part`, resuming with HTTP Range from what `part` already holds (a previous
+ * run's or a failed attempt's bytes) and retrying 5xx, resets and stalls with backoff. A run of
+ * retries that made progress starts a new run, so a long download over a flaky line goes on.
+ */
+export async function downloadFile(
+  url: string,
+  part: string,
+  options: DownloadOptions = {},
+): Promise<number> {
+  for (;;) {
+    const before = (await fileSize(part)) ?? 0;
+    try {
+      return await callWithPolicy(
+        (signal) => attempt(url, part, signal, options),
+        {
+          retries: options.retries ?? 5,
+          timeoutMs: Number.POSITIVE_INFINITY,
+          totalTimeoutMs: Number.POSITIVE_INFINITY,
+          ...options.policy,
+        },
+        { signal: options.signal, label: url },
+      );
+    } catch (error) {
+      const after = (await fileSize(part)) ?? 0;
+      const retryable = LmcotError.isInstance(error) && error.retryable;
+      if (!retryable || after <= before || options.signal?.aborted) throw error;
+    }
+  }
+}
+
+/** Removes a partial download and its `.url` note (after a checksum mismatch, it must not be resumed). */
+export async function discardPart(part: string): Promise<void> {
+  await rm(part, { force: true });
+  await rm(`${part}.url`, { force: true });
+}
