@@ -30,23 +30,44 @@ export interface DownloadOptions {
 // Codes of a host that cannot be reached at all: offline, not worth retrying.
 const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ENETUNREACH", "EHOSTUNREACH"]);
 
-function causeCode(error: unknown): string | undefined {
-  for (let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
-    if (typeof e.code === "string") return e.code;
+// A connection that broke or stalled: worth another attempt, resuming where it stopped.
+const RESET = new Set([
+  "ECONNRESET",
+  "ECONNABORTED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_HEADERS_TIMEOUT",
+  "UND_ERR_BODY_TIMEOUT",
+]);
+
+/** The first `code` down the cause chain, and the innermost message (fetch wraps the real reason). */
+function rootCause(error: unknown): { code?: string; message: string } {
+  let code: string | undefined;
+  let message = error instanceof Error ? error.message : String(error);
+  for (
+    let e = error as { code?: unknown; cause?: unknown; message?: unknown } | undefined, depth = 0;
+    e && depth < 5;
+    depth++
+  ) {
+    if (code === undefined && typeof e.code === "string") code = e.code;
+    if (typeof e.message === "string" && e.message) message = e.message;
     e = e.cause as typeof e;
   }
-  return undefined;
+  return { ...(code ? { code } : {}), message };
 }
 
 function networkError(url: string, error: unknown): LmcotError {
   if (LmcotError.isInstance(error)) return error;
-  const code = causeCode(error);
-  const reason = code ?? (error instanceof Error ? error.message : String(error));
+  const { code, message } = rootCause(error);
+  const reason = code ?? message;
   if (code && UNREACHABLE.has(code))
     return new DataFetchError("dataset_offline", `${url}: cannot connect (${reason})`, { cause: error });
+  const reset = (code !== undefined && RESET.has(code)) || /terminated|other side closed/i.test(message);
   return new DataFetchError("download_failed", `${url}: the connection failed (${reason})`, {
     cause: error,
-    retryable: true,
+    retryable: reset,
   });
 }
 

@@ -53,4 +53,10 @@ export const commands: CommandEntry[] = [
       "train the small LM in-process (CPU, no Python): kd = distillation, rl = PPO on the paper's rewards",
     load: async () => (await import("./train")).registerTrain,
   },
+  {
+    name: "data",
+    summary:
+      "the full official datasets: list, download (verified, resumable, cached), locate and verify them",
+    load: async () => (await import("./data")).registerData,
+  },
 ];

@@ -1,0 +1,84 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { samplePath } from "@lmcot/datasets";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { lmcotEnv } from "./run-cli";
+
+// The 57 bundled HotpotQA dev records as the official JSON array, served on loopback.
+const body = Buffer.from(`[${readFileSync(samplePath("hotpotqa"), "utf8").trim().split("\n").join(",\n")}]`);
+let server: Server;
+let url = "";
+
+beforeAll(async () => {
+  server = createServer((_req, res) => res.writeHead(200, { "content-length": body.length }).end(body));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+/** A fresh data folder whose registry points hotpotqa:dev at the test server. */
+function dataEnv(fileUrl = `${url}/hotpot_dev_distractor_v1.json`) {
+  const dir = mkdtempSync(join(tmpdir(), "lmcot-data-cli-"));
+  writeFileSync(
+    join(dir, "registry.json"),
+    JSON.stringify({ datasets: [{ name: "hotpotqa:dev", url: fileUrl }] }),
+  );
+  return { dir, env: { LMCOT_DATA_DIR: dir, LMCOT_DATA_MIRROR: undefined, LMCOT_DATA_REGISTRY: undefined } };
+}
+
+describe("lmcot data", () => {
+  it("get downloads with progress on stderr, path finds it, verify checks it and catches a change", async () => {
+    const { dir, env } = dataEnv();
+    const got = await lmcotEnv(env, "data", "get", "hotpotqa:dev");
+    expect(got.code).toBe(0);
+    const file = join(dir, "user/hotpotqa/dev/hotpot_dev_distractor_v1.json");
+    expect(got.stdout).toBe(`hotpotqa:dev\t${file}\n`);
+    expect(got.stderr).toMatch(/hotpotqa:dev .*MB \/ .*MB \(100%\), .*MB\/s, done/);
+    expect(got.stderr).toContain("trusted on first use");
+    expect(readFileSync(file).equals(body)).toBe(true);
+
+    expect((await lmcotEnv(env, "data", "path", "hotpotqa:dev")).stdout).toBe(`${file}\n`);
+    const list = await lmcotEnv(env, "data", "list", "--json");
+    const rows = JSON.parse(list.stdout).datasets as { id: string; cached: boolean; licence: string }[];
+    expect(rows.find((r) => r.id === "hotpotqa:dev")).toMatchObject({
+      cached: true,
+      licence: "CC BY-SA 4.0",
+    });
+    expect(rows.find((r) => r.id === "2wikimultihopqa:dev")?.cached).toBe(false);
+
+    expect((await lmcotEnv(env, "data", "verify")).stdout).toMatch(
+      /^ok {6}hotpotqa:dev {2}sha256 [0-9a-f]{64}/,
+    );
+    writeFileSync(file, "[]");
+    const bad = await lmcotEnv(env, "data", "verify", "hotpotqa:dev");
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain("FAILED  hotpotqa:dev: checksum mismatch");
+  });
+
+  it("a missing dataset names the command to run; an unknown one suggests the nearest (exit 2)", async () => {
+    const { env } = dataEnv();
+    const missing = await lmcotEnv(env, "data", "path", "hotpotqa:dev");
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("run `lmcot data get hotpotqa:dev`");
+    const unknown = await lmcotEnv(env, "data", "get", "hotpotqa:dve");
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("did you mean hotpotqa:dev?");
+  });
+
+  it("offline: exit 1 naming the URL, the cache folder and how to place the file by hand", async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const fileUrl = `http://127.0.0.1:${port}/hotpot_dev_distractor_v1.json`;
+    const { dir, env } = dataEnv(fileUrl);
+    const r = await lmcotEnv(env, "data", "get", "hotpotqa:dev");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${fileUrl}: cannot connect (ECONNREFUSED)`);
+    expect(r.stderr).toContain(`The cache is ${dir}`);
+    expect(r.stderr).toContain("to place it by hand");
+  });
+});
