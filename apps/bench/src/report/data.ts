@@ -43,8 +43,27 @@ export interface Comparison {
 
 export interface Claim {
   claim: string;
-  verdict: "supported" | "not supported" | "inconclusive" | "not tested in this run";
+  /** "too few questions (n = 2)" when every comparison behind it has fewer than the minimum n. */
+  verdict:
+    | "supported"
+    | "not supported"
+    | "inconclusive"
+    | "not tested in this run"
+    | `too few questions (n = ${number})`;
   evidence: string;
+}
+
+/** Below this many questions a comparison is too thin to support or refute a claim (`LMCOT_MIN_CLAIM_N`). */
+export const DEFAULT_MIN_CLAIM_N = 100;
+
+export interface ReportOptions {
+  /** The fewest questions a comparison needs to count toward a verdict (default 100, or `LMCOT_MIN_CLAIM_N`). */
+  minClaimN?: number;
+}
+
+export function minClaimN(options: ReportOptions = {}): number {
+  const fromEnv = Number(process.env.LMCOT_MIN_CLAIM_N);
+  return options.minClaimN ?? (Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : DEFAULT_MIN_CLAIM_N);
 }
 
 export interface ReportData {
@@ -55,6 +74,8 @@ export interface ReportData {
   cells: CellSummary[];
   comparisons: Comparison[];
   claims: Claim[];
+  /** The minimum n a comparison needed to count toward a claim's verdict. */
+  minClaimN: number;
   /** Failures that still stand, by error class (most frequent first), with the fix for each. */
   failures: { total: number; byClass: FailureClassSummary[] };
   examples: BenchRecord[];
@@ -150,9 +171,12 @@ function compare(
 const fmt = (x: number) => (x >= 0 ? "+" : "") + (100 * x).toFixed(1);
 const ciText = (ci: ConfidenceInterval) => `[${fmt(ci.low)}, ${fmt(ci.high)}]`;
 
-function verdict(tests: PairedTestResult[]): Claim["verdict"] {
+/** Judged on the comparisons with at least `minN` questions; none such → "too few questions". */
+function verdict(tests: { test: PairedTestResult; n: number }[], minN: number): Claim["verdict"] {
   if (tests.length === 0) return "not tested in this run";
-  const sig = tests.filter((t) => t.pValue < 0.05);
+  const enough = tests.filter((t) => t.n >= minN).map((t) => t.test);
+  if (enough.length === 0) return `too few questions (n = ${Math.max(...tests.map((t) => t.n))})`;
+  const sig = enough.filter((t) => t.pValue < 0.05);
   if (sig.length && sig.every((t) => t.meanDiff > 0)) return "supported";
   if (sig.length && sig.every((t) => t.meanDiff < 0)) return "not supported";
   return "inconclusive";
@@ -161,7 +185,8 @@ function verdict(tests: PairedTestResult[]): Claim["verdict"] {
 const isKd = (l: string) => /^(kd|distilled|distillation)$/i.test(l);
 const isRl = (l: string) => /(rl|ppo)/i.test(l);
 
-function claims(comparisons: Comparison[]): Claim[] {
+/** The paper's claims judged on this run's comparisons (F1), each on those with at least `minN` questions. */
+export function judgeClaims(comparisons: Comparison[], minN: number): Claim[] {
   const f1 = comparisons.filter((c) => c.metric === "f1");
   const describe = (list: Comparison[], long = false) =>
     list
@@ -176,28 +201,32 @@ function claims(comparisons: Comparison[]): Claim[] {
   const rlVsKd = f1.filter((c) => isRl(c.guided) && /kd|distill/i.test(c.baseline));
   const vsStandard = f1.filter((c) => c.baseline === "standard");
   const longer = vsStandard.filter((c) => c.longContext);
-  const mostOnLong =
+  const longN = (c: Comparison) => Math.ceil(c.n / 2);
+  const thinLong = longer.length > 0 && longer.every((c) => longN(c) < minN);
+  const mostOnLong: Claim["verdict"] =
     longer.length === 0
       ? "not tested in this run"
-      : longer.every((c) => c.longContext!.meanDiff > c.test.meanDiff && c.test.meanDiff > 0)
-        ? "supported"
-        : longer.every((c) => c.longContext!.meanDiff <= c.test.meanDiff)
-          ? "not supported"
-          : "inconclusive";
+      : thinLong
+        ? `too few questions (n = ${Math.max(...longer.map(longN))})`
+        : longer.every((c) => c.longContext!.meanDiff > c.test.meanDiff && c.test.meanDiff > 0)
+          ? "supported"
+          : longer.every((c) => c.longContext!.meanDiff <= c.test.meanDiff)
+            ? "not supported"
+            : "inconclusive";
   return [
     {
       claim: "Rationale distillation (KD) makes LM-guided CoT beat CoT prompting by the large LM.",
-      verdict: verdict(kdVsCot.map((c) => c.test)),
+      verdict: verdict(kdVsCot, minN),
       evidence: describe(kdVsCot),
     },
     {
       claim: "RL refinement adds to KD.",
-      verdict: verdict(rlVsKd.map((c) => c.test)),
+      verdict: verdict(rlVsKd, minN),
       evidence: describe(rlVsKd),
     },
     {
       claim: "LM-guided CoT beats standard prompting.",
-      verdict: verdict(vsStandard.map((c) => c.test)),
+      verdict: verdict(vsStandard, minN),
       evidence: describe(vsStandard),
     },
     {
@@ -215,7 +244,7 @@ function claims(comparisons: Comparison[]): Claim[] {
  * (what each cell should hold) and errors.jsonl (failures; one whose key has finished since is stale
  * and not counted).
  */
-export async function buildReportData(runDir: string): Promise<ReportData> {
+export async function buildReportData(runDir: string, options: ReportOptions = {}): Promise<ReportData> {
   const records = await readRecords(runDir);
   const done = new Set(records.map((r) => r.key));
   const failures = openFailures(await readFailures(join(runDir, "errors.jsonl")), (k) => done.has(k));
@@ -274,7 +303,8 @@ export async function buildReportData(runDir: string): Promise<ReportData> {
       : {}),
     cells,
     comparisons,
-    claims: claims(comparisons),
+    claims: judgeClaims(comparisons, minClaimN(options)),
+    minClaimN: minClaimN(options),
     failures: { total: failures.length, byClass: summarizeFailures(failures) },
     examples: records,
   };

@@ -1,16 +1,27 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildReportData, type ReportData } from "./data";
+import { buildReportData, type ReportData, type ReportOptions } from "./data";
 import { renderHtml } from "./html";
 import { renderMarkdown } from "./markdown";
 
-export { buildReportData, type Claim, type Comparison, coverage, type ReportData } from "./data";
+export {
+  buildReportData,
+  type Claim,
+  type Comparison,
+  coverage,
+  DEFAULT_MIN_CLAIM_N,
+  type ReportData,
+  type ReportOptions,
+} from "./data";
 export { renderHtml } from "./html";
 export { headlineTable, renderMarkdown } from "./markdown";
 
 /** Rebuilds report.json, report.md and report.html in a run directory from its run.jsonl alone. */
-export async function buildReport(runDir: string): Promise<{ data: ReportData; files: string[] }> {
-  const data = await buildReportData(runDir);
+export async function buildReport(
+  runDir: string,
+  options: ReportOptions = {},
+): Promise<{ data: ReportData; files: string[] }> {
+  const data = await buildReportData(runDir, options);
   const files = [join(runDir, "report.json"), join(runDir, "report.md"), join(runDir, "report.html")];
   writeFileSync(files[0]!, `${JSON.stringify(data, null, 2)}\n`);
   writeFileSync(files[1]!, renderMarkdown(data));

@@ -57,7 +57,13 @@ export function renderMarkdown(data: ReportData): string {
       `| ${c.dataset} | ${c.large} | ${c.guided} vs ${c.baseline} | ${c.metric.toUpperCase()} | ${c.n} | ${pct(c.test.meanDiff)} | [${pct(c.test.ci.low)}, ${pct(c.test.ci.high)}] | ${c.test.pValue.toFixed(3)} |`,
     );
   }
-  out.push("", "## The paper's claims in this run", "");
+  out.push(
+    "",
+    "## The paper's claims in this run",
+    "",
+    `A claim is judged only on comparisons of at least ${data.minClaimN} questions (\`--min-claim-n\`, \`LMCOT_MIN_CLAIM_N\`).`,
+    "",
+  );
   for (const c of data.claims) out.push(`- **${c.claim}** — ${c.verdict}. ${c.evidence}`);
   out.push("", "## By question type (F1 %)", "");
   const types = [...new Set(data.cells.flatMap((c) => Object.keys(c.byType)))].sort();
