@@ -4,60 +4,86 @@ import { DataValidationError, fnv1a } from "@lmcot/core";
 import { validate } from "@lmcot/datasets";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { unknownKeys } from "./keys";
 
 const methodName = z.enum(["standard", "cot", "lm-guided"]);
 
-export const benchConfigSchema = z.object({
-  /** Datasets: a bundled sample (default) or a file, optionally sub-sampled. */
-  datasets: z
-    .array(
-      z.object({
-        name: z.enum(["hotpotqa", "2wikimultihopqa"]),
-        file: z.string().optional(),
-        aliases: z.string().optional(),
-        sample: z.number().int().positive().optional(),
-        sampleSeed: z.number().int().default(0),
-        /**
-         * `eval` / `train`: one side of the seeded split that `lmcot distill` and `lmcot train rl`
-         * use (`evalSize` questions held out), so models trained on the rest are scored on unseen ones.
-         */
-        split: z.enum(["all", "train", "eval"]).default("all"),
-        evalSize: z.number().int().positive().default(20),
-      }),
-    )
-    .min(1),
-  methods: z.array(methodName).min(1),
-  /** Large LM ids (`openai:gpt-4o-mini`, `extractive:reader`, …). */
-  large: z.array(z.string().min(3)).min(1),
-  /** Small LM ids for LM-guided CoT, each with a label (e.g. `kd`, `kd+rl`) used in reports and claims. */
-  small: z.array(z.object({ id: z.string().min(3), label: z.string().min(1) })).default([]),
-  seeds: z.array(z.number().int()).min(1).default([0]),
-  /** Self-consistency: rationales sampled per question for LM-guided CoT (1 = off). */
-  selfConsistency: z.number().int().min(1).max(64).default(1),
-  concurrency: z.number().int().min(1).max(256).default(4),
-  /** Seconds one model call attempt may take (large and small LM; 0: no limit); default 60. */
-  timeoutS: z.number().min(0).optional(),
-  /** Retries of a failed model call (429, 5xx, timeouts, resets); default 4. */
-  retries: z.number().int().min(0).max(20).optional(),
-  /** Seconds one model call may take over all its attempts and waits (0: no cap); default 300. */
-  totalTimeoutS: z.number().min(0).optional(),
-  /** Stop before the run's spend would exceed this many USD. */
-  budgetUsd: z.number().positive().optional(),
-  context: z
-    .object({
-      paragraphs: z
-        .union([z.enum(["all", "supporting"]), z.object({ topK: z.number().int().positive() })])
-        .default("all"),
-      maxTokens: z.number().int().positive().optional(),
-    })
-    .default({ paragraphs: "all" }),
-  /** Where the large LM's responses are cached on disk; re-runs cost nothing. */
-  cacheDir: z.string().default(".lmcot/cache"),
-  /** false: call the provider every time (`--no-cache`); results are still written to the run file. */
-  cache: z.boolean().default(true),
-  /** Run directory; default `runs/bench-<hash of the config>` so re-running the same grid resumes it. */
-  out: z.string().optional(),
-});
+const DEFAULT_DATASETS = [{ name: "hotpotqa" as const }, { name: "2wikimultihopqa" as const }];
+const DEFAULT_METHODS = methodName.options;
+const DEFAULT_SMALL = [{ id: "extractive:selector", label: "selector" }];
+
+/** `openai:gpt-4o-mini` when its key is set, else an Anthropic model when that key is, else the offline reader. */
+export function defaultLarge(env: NodeJS.ProcessEnv = process.env): string {
+  return env.OPENAI_API_KEY
+    ? "openai:gpt-4o-mini"
+    : env.ANTHROPIC_API_KEY
+      ? "anthropic:claude-3-5-haiku-latest"
+      : "extractive:reader";
+}
+
+export const benchConfigSchema = z
+  .object({
+    /** Datasets: a bundled sample (default) or a file, optionally sub-sampled. */
+    datasets: z
+      .array(
+        z.object({
+          name: z.enum(["hotpotqa", "2wikimultihopqa"]),
+          file: z.string().optional(),
+          aliases: z.string().optional(),
+          sample: z.number().int().positive().optional(),
+          sampleSeed: z.number().int().default(0),
+          /**
+           * `eval` / `train`: one side of the seeded split that `lmcot distill` and `lmcot train rl`
+           * use (`evalSize` questions held out), so models trained on the rest are scored on unseen ones.
+           */
+          split: z.enum(["all", "train", "eval"]).default("all"),
+          evalSize: z.number().int().positive().default(20),
+        }),
+      )
+      .min(1)
+      .prefault(DEFAULT_DATASETS),
+    methods: z.array(methodName).min(1).default(DEFAULT_METHODS),
+    /** Large LM ids (`openai:gpt-4o-mini`, `extractive:reader`, …); default `defaultLarge()`. */
+    large: z
+      .array(z.string().min(3))
+      .min(1)
+      .default(() => [defaultLarge()]),
+    /** Small LM ids for LM-guided CoT, each with a label (e.g. `kd`, `kd+rl`) used in reports and claims. */
+    small: z.array(z.object({ id: z.string().min(3), label: z.string().min(1) })).default(DEFAULT_SMALL),
+    seeds: z.array(z.number().int()).min(1).default([0]),
+    /** Self-consistency: rationales sampled per question for LM-guided CoT (1 = off). */
+    selfConsistency: z.number().int().min(1).max(64).default(1),
+    concurrency: z.number().int().min(1).max(256).default(4),
+    /** Seconds one model call attempt may take (large and small LM; 0: no limit); default 60. */
+    timeout: z.number().min(0).optional(),
+    /** Retries of a failed model call (429, 5xx, timeouts, resets); default 4. */
+    retries: z.number().int().min(0).max(20).optional(),
+    /** Seconds one model call may take over all its attempts and waits (0: no cap); default 300. */
+    totalTimeout: z.number().min(0).optional(),
+    /** Stop before the run's spend would exceed this many USD. */
+    budget: z.number().positive().optional(),
+    /** Run a dataset whose `sample` asks for more examples than it has on all it has (with a warning). */
+    allowSmaller: z.boolean().default(false),
+    context: z
+      .object({
+        paragraphs: z
+          .union([z.enum(["all", "supporting"]), z.object({ topK: z.number().int().positive() })])
+          .default("all"),
+        maxTokens: z.number().int().positive().optional(),
+      })
+      .default({ paragraphs: "all" }),
+    /** Where the large LM's responses are cached on disk; re-runs cost nothing. */
+    cacheDir: z.string().default(".lmcot/cache"),
+    /** false: call the provider every time (`--no-cache`); results are still written to the run file. */
+    cache: z.boolean().default(true),
+    /** Run directory; default `runs/bench-<hash of the config>` so re-running the same grid resumes it. */
+    out: z.string().optional(),
+  })
+  .refine((c) => !c.methods.includes("lm-guided") || c.small.length > 0, {
+    path: ["small"],
+    message:
+      "is empty, but methods has lm-guided: give at least one small LM (or leave small out for the default)",
+  });
 
 export type BenchConfig = z.infer<typeof benchConfigSchema>;
 export type BenchConfigInput = z.input<typeof benchConfigSchema>;
@@ -70,37 +96,44 @@ export const isOffline = (id: string) => id.startsWith("extractive:");
  * unless a key is set, in which case that provider's small current model answers.
  */
 export function defaultConfig(env: NodeJS.ProcessEnv = process.env): BenchConfigInput {
-  const large = env.OPENAI_API_KEY
-    ? "openai:gpt-4o-mini"
-    : env.ANTHROPIC_API_KEY
-      ? "anthropic:claude-3-5-haiku-latest"
-      : "extractive:reader";
   return {
-    datasets: [{ name: "hotpotqa" }, { name: "2wikimultihopqa" }],
-    methods: ["standard", "cot", "lm-guided"],
-    large: [large],
-    small: [{ id: "extractive:selector", label: "selector" }],
+    datasets: DEFAULT_DATASETS,
+    methods: [...DEFAULT_METHODS],
+    large: [defaultLarge(env)],
+    small: DEFAULT_SMALL,
     seeds: [0],
   };
 }
 
-/** Validates a config object; errors name the field, e.g. `bench.yaml: methods[1] …`. */
+/**
+ * Validates a config object against `schema`: unknown keys are refused with the nearest known one
+ * (`bench.yaml: budgetUSD: unknown key; did you mean budget?`), other errors name the field.
+ */
+export function validateConfig<S extends z.ZodType>(schema: S, value: unknown, file: string): z.output<S> {
+  const unknown = unknownKeys(schema, value);
+  if (unknown.length) throw new DataValidationError(unknown.map((u) => `${file}: ${u}`).join("\n"));
+  return validate(schema, value, { file }) as z.output<S>;
+}
+
+/** Validates a config object; a key left out gets its default (the embedded grid's). */
 export function parseConfig(value: unknown, file = "config"): BenchConfig {
-  return validate(benchConfigSchema, value, { file }) as BenchConfig;
+  return validateConfig(benchConfigSchema, value, file) as BenchConfig;
+}
+
+/** A YAML (or JSON) file's value, not yet validated (an empty file is `{}`). */
+export function readConfigValue(path: string): unknown {
+  try {
+    return parseYaml(readFileSync(path, "utf8")) ?? {};
+  } catch (error) {
+    throw new DataValidationError(`is not valid YAML or JSON: ${(error as Error).message.split("\n")[0]}`, {
+      file: basename(path),
+    });
+  }
 }
 
 /** Reads a YAML (or JSON) config file and validates it with `schema`; errors name the file and field. */
 export function readConfigFile<S extends z.ZodType>(path: string, schema: S): z.output<S> {
-  const file = basename(path);
-  let value: unknown;
-  try {
-    value = parseYaml(readFileSync(path, "utf8"));
-  } catch (error) {
-    throw new DataValidationError(`is not valid YAML or JSON: ${(error as Error).message.split("\n")[0]}`, {
-      file,
-    });
-  }
-  return validate(schema, value ?? {}, { file }) as z.output<S>;
+  return validateConfig(schema, readConfigValue(path), basename(path));
 }
 
 /** Reads a bench config file (YAML or JSON). */
@@ -113,12 +146,13 @@ export function defaultRunDir(config: BenchConfig): string {
   const {
     out: _out,
     concurrency: _c,
-    budgetUsd: _b,
+    budget: _b,
+    allowSmaller: _a,
     cacheDir: _d,
     cache: _e,
-    timeoutS: _t,
+    timeout: _t,
     retries: _r,
-    totalTimeoutS: _tt,
+    totalTimeout: _tt,
     ...grid
   } = config;
   return `runs/bench-${fnv1a(JSON.stringify(grid))}`;

@@ -1,16 +1,22 @@
+export { type BenchCheck, type CheckOptions, checkBench } from "./check";
 export {
   type BenchConfig,
   type BenchConfigInput,
   benchConfigSchema,
   defaultConfig,
+  defaultLarge,
   defaultRunDir,
   isOffline,
   loadConfig,
   parseConfig,
   readConfigFile,
+  readConfigValue,
+  validateConfig,
 } from "./config";
-export { loadExamples } from "./data";
+export { type LoadExamplesOptions, loadExamples } from "./data";
+export { type CellEstimate, type Estimate, estimateBench, formatEstimate, totalEstimate } from "./estimate";
 export { type BenchRecord, type Cell, cells } from "./grid";
+export { fromFlagString, unknownKeys } from "./keys";
 export {
   apiKeysInEnv,
   type CallLimits,
@@ -31,4 +37,4 @@ export {
   renderHtml,
   renderMarkdown,
 } from "./report/index";
-export { type CellEstimate, estimateBench, type RunBenchOptions, type RunBenchResult, runBench } from "./run";
+export { type RunBenchOptions, type RunBenchResult, runBench } from "./run";

@@ -1,5 +1,5 @@
 import type { CallPolicy, LanguageModel, RationaleModel } from "@lmcot/core";
-import { createModel, listProviders } from "@lmcot/llm";
+import { createModel } from "@lmcot/llm";
 import { getRationaleModel } from "@lmcot/small-lm";
 import type { BenchConfig } from "./config";
 
@@ -12,14 +12,12 @@ export interface ModelResolver {
 /** The call policy settings a command or a config may give (only those given). */
 export type CallLimits = Pick<CallPolicy, "timeoutMs" | "retries" | "totalTimeoutMs">;
 
-/** The bench config's `timeoutS` / `retries` / `totalTimeoutS` as a call policy. */
-export function callLimitsOf(
-  config: Pick<BenchConfig, "timeoutS" | "retries" | "totalTimeoutS">,
-): CallLimits {
+/** The bench config's `timeout` / `retries` / `totalTimeout` (seconds) as a call policy. */
+export function callLimitsOf(config: Pick<BenchConfig, "timeout" | "retries" | "totalTimeout">): CallLimits {
   return {
-    ...(config.timeoutS !== undefined ? { timeoutMs: config.timeoutS * 1000 } : {}),
+    ...(config.timeout !== undefined ? { timeoutMs: config.timeout * 1000 } : {}),
     ...(config.retries !== undefined ? { retries: config.retries } : {}),
-    ...(config.totalTimeoutS !== undefined ? { totalTimeoutMs: config.totalTimeoutS * 1000 } : {}),
+    ...(config.totalTimeout !== undefined ? { totalTimeoutMs: config.totalTimeout * 1000 } : {}),
   };
 }
 
@@ -39,10 +37,4 @@ export function defaultResolver(options: { cacheDir?: string; limits?: CallLimit
   };
 }
 
-/** The values of every API key variable a provider reads, to redact from anything written or printed. */
-export function apiKeysInEnv(env: NodeJS.ProcessEnv = process.env): string[] {
-  return listProviders()
-    .flatMap((p) => p.env)
-    .filter((name) => /KEY|TOKEN/.test(name))
-    .flatMap((name) => (env[name] ? [env[name]] : []));
-}
+export { apiKeysInEnv } from "@lmcot/llm";

@@ -1,7 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  approximateTokens,
   type BudgetExceededError,
   type Example,
   type FailureRecord,
@@ -34,6 +33,8 @@ export interface RunBenchOptions {
   onLock?: (lock: RunLock) => void;
   /** Strings to redact from failure messages; default the API keys set in the environment. */
   secrets?: readonly string[];
+  /** Told when a dataset has fewer examples than its `sample` asks for (with `allowSmaller`). */
+  onWarning?: (message: string) => void;
 }
 
 export interface RunBenchResult {
@@ -79,7 +80,11 @@ async function runLocked(
 ): Promise<RunBenchResult> {
   writeFileSync(join(runDir, "config.json"), `${JSON.stringify(config, null, 2)}\n`);
   const examples = new Map<string, Example[]>();
-  for (const d of config.datasets) examples.set(d.name, await loadExamples(d));
+  for (const d of config.datasets)
+    examples.set(
+      d.name,
+      await loadExamples(d, { allowSmaller: config.allowSmaller, onWarning: options.onWarning }),
+    );
   const grid = cells(config).map((cell) => ({ cell, items: examples.get(cell.dataset) ?? [] }));
   writePlan(runDir, { cells: grid.map(({ cell, items }) => ({ ...cell, expected: items.length })) });
   const store = await openRunStore<BenchRecord>(join(runDir, "run.jsonl"));
@@ -117,7 +122,7 @@ async function runLocked(
         store,
         concurrency: config.concurrency,
         signal: options.signal,
-        budgetUsd: config.budgetUsd === undefined ? undefined : config.budgetUsd - result.costUsd,
+        budgetUsd: config.budget === undefined ? undefined : config.budget - result.costUsd,
         estimateCostUsd: () => (spent.items ? spent.usd / spent.items : 0),
         onProgress: (p) => options.onProgress?.(cell, p),
         cell: cell.id,
@@ -176,53 +181,4 @@ async function runLocked(
     for (const m of small.values()) await m.dispose?.();
   }
   return result;
-}
-
-/** What one cell would cost, without calling anything. */
-export interface CellEstimate {
-  cell: Cell;
-  examples: number;
-  calls: number;
-  inputTokens: number;
-  outputTokens: number;
-  /** USD, or undefined when the model's price is unknown. */
-  costUsd: number | undefined;
-}
-
-/** Typical reply lengths (tokens) used for estimates. */
-const REPLY_TOKENS = { answer: 8, cot: 120, rationale: 80 };
-
-/**
- * `--dry-run`: counts calls and estimates tokens (≈ 4 characters a token) and cost per cell from
- * the rendered prompts, calling nothing. `priceOf` gives USD per million input/output tokens.
- */
-export async function estimateBench(
-  config: BenchConfig,
-  priceOf: (modelId: string) => { input: number; output: number } | undefined,
-): Promise<CellEstimate[]> {
-  const out: CellEstimate[] = [];
-  const examples = new Map<string, Example[]>();
-  for (const d of config.datasets) examples.set(d.name, await loadExamples(d));
-  for (const cell of cells(config)) {
-    const items = examples.get(cell.dataset) ?? [];
-    const k = cell.method === "lm-guided" ? config.selfConsistency : 1;
-    let inputTokens = 0;
-    for (const e of items)
-      inputTokens +=
-        (approximateTokens(formatContext(e, config.context)) +
-          80 +
-          (cell.method === "lm-guided" ? REPLY_TOKENS.rationale : 0)) *
-        k;
-    const outputTokens = items.length * k * (cell.method === "cot" ? REPLY_TOKENS.cot : REPLY_TOKENS.answer);
-    const price = cell.large.startsWith("extractive:") ? { input: 0, output: 0 } : priceOf(cell.large);
-    out.push({
-      cell,
-      examples: items.length,
-      calls: items.length * k,
-      inputTokens,
-      outputTokens,
-      costUsd: price ? (inputTokens * price.input + outputTokens * price.output) / 1e6 : undefined,
-    });
-  }
-  return out;
 }

@@ -31,16 +31,34 @@ describe("config", () => {
         datasets: [{ name: "hotpotqa", sample: 5 }],
         methods: ["standard"],
         large: ["extractive:reader"],
-        budgetUsd: 1,
+        budget: 1,
       }),
     );
-    expect(loadConfig(file)).toMatchObject({ concurrency: 4, seeds: [0], budgetUsd: 1 });
+    expect(loadConfig(file)).toMatchObject({ concurrency: 4, seeds: [0], budget: 1 });
+  });
+
+  it("gives a key left out its default, and refuses unknown keys with the nearest known one", () => {
+    const config = parseConfig({}, "bench.yaml");
+    expect(config.methods).toEqual(["standard", "cot", "lm-guided"]);
+    expect(config.datasets.map((d) => d.name)).toEqual(["hotpotqa", "2wikimultihopqa"]);
+    expect(config.small).toEqual([{ id: "extractive:selector", label: "selector" }]);
+    expect(config.large).toHaveLength(1);
+    expect(parseConfig({ methods: ["lm-guided"] }).small).toHaveLength(1);
+    expect(() => parseConfig({ methods: ["lm-guided"], small: [] }, "b.yaml")).toThrow(
+      /^b\.yaml: small is empty, but methods has lm-guided/,
+    );
+    expect(() => parseConfig({ budgetUSD: 1, context: { paragrahs: "all" } }, "bench.yaml")).toThrow(
+      "bench.yaml: budgetUSD: unknown key; did you mean budget?\nbench.yaml: context.paragrahs: unknown key; did you mean paragraphs?",
+    );
+    expect(() => parseConfig({ datasets: [{ name: "hotpotqa", smaple: 3 }] }, "b.yaml")).toThrow(
+      "b.yaml: datasets[0].smaple: unknown key; did you mean sample?",
+    );
   });
 
   it("defaults to the offline stand-ins without keys, and to a real provider with one", () => {
     expect(defaultConfig({}).large).toEqual(["extractive:reader"]);
     expect(defaultConfig({ OPENAI_API_KEY: "sk-test" }).large).toEqual(["openai:gpt-4o-mini"]);
-    expect(defaultConfig({ ANTHROPIC_API_KEY: "x" }).large[0]).toMatch(/^anthropic:/);
+    expect(defaultConfig({ ANTHROPIC_API_KEY: "x" }).large?.[0]).toMatch(/^anthropic:/);
   });
 
   it("expands the grid and keeps the run directory stable for the same grid", () => {
@@ -100,7 +118,7 @@ describe("runBench", () => {
     const { ExtractiveSelector } = await import("@lmcot/small-lm");
     const large = new ScriptedLanguageModel([{ text: "Answer: yes", costUsd: 0.01 }], "paid:model");
     const result = await runBench(
-      offlineConfig(out, { large: ["paid:model"], budgetUsd: 0.05, concurrency: 1 }),
+      offlineConfig(out, { large: ["paid:model"], budget: 0.05, concurrency: 1 }),
       {
         resolver: { large: () => large, small: () => new ExtractiveSelector() },
       },

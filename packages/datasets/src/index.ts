@@ -32,4 +32,4 @@ export { type ExampleFilter, filterExamples, sample, seededRandom, trainEvalSpli
 export { loadSample, type SampleName, samplePath, samplesDir } from "./samples";
 export { endsEarly, jsonError, readJson, readText } from "./text";
 export { findSource, listSources, type RegistryOptions, type UserDataEntry } from "./user-registry";
-export { fieldPath, validate } from "./validate";
+export { describeIssue, fieldPath, validate } from "./validate";

@@ -1,75 +1,96 @@
 import { existsSync } from "node:fs";
 import {
-  type BenchConfigInput,
+  type BenchCheck,
+  type BenchConfig,
+  benchConfigSchema,
   buildReport,
-  defaultConfig,
+  checkBench,
   estimateBench,
+  formatEstimate,
   headlineTable,
-  loadConfig,
   ProgressDisplay,
-  parseConfig,
+  type RunBenchResult,
   runBench,
+  totalEstimate,
 } from "@lmcot/bench";
 import { priceOf } from "@lmcot/llm";
 import type { Command } from "commander";
-import { type CallFlags, callOptions, callPolicyFrom } from "../call-flags";
+import { callOptions } from "../call-flags";
 import { lockNotice, reportFailures } from "../failures";
 import { onInterrupt } from "../interrupt";
+import { isQuiet, printResult } from "../log";
+import { commandOptions } from "../options";
 import { UsageError } from "../usage-error";
 import type { RegisterCommand } from "./index";
-
-interface BenchFlags extends CallFlags {
-  config?: string;
-  large?: string[];
-  small?: string[];
-  datasets?: string[];
-  methods?: string[];
-  seeds?: string[];
-  selfConsistency?: string;
-  concurrency?: string;
-  budget?: string;
-  out?: string;
-  cacheDir?: string;
-  cache?: boolean;
-  dryRun?: boolean;
-}
 
 const collect = (value: string, previous: string[] = []) => [
   ...previous,
   ...value.split(",").filter(Boolean),
 ];
 
-/** Flags override the config file (or the embedded default): `--datasets hotpotqa:20,2wikimultihopqa`. */
-export function configFromFlags(flags: BenchFlags) {
-  const base: BenchConfigInput = flags.config ? loadConfig(flags.config) : defaultConfig();
-  const merged: Record<string, unknown> = { ...base };
-  if (flags.large) merged.large = flags.large;
-  if (flags.small) {
-    merged.small = flags.small.map((s) => {
-      const at = s.lastIndexOf("=");
-      return at > 0 ? { label: s.slice(0, at), id: s.slice(at + 1) } : { label: s, id: s };
-    });
-  }
-  if (flags.datasets) {
-    merged.datasets = flags.datasets.map((d) => {
-      const [name, n] = d.split(":");
-      const file = n && !/^\d+$/.test(n) ? n : undefined;
-      return { name, ...(file ? { file } : {}), ...(n && !file ? { sample: Number(n) } : {}) };
-    });
-  }
-  if (flags.methods) merged.methods = flags.methods;
-  if (flags.seeds) merged.seeds = flags.seeds.map(Number);
-  if (flags.selfConsistency) merged.selfConsistency = Number(flags.selfConsistency);
-  if (flags.concurrency) merged.concurrency = Number(flags.concurrency);
-  if (flags.budget) merged.budgetUsd = Number(flags.budget);
-  if (flags.out) merged.out = flags.out;
-  if (flags.cacheDir) merged.cacheDir = flags.cacheDir;
-  if (flags.cache === false) merged.cache = false;
-  const limits = callPolicyFrom(flags);
-  if (limits.timeoutMs !== undefined) merged.timeoutS = limits.timeoutMs / 1000;
-  if (limits.totalTimeoutMs !== undefined) merged.totalTimeoutS = limits.totalTimeoutMs / 1000;
-  if (limits.retries !== undefined) merged.retries = limits.retries;
-  return parseConfig(merged, flags.config ?? "command line");
+/** `--small kd=transformers:./kd` → `{ label: "kd", id: "transformers:./kd" }`; a bare id is its own label. */
+const smallFromFlag = (values: string[]) =>
+  values.map((s) => {
+    const at = s.lastIndexOf("=");
+    return at > 0 ? { label: s.slice(0, at), id: s.slice(at + 1) } : { label: s, id: s };
+  });
+
+/** `--datasets hotpotqa:20,2wikimultihopqa:./dev.json` → a sample size or a file per dataset. */
+const datasetsFromFlag = (values: string[]) =>
+  values.map((d) => {
+    const [name, n] = d.split(":");
+    const file = n && !/^\d+$/.test(n) ? n : undefined;
+    return { name, ...(file ? { file } : {}), ...(n && !file ? { sample: Number(n) } : {}) };
+  });
+
+/** The bench config: the embedded defaults, then `--config`'s keys, then the flags (one schema for all). */
+export const configFromCommand = (command: Command): BenchConfig =>
+  commandOptions(benchConfigSchema, command, { parse: { small: smallFromFlag, datasets: datasetsFromFlag } });
+
+/** Every problem the dry run can find, on stderr; exits 2 when any stops the run. */
+async function preflight(config: BenchConfig) {
+  const check = await checkBench(config);
+  for (const w of check.warnings) process.stderr.write(`lmcot: warning: ${w}\n`);
+  if (check.errors.length)
+    throw new UsageError(
+      `${check.errors.length} problem${check.errors.length === 1 ? "" : "s"} with this run:\n${check.errors.map((e) => `  ${e}`).join("\n")}`,
+    );
+  return check;
+}
+
+async function dryRun(config: BenchConfig, examples: BenchCheck["examples"]) {
+  const estimates = await estimateBench(config, (id) => priceOf(id), examples);
+  const lines = estimates.map((e) => formatEstimate(e.cell.id, e));
+  lines.push(formatEstimate("TOTAL", totalEstimate(estimates)));
+  process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+type Report = Awaited<ReturnType<typeof buildReport>>;
+
+/** What `--json` prints when the run ends: a program reads this instead of the table. */
+function benchSummary(result: RunBenchResult, data: Report["data"], files: string[], seconds: number) {
+  return {
+    runDir: result.runDir,
+    reports: files,
+    seconds,
+    costUsd: result.costUsd,
+    total: result.total,
+    failed: result.cells.reduce((n, c) => n + c.errors.length, 0),
+    ...(result.stopped ? { stopped: result.stopped } : {}),
+    ...(data.offlineNote ? { offlineNote: data.offlineNote } : {}),
+    cells: data.cells,
+    comparisons: data.comparisons,
+  };
+}
+
+function summaryText(result: RunBenchResult, data: Report["data"], files: string[], seconds: number) {
+  const stopped =
+    result.stopped === "budget"
+      ? `Stopped at the budget: ${result.budgetError?.message ?? ""}. `
+      : result.stopped === "abort"
+        ? "Interrupted; re-run the same command to resume. "
+        : "";
+  return `\n${headlineTable(data)}\n\n${data.offlineNote ? `Note: ${data.offlineNote}\n\n` : ""}${stopped}Done in ${seconds.toFixed(1)} s, $${result.costUsd.toFixed(4)}. Reports: ${files.join(", ")}\n`;
 }
 
 export const registerBench: RegisterCommand = (program: Command) => {
@@ -87,38 +108,37 @@ export const registerBench: RegisterCommand = (program: Command) => {
     .option("--seeds <list>", "seeds, comma-separated", collect)
     .option("--self-consistency <k>", "rationales sampled per question (majority vote)")
     .option("--concurrency <n>", "items in flight per cell")
-    .option("--budget <usd>", "stop before spending more than this")
+    .option("--budget <usd>", "stop before spending more than this (USD)")
+    .option(
+      "--allow-smaller",
+      "run a dataset smaller than its requested sample on all it has (with a warning)",
+    )
     .option("--out <dir>", "run directory (default: runs/bench-<config hash>, so re-running resumes)")
     .option("--cache-dir <dir>", "disk cache for provider calls")
     .option("--no-cache", "call providers even when a cached answer exists")
-    .option("--dry-run", "print calls, estimated tokens and cost per cell; call nothing")
-    .action(async (flags: BenchFlags) => {
-      if (flags.config && !existsSync(flags.config))
-        throw new UsageError(`--config: no such file: ${flags.config}`);
-      const config = configFromFlags(flags);
-      if (flags.dryRun) {
-        const estimates = await estimateBench(config, (id) => priceOf(id));
-        for (const e of estimates) {
-          process.stdout.write(
-            `${e.cell.id}: ${e.examples} examples, ${e.calls} large-LM calls, ~${e.inputTokens} input + ~${e.outputTokens} output tokens, ${e.costUsd === undefined ? "cost unknown (no price for this model)" : `~$${e.costUsd.toFixed(4)}`}\n`,
-          );
-        }
-        return;
-      }
-      const display = new ProgressDisplay();
+    .option(
+      "--dry-run",
+      "check models, keys, model folders and datasets, print calls, tokens and cost per cell and in total; call nothing",
+    )
+    .option("--json", "print the final summary (per-cell metrics, cost, report files) as JSON")
+    .action(async (flags: { dryRun?: boolean; json?: boolean }, command: Command) => {
+      const config = configFromCommand(command);
+      const check = await preflight(config);
+      if (flags.dryRun) return dryRun(config, check.examples);
+      const display = isQuiet() ? undefined : new ProgressDisplay();
       await onInterrupt(async (signal) => {
         const started = performance.now();
         const result = await runBench(config, {
           signal,
           command: "lmcot bench",
           onLock: lockNotice,
-          onProgress: (cell, p) => display.update(cell, p),
+          onProgress: (cell, p) => display?.update(cell, p),
         });
+        display?.finish();
         const { data, files } = await buildReport(result.runDir);
-        process.stdout.write(`\n${headlineTable(data)}\n\n`);
-        if (data.offlineNote) process.stdout.write(`Note: ${data.offlineNote}\n\n`);
-        process.stdout.write(
-          `${result.stopped === "budget" ? `Stopped at the budget: ${result.budgetError?.message ?? ""}. ` : result.stopped === "abort" ? "Interrupted; re-run the same command to resume. " : ""}Done in ${((performance.now() - started) / 1000).toFixed(1)} s, $${result.costUsd.toFixed(4)}. Reports: ${files.join(", ")}\n`,
+        const seconds = (performance.now() - started) / 1000;
+        printResult(flags.json, benchSummary(result, data, files, seconds), () =>
+          summaryText(result, data, files, seconds),
         );
         reportFailures(
           result.cells.flatMap((c) => c.errors),

@@ -5,28 +5,14 @@ import type { Example } from "@lmcot/core";
 import { loadSample, readAll, trainEvalSplit } from "@lmcot/datasets";
 import { distill, type ExportFormat, readKept, validateExport, writeExport } from "@lmcot/train";
 import { type Command, Option } from "commander";
-import { type CallFlags, callOptions, callPolicyFrom } from "../call-flags";
+import { callOptions, callPolicyFrom } from "../call-flags";
 import { lockNotice, reportFailures } from "../failures";
 import { onInterrupt } from "../interrupt";
+import { note, printResult } from "../log";
+import { commandOptions } from "../options";
 import { UsageError } from "../usage-error";
+import { type DistillOptions, distillOptionsSchema } from "./distill-options";
 import type { RegisterCommand } from "./index";
-
-interface DistillFlags extends CallFlags {
-  teacher: string;
-  dataset: "hotpotqa" | "2wikimultihopqa";
-  input: string;
-  out: string;
-  evalSize: string;
-  samples: string;
-  temperature?: string;
-  filter: "em" | "f1";
-  threshold?: string;
-  concurrency: string;
-  budget?: string;
-  export: string;
-  cacheDir: string;
-  cache: boolean;
-}
 
 /** Export file names in the output folder (docs/training.md uses them). */
 const EXPORT_FILES: Record<ExportFormat, string> = {
@@ -37,12 +23,12 @@ const EXPORT_FILES: Record<ExportFormat, string> = {
 };
 
 /** `--input sample` uses the training side of the bundled sample's seeded train / eval split. */
-async function examplesFor(flags: DistillFlags): Promise<Example[]> {
+async function examplesFor(flags: DistillOptions): Promise<Example[]> {
   if (flags.input !== "sample") {
     if (!existsSync(flags.input)) throw new UsageError(`--input: no such file: ${flags.input}`);
     return readAll(flags.input, { dataset: flags.dataset });
   }
-  return trainEvalSplit(await loadSample(flags.dataset), Number(flags.evalSize), 0).train;
+  return trainEvalSplit(await loadSample(flags.dataset), flags.evalSize, 0).train;
 }
 
 export const registerDistill: RegisterCommand = (program: Command) => {
@@ -50,10 +36,11 @@ export const registerDistill: RegisterCommand = (program: Command) => {
     .description(
       "rationale distillation (step 1): the teacher writes rationales; correct ones become training data",
     )
-    .requiredOption(
-      "--teacher <id>",
-      "the teacher (large LM) id, e.g. openai:gpt-4o-mini or extractive:reader",
+    .option(
+      "--config <file>",
+      "YAML or JSON: any flag below as a key (--eval-size ↔ evalSize); flags override it",
     )
+    .option("--teacher <id>", "the teacher (large LM) id, e.g. openai:gpt-4o-mini or extractive:reader")
     .addOption(
       new Option("--dataset <name>", "dataset of the input")
         .choices(["hotpotqa", "2wikimultihopqa"])
@@ -69,7 +56,7 @@ export const registerDistill: RegisterCommand = (program: Command) => {
       "with --input sample: questions held out for evaluation (the bench's split)",
       "20",
     )
-    .requiredOption("--out <dir>", "output directory (re-running resumes it)")
+    .option("--out <dir>", "output directory (re-running resumes it)")
     .option("--samples <k>", "teacher samples per question (keeps every correct one)", "1")
     .option("--temperature <t>", "teacher temperature (default 0, or 0.7 with --samples > 1)")
     .addOption(new Option("--filter <metric>", "correctness filter").choices(["em", "f1"]).default("em"))
@@ -87,11 +74,10 @@ export const registerDistill: RegisterCommand = (program: Command) => {
       ".lmcot/cache",
     )
     .option("--no-cache", "do not read or write the disk cache")
-    .action(async (flags: DistillFlags) => {
-      const formats = flags.export === "none" ? [] : flags.export.split(",");
-      for (const f of formats)
-        if (!["trl", "openai", "seq2seq", "rl"].includes(f))
-          throw new UsageError(`--export: unknown format "${f}"`);
+    .option("--json", "print the summary (kept, dropped, cost, files) as JSON")
+    .action(async (_flags: unknown, command: Command) => {
+      const flags = commandOptions(distillOptionsSchema, command);
+      const formats = flags.export;
       const examples = await examplesFor(flags);
       const teacher = await defaultResolver({
         ...(flags.cache ? { cacheDir: flags.cacheDir } : {}),
@@ -106,19 +92,21 @@ export const registerDistill: RegisterCommand = (program: Command) => {
           command: "lmcot distill",
           onLock: lockNotice,
           secrets: apiKeysInEnv(),
-          samples: Number(flags.samples),
-          ...(flags.temperature ? { temperature: Number(flags.temperature) } : {}),
+          samples: flags.samples,
+          ...(flags.temperature !== undefined ? { temperature: flags.temperature } : {}),
           filter: {
             metric: flags.filter,
-            threshold: flags.threshold ? Number(flags.threshold) : flags.filter === "em" ? 1 : 0.5,
+            threshold: flags.threshold ?? (flags.filter === "em" ? 1 : 0.5),
           },
-          concurrency: Number(flags.concurrency),
-          ...(flags.budget ? { budgetUsd: Number(flags.budget) } : {}),
+          concurrency: flags.concurrency,
+          ...(flags.budget !== undefined ? { budgetUsd: flags.budget } : {}),
           signal,
           onProgress: (p) => {
-            if (p.done + p.failed - last >= 25 || p.done + p.failed === p.total) {
-              last = p.done + p.failed;
-              process.stderr.write(
+            const finished = p.done + p.failed;
+            // The runner reports its end twice (last item, then the run): print it once.
+            if (finished !== last && (finished - last >= 25 || finished === p.total)) {
+              last = finished;
+              note(
                 `teacher: ${p.done}/${p.total} done, ${p.failed} failed, $${p.costUsd.toFixed(4)}${p.lastError ? ` (last error: ${p.lastError})` : ""}\n`,
               );
             }
@@ -126,7 +114,7 @@ export const registerDistill: RegisterCommand = (program: Command) => {
         });
         const rows = await readKept(join(flags.out, "kept.jsonl"));
         const written: string[] = [];
-        for (const format of formats as ExportFormat[]) {
+        for (const format of formats) {
           const path = join(flags.out, `${EXPORT_FILES[format]}.jsonl`);
           writeExport(rows, format, path);
           await validateExport(path, format);
@@ -136,16 +124,37 @@ export const registerDistill: RegisterCommand = (program: Command) => {
           stats.stoppedBy === "budget" || stats.stoppedBy === "abort"
             ? `, stopped by ${stats.stoppedBy === "abort" ? "Ctrl-C" : "the budget"} — re-run to resume`
             : "";
-        process.stdout.write(
-          `${stats.teacher}: kept ${stats.kept} of ${stats.calls} rationales (${(100 * stats.keptRatio).toFixed(1)}%), $${stats.costUsd.toFixed(4)}${stopped}\n` +
+        const files = [
+          join(flags.out, "kept.jsonl"),
+          join(flags.out, "dropped.jsonl"),
+          join(flags.out, "stats.json"),
+          ...written,
+        ];
+        const { teacher: teacherId, kept, calls, keptRatio, costUsd, dropReasons, stoppedBy } = stats;
+        const summary = {
+          teacher: teacherId,
+          kept,
+          calls,
+          keptRatio,
+          costUsd,
+          dropReasons,
+          stoppedBy,
+          failed: stats.failures.length,
+          files,
+        };
+        printResult(
+          (command.opts() as { json?: boolean }).json,
+          summary,
+          () =>
+            `${stats.teacher}: kept ${stats.kept} of ${stats.calls} rationales (${(100 * stats.keptRatio).toFixed(1)}%), $${stats.costUsd.toFixed(4)}${stopped}\n` +
             `dropped: ${
               Object.entries(stats.dropReasons)
                 .map(([k, v]) => `${k} ${v}`)
                 .join(", ") || "none"
             }\n` +
-            `files: ${[join(flags.out, "kept.jsonl"), join(flags.out, "dropped.jsonl"), join(flags.out, "stats.json"), ...written].join(", ")}\n`,
+            `files: ${files.join(", ")}\n`,
         );
-        reportFailures(stats.failures, examples.length * Number(flags.samples), stats.fatal);
+        reportFailures(stats.failures, examples.length * flags.samples, stats.fatal);
       });
     });
 };

@@ -2,21 +2,17 @@ import { apiKeysInEnv } from "@lmcot/llm";
 import { startRewardServer } from "@lmcot/rewards";
 import type { Command } from "commander";
 import { callOptions } from "../call-flags";
+import { note } from "../log";
+import { commandOptions } from "../options";
 import type { RegisterCommand } from "./index";
-import { configFromFlags, number, type RewardFlags, rewardOptions, scorerFrom } from "./rewards-flags";
+import { serveOptionsSchema } from "./reward-options";
+import { configFromFlags, rewardOptions, scorerFrom } from "./rewards-flags";
 import { type ScoreFlags, score } from "./rewards-score";
 
 export { configFromFlags, type RewardFlags, rewardOptions, scorerFrom } from "./rewards-flags";
 
-interface ServeFlags extends RewardFlags {
-  port: string;
-  host: string;
-  tokenEnv: string;
-  maxBodyMb: string;
-  maxItems: string;
-}
-
-async function serve(flags: ServeFlags): Promise<void> {
+async function serve(command: Command): Promise<void> {
+  const flags = commandOptions(serveOptionsSchema, command);
   const config = configFromFlags(flags);
   const scorer = scorerFrom(flags, config, true);
   const token = process.env[flags.tokenEnv] || undefined;
@@ -27,14 +23,14 @@ async function serve(flags: ServeFlags): Promise<void> {
     );
   const server = await startRewardServer({
     scorer,
-    port: number("--port", flags.port, 0),
+    port: flags.port,
     host: flags.host,
     ...(token ? { token } : {}),
     secrets: apiKeysInEnv(),
-    maxBodyBytes: Math.round(number("--max-body-mb", flags.maxBodyMb, 0) * 1024 * 1024),
-    maxItems: number("--max-items", flags.maxItems, 1),
+    maxBodyBytes: Math.round(flags.maxBodyMb * 1024 * 1024),
+    maxItems: flags.maxItems,
     info: { judge: flags.judge ?? null, large: flags.large ?? null, preset: flags.preset },
-    log: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
+    log: (line) => note(`${new Date().toISOString()} ${line}\n`),
   });
   process.stdout.write(
     `reward server on ${server.url} — POST ${server.url}/get_reward, GET ${server.url}/health${token ? " (bearer token required)" : ""}\n`,
@@ -43,7 +39,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     const stop = () => {
       process.off("SIGINT", stop);
       process.off("SIGTERM", stop);
-      process.stderr.write(`shutting down: finishing ${server.inFlight} request(s) in flight\n`);
+      note(`shutting down: finishing ${server.inFlight} request(s) in flight\n`);
       server.close().then(resolve, resolve);
     };
     process.on("SIGINT", stop);
@@ -64,6 +60,10 @@ export const registerRewards: RegisterCommand = (program: Command) => {
   rewardOptions(
     callOptions(rewards.command("serve"))
       .description("serve POST /get_reward (OpenRLHF --remote_rm_url shape) and GET /health")
+      .option(
+        "--config <file>",
+        "YAML or JSON: any flag as a key (--max-items ↔ maxItems); flags override it",
+      )
       .option("--port <n>", "port", "5000")
       .option("--host <addr>", "address to bind (loopback by default)", "127.0.0.1")
       .option("--large <id>", "frozen large LM that answers from the rationale (task reward)")
@@ -74,7 +74,7 @@ export const registerRewards: RegisterCommand = (program: Command) => {
       )
       .option("--max-body-mb <n>", "largest request body", "16")
       .option("--max-items <n>", "most items in one request", "4096"),
-  ).action((flags: ServeFlags) => serve(flags));
+  ).action((_flags: unknown, command: Command) => serve(command));
   rewardOptions(
     callOptions(rewards.command("score"))
       .description("compute the reward of a run's predictions (lmcot run / bench JSONL)")

@@ -1,16 +1,13 @@
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { readConfigFile } from "@lmcot/bench";
 import { loadSample, lockRunDir, trainEvalSplit } from "@lmcot/datasets";
 import {
   type KdConfigInput,
   KdTrainer,
-  kdConfigSchema,
   latestCheckpoint,
   MODEL_PRESETS,
   type PpoConfigInput,
   PpoTrainer,
-  ppoConfigSchema,
   readDistillation,
   readRlPrompts,
   rlQueries,
@@ -21,70 +18,29 @@ import type { z } from "zod";
 import { callOptions } from "../call-flags";
 import { EXIT_FAILURE, lockNotice } from "../failures";
 import { onInterrupt } from "../interrupt";
+import { note, printResult } from "../log";
+import { commandOptions } from "../options";
 import { UsageError } from "../usage-error";
 import type { RegisterCommand } from "./index";
-import { configFromFlags, type RewardFlags, rewardOptions, scorerFrom } from "./rewards-flags";
+import { configFromFlags, rewardOptions, scorerFrom } from "./rewards-flags";
+import { kdOptionsSchema, rlOptionsSchema } from "./train-options";
 
-interface CommonFlags {
-  out: string;
-  config?: string;
-  seed?: string;
-  lr?: string;
-  batchSize?: string;
-  restart?: boolean;
-  onnx: boolean;
-}
+type KdOptions = z.output<typeof kdOptionsSchema>;
+type RlOptions = z.output<typeof rlOptionsSchema>;
 
-interface KdFlags extends CommonFlags {
-  data: string;
-  model?: string;
-  epochs?: string;
-  maxSteps?: string;
-}
+/** `lr` is `optimizer.learningRate`, so `--lr` and the key of the same name mean one thing. */
+const withLr = <T extends { lr?: number; optimizer?: object }>(o: T) =>
+  o.lr === undefined ? o : { ...o, optimizer: { ...o.optimizer, learningRate: o.lr } };
 
-interface RlFlags extends CommonFlags, RewardFlags {
-  policy: string;
-  data: string;
-  dataset: "hotpotqa" | "2wikimultihopqa";
-  evalSize: string;
-  steps?: string;
-  klCoef?: string;
-  maxNewTokens?: string;
-}
-
-function seed(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n))
-    throw new UsageError(`--seed must be a whole number ≥ 0, got "${value}"`);
-  return n;
-}
-
-function positive(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n) || n <= 0)
-    throw new UsageError(`${flag} must be a positive number, got "${value}"`);
-  return n;
-}
-
-/** A JSON or YAML config file, validated by the trainer's schema (errors name the file and field). */
-function configFile<S extends z.ZodType>(schema: S, path: string | undefined): z.input<S> {
-  if (path === undefined) return {} as z.input<S>;
-  if (!existsSync(path)) throw new UsageError(`--config: no such file: ${path}`);
-  return readConfigFile(path, schema) as z.input<S>;
-}
-
-const defined = <T extends object>(o: T) =>
-  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+const isJson = (command: Command) => command.opts().json === true;
 
 /** One line per step on a terminal (rewritten in place); about twenty lines in all elsewhere. */
 function progress(total: number) {
   const live = Boolean(process.stderr.isTTY) && !process.env.CI;
   const every = Math.max(1, Math.round(total / 20));
   return (step: number, line: string) => {
-    if (live) process.stderr.write(`\r\x1b[2K${line}${step === total ? "\n" : ""}`);
-    else if (step % every === 0 || step === total) process.stderr.write(`${line}\n`);
+    if (live) note(`\r\x1b[2K${line}${step === total ? "\n" : ""}`);
+    else if (step % every === 0 || step === total) note(`${line}\n`);
   };
 }
 
@@ -113,10 +69,10 @@ async function interruptible<T>(
   }
 }
 
-async function resumeNote(flags: CommonFlags): Promise<boolean> {
+async function resumeNote(flags: { restart: boolean; out: string }): Promise<boolean> {
   if (flags.restart) return false;
   const latest = await latestCheckpoint(flags.out);
-  if (latest !== undefined) process.stderr.write(`resuming from ${latest} (--restart to start over)\n`);
+  if (latest !== undefined) note(`resuming from ${latest} (--restart to start over)\n`);
   return latest !== undefined;
 }
 
@@ -131,23 +87,9 @@ function distillationFile(data: string): string {
   );
 }
 
-async function trainKd(flags: KdFlags): Promise<void> {
-  if (flags.model !== undefined && !(flags.model in MODEL_PRESETS))
-    throw new UsageError(
-      `--model must be one of ${Object.keys(MODEL_PRESETS).join(", ")}, got "${flags.model}"`,
-    );
-  const file = configFile(kdConfigSchema, flags.config);
-  const config: KdConfigInput = {
-    ...file,
-    ...defined({
-      model: flags.model as KdConfigInput["model"],
-      seed: seed(flags.seed),
-      epochs: positive("--epochs", flags.epochs),
-      maxSteps: positive("--max-steps", flags.maxSteps),
-      batchSize: positive("--batch-size", flags.batchSize),
-    }),
-    ...(flags.lr ? { optimizer: { ...file.optimizer, learningRate: positive("--lr", flags.lr) } } : {}),
-  };
+async function trainKd(command: Command): Promise<void> {
+  const flags: KdOptions = commandOptions(kdOptionsSchema, command);
+  const config: KdConfigInput = withLr(flags);
   const pairs = await readDistillation(distillationFile(flags.data));
   const trainer = new KdTrainer(config);
   const resume = await resumeNote(flags);
@@ -166,22 +108,25 @@ async function trainKd(flags: KdFlags): Promise<void> {
       },
     }),
   );
-  process.stdout.write(
-    [
-      `KD: ${pairs.length} pairs, ${result.parameters.toLocaleString("en")} parameters, ${result.steps} steps; final loss ${result.finalLoss.toFixed(4)}${result.evalLoss === undefined ? "" : `, eval loss ${result.evalLoss.toFixed(4)}`}`,
-      `model: ${flags.out} (metrics.jsonl, checkpoints/)`,
-      ...(flags.onnx
-        ? [
-            `use it: lmcot ask --small transformers:${flags.out} …  or  lmcot train rl --policy ${flags.out} …`,
-          ]
-        : []),
-    ].join("\n") + "\n",
+  printResult(
+    isJson(command),
+    { model: flags.out, pairs: pairs.length, ...result },
+    () =>
+      [
+        `KD: ${pairs.length} pairs, ${result.parameters.toLocaleString("en")} parameters, ${result.steps} steps; final loss ${result.finalLoss.toFixed(4)}${result.evalLoss === undefined ? "" : `, eval loss ${result.evalLoss.toFixed(4)}`}`,
+        `model: ${flags.out} (metrics.jsonl, checkpoints/)`,
+        ...(flags.onnx
+          ? [
+              `use it: lmcot ask --small transformers:${flags.out} …  or  lmcot train rl --policy ${flags.out} …`,
+            ]
+          : []),
+      ].join("\n") + "\n",
   );
 }
 
-async function rlData(flags: RlFlags) {
+async function rlData(flags: RlOptions) {
   if (flags.data === "sample")
-    return rlQueries(trainEvalSplit(await loadSample(flags.dataset), Number(flags.evalSize), 0).train);
+    return rlQueries(trainEvalSplit(await loadSample(flags.dataset), flags.evalSize, 0).train);
   if (!existsSync(flags.data)) throw new UsageError(`--data: no such file or folder: ${flags.data}`);
   const path = statSync(flags.data).isDirectory() ? join(flags.data, "rl-prompts.jsonl") : flags.data;
   if (!existsSync(path))
@@ -191,23 +136,15 @@ async function rlData(flags: RlFlags) {
   return readRlPrompts(path);
 }
 
-async function trainRl(flags: RlFlags): Promise<void> {
+async function trainRl(command: Command): Promise<void> {
+  const flags: RlOptions = commandOptions(rlOptionsSchema, command);
   if (!existsSync(join(flags.policy, "config.json")))
     throw new UsageError(
       `--policy ${flags.policy}: not a model folder (no config.json); train one with lmcot train kd`,
     );
-  const file = configFile(ppoConfigSchema, flags.config);
-  const config: PpoConfigInput = {
-    ...file,
-    ...defined({
-      seed: seed(flags.seed),
-      steps: positive("--steps", flags.steps),
-      batchSize: positive("--batch-size", flags.batchSize),
-      maxNewTokens: positive("--max-new-tokens", flags.maxNewTokens),
-    }),
-    ...(flags.lr ? { optimizer: { ...file.optimizer, learningRate: positive("--lr", flags.lr) } } : {}),
-    ...(flags.klCoef ? { kl: { ...file.kl, coef: Number(flags.klCoef) } } : {}),
-  };
+  const config: PpoConfigInput = withLr(
+    flags.klCoef === undefined ? flags : { ...flags, kl: { ...flags.kl, coef: flags.klCoef } },
+  );
   const scorer = await scorerFrom(flags, configFromFlags(flags), true);
   const queries = await rlData(flags);
   const trainer = new PpoTrainer(config);
@@ -233,27 +170,31 @@ async function trainRl(flags: RlFlags): Promise<void> {
     );
     process.exitCode = EXIT_FAILURE;
   }
-  process.stdout.write(
-    [
-      `PPO: ${queries.length} queries, ${result.steps} steps; reward ${result.firstReward.toFixed(3)} (first step) → ${result.lastReward.toFixed(3)} (last); KL ${result.lastKl.toFixed(3)}`,
-      `reward calls: large LM ${usage.calls.large}, judge ${usage.calls.judge} (${usage.cachedCalls} cached), $${usage.costUsd.toFixed(4)}`,
-      `model: ${flags.out} (metrics.jsonl, checkpoints/, value_head.safetensors)`,
-    ].join("\n") + "\n",
+  printResult(
+    isJson(command),
+    { model: flags.out, queries: queries.length, ...result, usage },
+    () =>
+      [
+        `PPO: ${queries.length} queries, ${result.steps} steps; reward ${result.firstReward.toFixed(3)} (first step) → ${result.lastReward.toFixed(3)} (last); KL ${result.lastKl.toFixed(3)}`,
+        `reward calls: large LM ${usage.calls.large}, judge ${usage.calls.judge} (${usage.cachedCalls} cached), $${usage.costUsd.toFixed(4)}`,
+        `model: ${flags.out} (metrics.jsonl, checkpoints/, value_head.safetensors)`,
+      ].join("\n") + "\n",
   );
 }
 
 function common(command: Command): Command {
   return command
-    .requiredOption(
-      "--out <dir>",
-      "output folder: model, metrics.jsonl, checkpoints/ (re-running resumes it)",
+    .option("--out <dir>", "output folder: model, metrics.jsonl, checkpoints/ (re-running resumes it)")
+    .option(
+      "--config <file>",
+      "YAML or JSON: the trainer's config and any flag below as a key (--batch-size ↔ batchSize); flags override it",
     )
-    .option("--config <file>", "trainer config (JSON or YAML); the flags below override it")
     .option("--seed <n>", "seed for initialisation, shuffling and sampling")
     .option("--lr <x>", "peak learning rate")
     .option("--batch-size <n>", "examples (KD) or rollouts (RL) per step")
     .option("--restart", "ignore existing checkpoints in --out and start over")
-    .option("--no-onnx", "write safetensors only, not the ONNX files transformers.js loads");
+    .option("--no-onnx", "write safetensors only, not the ONNX files transformers.js loads")
+    .option("--json", "print the summary as JSON");
 }
 
 export const registerTrain: RegisterCommand = (program: Command) => {
@@ -266,7 +207,7 @@ export const registerTrain: RegisterCommand = (program: Command) => {
     train
       .command("kd")
       .description("knowledge distillation: teacher-forced cross-entropy on distilled rationales")
-      .requiredOption(
+      .option(
         "--data <path>",
         "an lmcot distill folder or a JSONL of {prompt, completion} / {input, target} / {source, target}",
       )
@@ -275,14 +216,14 @@ export const registerTrain: RegisterCommand = (program: Command) => {
       )
       .option("--epochs <n>", "passes over the data")
       .option("--max-steps <n>", "stop after this many optimizer steps"),
-  ).action((flags: KdFlags) => trainKd(flags));
+  ).action((_flags: unknown, command: Command) => trainKd(command));
   rewardOptions(
     common(
       callOptions(train.command("rl"))
         .description(
           "PPO on rationale rewards (task reward + aspect rewards) with a KL penalty to the KD model",
         )
-        .requiredOption("--policy <dir>", "the KD model folder (also the KL reference)")
+        .option("--policy <dir>", "the KD model folder (also the KL reference)")
         .option(
           "--data <path|sample>",
           "queries: `sample` (the bundled sample's training split), rl-prompts.jsonl, or a distill folder",
@@ -306,5 +247,5 @@ export const registerTrain: RegisterCommand = (program: Command) => {
         .option("--kl-coef <x>", "initial β of the KL penalty")
         .option("--max-new-tokens <n>", "rationale length limit for rollouts"),
     ),
-  ).action((flags: RlFlags) => trainRl(flags));
+  ).action((_flags: unknown, command: Command) => trainRl(command));
 };
