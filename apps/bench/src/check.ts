@@ -1,0 +1,84 @@
+import { existsSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { didYouMean, type Example, errorMessage, parseModelId } from "@lmcot/core";
+import { getModel } from "@lmcot/llm";
+import { getRationaleModel, isLocalSpec, rationaleBackends, smallLmEnv } from "@lmcot/small-lm";
+import type { BenchConfig } from "./config";
+import { loadExamples } from "./data";
+
+/** What a bench config would run into, found without calling a model. */
+export interface BenchCheck {
+  /** Each one stops the run: an unknown provider, a missing key or model folder, a sample too large. */
+  errors: string[];
+  warnings: string[];
+  /** The examples of each dataset that loaded (by dataset name). */
+  examples: Map<string, Example[]>;
+}
+
+export interface CheckOptions {
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A large LM id: a known provider that can be built from the environment (its key variable set). */
+function checkLarge(id: string, env: NodeJS.ProcessEnv): string | undefined {
+  try {
+    getModel(id, { env });
+    return undefined;
+  } catch (error) {
+    return `large ${id}: ${errorMessage(error)}`;
+  }
+}
+
+/** A transformers.js model: a local folder holding config.json, or a hub id found locally or downloadable. */
+function checkTransformers(label: string, spec: string): string | undefined {
+  if (isLocalSpec(spec)) {
+    const folder = resolve(spec);
+    if (!existsSync(folder) || !statSync(folder).isDirectory())
+      return `small ${label}: no such folder: ${spec}`;
+    if (!existsSync(join(folder, "config.json")))
+      return `small ${label}: ${spec} is not a model folder (no config.json); train one with lmcot train kd`;
+    return undefined;
+  }
+  if (existsSync(join(smallLmEnv.localModelPath, spec, "config.json")) || smallLmEnv.allowRemoteModels)
+    return undefined;
+  return `small ${label}: ${spec} is not in ${smallLmEnv.localModelPath} and downloads are off (HF_HUB_OFFLINE / LMCOT_OFFLINE)`;
+}
+
+async function checkSmall({ id, label }: BenchConfig["small"][number]): Promise<string | undefined> {
+  try {
+    const { provider, model } = parseModelId(id);
+    const known = rationaleBackends();
+    if (!known.includes(provider))
+      return `small ${label}: unknown backend ${provider} in "${id}"${didYouMean(provider, known) || `; known: ${known.join(", ")}`}`;
+    if (provider === "transformers") return checkTransformers(label, model);
+    await (await getRationaleModel(id)).dispose?.();
+    return undefined;
+  } catch (error) {
+    return `small ${label}: ${errorMessage(error)}`;
+  }
+}
+
+/**
+ * Checks everything a bench run needs that can be checked without calling a model: each provider
+ * and backend is known, hosted providers have their key variable, small-model folders exist,
+ * dataset files read, and each `sample` is available. Lists every problem, not just the first.
+ */
+export async function checkBench(config: BenchConfig, options: CheckOptions = {}): Promise<BenchCheck> {
+  const env = options.env ?? process.env;
+  const check: BenchCheck = { errors: [], warnings: [], examples: new Map() };
+  const note = (problem: string | undefined) => problem && check.errors.push(problem);
+  for (const id of new Set(config.large)) note(checkLarge(id, env));
+  if (config.methods.includes("lm-guided")) for (const small of config.small) note(await checkSmall(small));
+  for (const entry of config.datasets) {
+    try {
+      const examples = await loadExamples(entry, {
+        allowSmaller: config.allowSmaller,
+        onWarning: (w) => check.warnings.push(w),
+      });
+      check.examples.set(entry.name, examples);
+    } catch (error) {
+      note(`datasets: ${errorMessage(error)}`);
+    }
+  }
+  return check;
+}
