@@ -36,3 +36,11 @@ export function reportFailures(
   }
   if (failures.length || fatal) process.exitCode = EXIT_FAILURE;
 }
+
+/** A run that stopped at its budget: finished items are kept, but the same command would stop again. */
+export function reportBudgetStop(reason: string | undefined): void {
+  process.stderr.write(
+    `lmcot: stopped at the budget${reason ? `: ${reason}` : ""}; finished items are kept — raise --budget and run the same command to continue\n`,
+  );
+  process.exitCode = EXIT_FAILURE;
+}

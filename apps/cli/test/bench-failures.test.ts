@@ -87,6 +87,18 @@ describe("lmcot bench when calls fail", () => {
     expect(r.stderr).toMatch(/10 × timeout: .*after 2 attempts over \d+\.\d s/);
     expect(server.seen).toHaveLength(20);
   });
+
+  it("a run stopped at its budget exits 1, keeps what finished, and says to raise --budget", async () => {
+    const server = await serve({});
+    const out = outDir();
+    const r = await bench(server.url, out, "--budget", "0.000001", "--concurrency", "1");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/stopped at the budget: .*raise --budget and run the same command to continue/);
+    expect(`${r.stdout}${r.stderr}`).not.toMatch(/re-run to (retry|resume)/);
+    const kept = jsonl(join(out, "run.jsonl")).length;
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThan(10);
+  });
 });
 
 describe("one lmcot bench per run directory", () => {

@@ -16,7 +16,7 @@ import {
 import { priceOf } from "@lmcot/llm";
 import type { Command } from "commander";
 import { callOptions } from "../call-flags";
-import { lockNotice, reportFailures } from "../failures";
+import { lockNotice, reportBudgetStop, reportFailures } from "../failures";
 import { onInterrupt } from "../interrupt";
 import { isQuiet, printResult } from "../log";
 import { commandOptions } from "../options";
@@ -84,12 +84,7 @@ function benchSummary(result: RunBenchResult, data: Report["data"], files: strin
 }
 
 function summaryText(result: RunBenchResult, data: Report["data"], files: string[], seconds: number) {
-  const stopped =
-    result.stopped === "budget"
-      ? `Stopped at the budget: ${result.budgetError?.message ?? ""}. `
-      : result.stopped === "abort"
-        ? "Interrupted; re-run the same command to resume. "
-        : "";
+  const stopped = result.stopped === "abort" ? "Interrupted; re-run the same command to resume. " : "";
   return `\n${headlineTable(data)}\n\n${data.offlineNote ? `Note: ${data.offlineNote}\n\n` : ""}${stopped}Done in ${seconds.toFixed(1)} s, $${result.costUsd.toFixed(4)}. Reports: ${files.join(", ")}\n`;
 }
 
@@ -145,6 +140,7 @@ export const registerBench: RegisterCommand = (program: Command) => {
           result.total,
           result.fatal,
         );
+        if (result.stopped === "budget") reportBudgetStop(result.budgetError?.message);
         if (result.stopped === "abort") process.exitCode = 130;
       });
     });

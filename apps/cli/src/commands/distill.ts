@@ -6,7 +6,7 @@ import { loadSample, readAll, trainEvalSplit } from "@lmcot/datasets";
 import { distill, type ExportFormat, readKept, validateExport, writeExport } from "@lmcot/train";
 import { type Command, Option } from "commander";
 import { callOptions, callPolicyFrom } from "../call-flags";
-import { lockNotice, reportFailures } from "../failures";
+import { lockNotice, reportBudgetStop, reportFailures } from "../failures";
 import { onInterrupt } from "../interrupt";
 import { note, printResult } from "../log";
 import { commandOptions } from "../options";
@@ -120,10 +120,7 @@ export const registerDistill: RegisterCommand = (program: Command) => {
           await validateExport(path, format);
           written.push(path);
         }
-        const stopped =
-          stats.stoppedBy === "budget" || stats.stoppedBy === "abort"
-            ? `, stopped by ${stats.stoppedBy === "abort" ? "Ctrl-C" : "the budget"} — re-run to resume`
-            : "";
+        const stopped = stats.stoppedBy === "abort" ? ", stopped by Ctrl-C — re-run to resume" : "";
         const files = [
           join(flags.out, "kept.jsonl"),
           join(flags.out, "dropped.jsonl"),
@@ -155,6 +152,7 @@ export const registerDistill: RegisterCommand = (program: Command) => {
             `files: ${files.join(", ")}\n`,
         );
         reportFailures(stats.failures, examples.length * flags.samples, stats.fatal);
+        if (stats.stoppedBy === "budget") reportBudgetStop(undefined);
       });
     });
 };

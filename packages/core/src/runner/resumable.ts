@@ -64,6 +64,9 @@ export interface ResumableResult {
  */
 export const BAD_REQUEST_PROBE = 3;
 
+/** USD with enough digits to tell small amounts apart: $1.50, $0.0002, $0.000001. */
+const usd = (x: number) => `$${x >= 0.01 || x === 0 ? x.toFixed(x >= 1 ? 2 : 4) : x.toPrecision(2)}`;
+
 const numberField = (record: unknown, field: string): number => {
   const v = (record as Record<string, unknown>)[field];
   return typeof v === "number" && Number.isFinite(v) ? v : 0;
@@ -153,7 +156,7 @@ export async function runResumable<I, R extends { key: string }>(
       if (options.budgetUsd !== undefined && progress.costUsd + reserved + cost > options.budgetUsd + 1e-12) {
         stopped = "budget";
         budgetError = new BudgetExceededError(
-          `budget of $${options.budgetUsd.toFixed(2)} reached: spent $${progress.costUsd.toFixed(4)}, next item estimated at $${cost.toFixed(4)}; ${pending.length - next} items not run`,
+          `budget of ${usd(options.budgetUsd)} reached: spent ${usd(progress.costUsd)}, next item estimated at ${usd(cost)}; ${pending.length - next} items not run`,
         );
         return;
       }
