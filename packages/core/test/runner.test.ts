@@ -126,7 +126,7 @@ describe("runResumable", () => {
     expect(store.rows).toHaveLength(3);
     expect(result.stopped).toBe("budget");
     expect(BudgetExceededError.isInstance(result.budgetError)).toBe(true);
-    expect(result.budgetError!.message).toMatch(/budget of \$0\.04 reached.*7 items not run/);
+    expect(result.budgetError!.message).toMatch(/budget of \$0\.0350 reached.*7 items not run/);
   });
 
   it("records failures without writing them, so a re-run retries them", async () => {
