@@ -1,4 +1,4 @@
-import { type Example, type MethodName, runKey } from "@lmcot/core";
+import { type Example, type MethodName, type Prediction, type PromptRecord, runKey } from "@lmcot/core";
 import type { BenchConfig } from "./config";
 
 /** One cell of the grid: a method on a dataset with a model pair and a seed. */
@@ -28,8 +28,13 @@ export interface BenchRecord {
   costUsd: number;
   latencyMs: number;
   cached: boolean;
-  usage: { inputTokens: number; outputTokens: number; smallOutputTokens?: number };
+  /** Large-LM tokens summed over the item's calls; small-LM tokens when a small LM wrote the rationale. */
+  usage: { inputTokens: number; outputTokens: number; smallInputTokens?: number; smallOutputTokens?: number };
   promptVersion: string;
+  /** Each call: prompt (context as `{{context}}`, the text is in contexts.jsonl), raw reply, tokens. Absent in older runs. */
+  prompts?: PromptRecord[];
+  /** Self-consistency: each sampled rationale and its answer. */
+  samples?: Prediction["samples"];
 }
 
 export function cellId(c: Omit<Cell, "id">): string {

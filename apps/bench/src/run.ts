@@ -16,10 +16,12 @@ import {
 import { lockRunDir, openFailureLog, openRunStore, type RunLock } from "@lmcot/datasets";
 import { scoreAnswer } from "@lmcot/metrics";
 import { type BenchConfig, defaultRunDir } from "./config";
+import { compactPrompts, openContexts } from "./contexts";
 import { loadExamples } from "./data";
 import { type BenchRecord, type Cell, cells, itemKey } from "./grid";
 import { apiKeysInEnv, callLimitsOf, defaultResolver, type ModelResolver } from "./models";
 import { writePlan } from "./plan";
+import { writeRunInfo } from "./run-info";
 
 export interface RunBenchOptions {
   signal?: AbortSignal;
@@ -79,6 +81,8 @@ async function runLocked(
   options: RunBenchOptions,
 ): Promise<RunBenchResult> {
   writeFileSync(join(runDir, "config.json"), `${JSON.stringify(config, null, 2)}\n`);
+  writeRunInfo(runDir, config);
+  const contexts = openContexts(runDir);
   const examples = new Map<string, Example[]>();
   for (const d of config.datasets)
     examples.set(
@@ -138,6 +142,8 @@ async function runLocked(
           const score = scoreAnswer(prediction.answer, gold);
           spent.usd += prediction.costUsd;
           spent.items++;
+          const contextText = formatContext(example, config.context);
+          contexts.add(example, contextText);
           return {
             key,
             cell,
@@ -145,7 +151,7 @@ async function runLocked(
             ...(example.type ? { type: example.type } : {}),
             question: example.question,
             gold,
-            contextChars: formatContext(example, config.context).length,
+            contextChars: contextText.length,
             answer: prediction.answer,
             ...(prediction.rationale !== undefined ? { rationale: prediction.rationale } : {}),
             em: score.em,
@@ -155,9 +161,16 @@ async function runLocked(
             cached: prediction.cached === true,
             usage: {
               ...prediction.usage.large,
-              ...(prediction.usage.small ? { smallOutputTokens: prediction.usage.small.outputTokens } : {}),
+              ...(prediction.usage.small
+                ? {
+                    smallInputTokens: prediction.usage.small.inputTokens,
+                    smallOutputTokens: prediction.usage.small.outputTokens,
+                  }
+                : {}),
             },
             promptVersion: prediction.promptVersion,
+            prompts: compactPrompts(prediction.prompts, contextText),
+            ...(prediction.samples ? { samples: prediction.samples } : {}),
           };
         },
       });

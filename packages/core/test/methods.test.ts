@@ -106,6 +106,7 @@ describe("methods", () => {
         system: standardPrompt.render(tiny).system,
         prompt: standardPrompt.render(tiny).prompt,
         output: "Answer: yes, both are American.",
+        usage: p.usage.large,
       },
     ]);
     expect(p.usage.large.outputTokens).toBe(5);

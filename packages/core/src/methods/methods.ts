@@ -65,7 +65,14 @@ async function ask(
   });
   return {
     result,
-    record: { step, model: large.id, system: chat.system, prompt: chat.prompt, output: result.text },
+    record: {
+      step,
+      model: large.id,
+      system: chat.system,
+      prompt: chat.prompt,
+      output: result.text,
+      usage: result.usage,
+    },
   };
 }
 
@@ -224,11 +231,12 @@ export async function lmGuided(
       started,
       seed: options.seed,
       small: addUsage(...outputs.map((o) => o.usage)),
-      prompts: rationales.map((r) => ({
+      prompts: rationales.map((r, i) => ({
         step: "rationale",
         model: models.small.id,
         prompt: input,
         output: r,
+        ...(outputs[i]!.usage ? { usage: outputs[i]!.usage } : {}),
       })),
     },
   );

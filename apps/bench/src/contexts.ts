@@ -1,0 +1,60 @@
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Example, PromptRecord } from "@lmcot/core";
+
+/** One example's context as the run showed it, stored once per example in `contexts.jsonl`. */
+export interface ContextRecord {
+  dataset: string;
+  exampleId: string;
+  /** The context text as formatted into the prompts (replaced there by `CONTEXT_MARK`). */
+  text: string;
+  paragraphs: Example["context"];
+  supportingFacts?: Example["supportingFacts"];
+}
+
+/** Stands for the example's context text inside a stored prompt. */
+export const CONTEXT_MARK = "{{context}}";
+
+export const contextKey = (dataset: string, exampleId: string) => `${dataset}\u0000${exampleId}`;
+
+/** Every context of a run directory by `contextKey` (empty for runs older than `contexts.jsonl`). */
+export function readContexts(runDir: string): Map<string, ContextRecord> {
+  const file = join(runDir, "contexts.jsonl");
+  const out = new Map<string, ContextRecord>();
+  if (!existsSync(file)) return out;
+  for (const line of readFileSync(file, "utf8").split("\n")) {
+    try {
+      const c = JSON.parse(line) as ContextRecord;
+      out.set(contextKey(c.dataset, c.exampleId), c);
+    } catch {
+      // a torn last line: the example is written again by the next run that needs it
+    }
+  }
+  return out;
+}
+
+/** Appends an example's context to `contexts.jsonl` the first time it is seen. */
+export function openContexts(runDir: string) {
+  const seen = new Set(readContexts(runDir).keys());
+  return {
+    add(example: Example, text: string): void {
+      const key = contextKey(example.dataset, example.id);
+      if (seen.has(key)) return;
+      seen.add(key);
+      const record: ContextRecord = {
+        dataset: example.dataset,
+        exampleId: example.id,
+        text,
+        paragraphs: example.context,
+        ...(example.supportingFacts ? { supportingFacts: example.supportingFacts } : {}),
+      };
+      appendFileSync(join(runDir, "contexts.jsonl"), `${JSON.stringify(record)}\n`);
+    },
+  };
+}
+
+/** The prompts with the context text replaced by `CONTEXT_MARK`, so a cell's record does not repeat it. */
+export function compactPrompts(prompts: PromptRecord[], contextText: string): PromptRecord[] {
+  if (!contextText) return prompts;
+  return prompts.map((p) => ({ ...p, prompt: p.prompt.split(contextText).join(CONTEXT_MARK) }));
+}
