@@ -130,6 +130,13 @@ export type ModelNotFoundError = InstanceType<typeof ModelNotFoundError>;
 export const BudgetExceededError = defineError("BudgetExceededError", "budget_exceeded", false, plain);
 export type BudgetExceededError = InstanceType<typeof BudgetExceededError>;
 
+/**
+ * The model hit its reply limit before writing any answer (a reasoning model that spent the budget
+ * thinking). Retrying the same call cannot help: raise the reply budget or lower the reasoning effort.
+ */
+export const EmptyReplyError = defineError("EmptyReplyError", "empty_reply", false, plain);
+export type EmptyReplyError = InstanceType<typeof EmptyReplyError>;
+
 /** Where in an outside input (a file, a request body, a config) something was wrong. */
 export interface DataLocation {
   file?: string;

@@ -41,6 +41,8 @@ const FIXES: Record<string, string> = {
   timeout: "raise --timeout, or check that the server is reachable; re-run to retry the failed items",
   invalid_response: "the provider's reply was not valid; check the base URL points at the right API",
   invalid_data: "fix the input named in the message",
+  empty_reply:
+    "the model spent its reply budget before answering; raise maxTokens or lower the reasoning effort",
   error: "see the message; set LMCOT_DEBUG=1 for a stack trace",
 };
 

@@ -12,6 +12,7 @@ export {
   BudgetExceededError,
   type DataLocation,
   DataValidationError,
+  EmptyReplyError,
   errorMessage,
   formatLocation,
   InvalidResponseError,
@@ -44,6 +45,8 @@ export {
   type GenerateResult,
   type LanguageModel,
   type Message,
+  type ReasoningEffort,
+  type ReasoningOptions,
   type TokenLogprob,
   type Usage,
 } from "./language-model";

@@ -2,6 +2,8 @@
 export interface Usage {
   inputTokens: number;
   outputTokens: number;
+  /** Tokens a reasoning model spent thinking, when the provider says; already counted in `outputTokens`. */
+  reasoningTokens?: number;
 }
 
 /** A chat message. `system` messages may also be given through `GenerateRequest.system`. */
@@ -26,6 +28,19 @@ export interface TokenLogprob {
   top?: { token: string; logprob: number }[];
 }
 
+/** How hard a reasoning model thinks before it answers. */
+export type ReasoningEffort = "low" | "medium" | "high";
+
+/**
+ * Reasoning settings: an effort level, or a thinking budget in tokens (Anthropic, Gemini). Adapters map
+ * it to the provider's own setting (OpenAI `reasoning_effort`, Anthropic `thinking.budget_tokens`) and
+ * leave room for it on top of `maxTokens`; a provider with no such setting reports it in `warnings`.
+ */
+export interface ReasoningOptions {
+  effort?: ReasoningEffort;
+  budgetTokens?: number;
+}
+
 /** One call to a large language model. Give either `prompt` or `messages`. */
 export interface GenerateRequest {
   system?: string;
@@ -39,6 +54,8 @@ export interface GenerateRequest {
   seed?: number;
   /** Ask for per-token log-probs (`true`) or for that many top alternatives per token too. */
   logprobs?: boolean | number;
+  /** Reasoning effort or thinking budget for reasoning models; `maxTokens` stays the answer's budget. */
+  reasoning?: ReasoningOptions;
   signal?: AbortSignal;
   /** Version of the prompt template that produced this request; part of every cache key. */
   promptVersion?: string;
@@ -60,6 +77,8 @@ export interface GenerateResult {
   logprobs?: TokenLogprob[];
   /** The model name the provider reports having used, when it says. */
   responseModel?: string;
+  /** The reasoning text (thinking blocks, `reasoning_content`), when the provider returns it. */
+  reasoning?: string;
 }
 
 /**
@@ -85,6 +104,8 @@ export function addUsage(...usages: (Usage | undefined)[]): Usage {
     if (!u) continue;
     total.inputTokens += u.inputTokens;
     total.outputTokens += u.outputTokens;
+    if (u.reasoningTokens !== undefined)
+      total.reasoningTokens = (total.reasoningTokens ?? 0) + u.reasoningTokens;
   }
   return total;
 }

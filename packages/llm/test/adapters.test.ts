@@ -200,7 +200,12 @@ describe("provider specifics", () => {
     ]);
     const o = getModel("openai:o4-mini", { apiKey: KEY, baseURL: `${s.url}/v1` });
     const r = await o.generate({ prompt: "x", maxTokens: 5, temperature: 0.3, logprobs: 1 });
-    expect(s.seen[0]!.body).toMatchObject({ max_completion_tokens: 5, logprobs: true, top_logprobs: 1 });
+    // The answer's 5 tokens plus the default (medium) room to think.
+    expect(s.seen[0]!.body).toMatchObject({
+      max_completion_tokens: 5 + 8192,
+      logprobs: true,
+      top_logprobs: 1,
+    });
     expect(s.seen[0]!.body).not.toHaveProperty("temperature");
     expect(r).toMatchObject({ finishReason: "length", logprobs: [{ token: "yes", logprob: -0.1 }] });
     expect(r.warnings?.[0]?.setting).toBe("temperature");

@@ -9,6 +9,7 @@ import {
   toLmcotError,
 } from "@lmcot/core";
 import { chatTurns, finished, type StreamPart } from "./messages";
+import { answered, thinkingBudget } from "./reasoning";
 
 export interface AnthropicOptions {
   apiKey?: string;
@@ -70,13 +71,21 @@ export class AnthropicModel implements LanguageModel {
       warnings.push({ setting: "seed", message: "Anthropic's Messages API has no seed; results may vary" });
     if (request.logprobs)
       warnings.push({ setting: "logprobs", message: "Anthropic's Messages API returns no log-probs" });
+    // Thinking needs at least 1024 tokens, counted inside max_tokens, and no sampling settings.
+    const budget = request.reasoning ? Math.max(1024, thinkingBudget(request.reasoning)) : 0;
+    if (budget && (request.temperature !== undefined || request.topP !== undefined))
+      warnings.push({
+        setting: "temperature",
+        message: "Anthropic takes no temperature or topP with thinking",
+      });
     const body: Anthropic.MessageCreateParamsNonStreaming = {
       model: this.model,
-      max_tokens: request.maxTokens ?? this.defaultMaxTokens,
+      max_tokens: (request.maxTokens ?? this.defaultMaxTokens) + budget,
       messages: turns.map((t) => ({ role: t.role as "user" | "assistant", content: t.content })),
       ...(system ? { system } : {}),
-      ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
-      ...(request.topP !== undefined ? { top_p: request.topP } : {}),
+      ...(budget ? { thinking: { type: "enabled" as const, budget_tokens: budget } } : {}),
+      ...(request.temperature !== undefined && !budget ? { temperature: request.temperature } : {}),
+      ...(request.topP !== undefined && !budget ? { top_p: request.topP } : {}),
       ...(request.stop?.length ? { stop_sequences: request.stop } : {}),
       ...(request.providerOptions?.anthropic ?? {}),
     };
@@ -95,21 +104,27 @@ export class AnthropicModel implements LanguageModel {
     if (!Array.isArray(response?.content))
       throw new InvalidResponseError("anthropic: the response has no content", { provider: "anthropic" });
     const text = response.content.map((block) => (block.type === "text" ? block.text : "")).join("");
+    const thought = response.content
+      .map((block) => (block.type === "thinking" ? block.thinking : ""))
+      .join("");
     const raw = response.stop_reason ?? "unknown";
     const usage = {
       inputTokens: response.usage?.input_tokens ?? 0,
       outputTokens: response.usage?.output_tokens ?? 0,
     };
-    return {
+    const result = {
       ...finished(text, usage, raw, FINISH, warnings),
+      ...(thought ? { reasoning: thought } : {}),
       ...(response.model ? { responseModel: response.model } : {}),
     };
+    return answered(result, this.id, body.max_tokens);
   }
 
   /** Streams text deltas (server-sent events), then one final part with usage and finish reason. */
   async *stream(request: GenerateRequest): AsyncGenerator<StreamPart> {
     const { body, warnings } = this.body(request);
     let text = "";
+    let thought = "";
     let raw = "unknown";
     const usage = { inputTokens: 0, outputTokens: 0 };
     try {
@@ -121,6 +136,8 @@ export class AnthropicModel implements LanguageModel {
           text += event.delta.text;
           yield { textDelta: event.delta.text };
         }
+        if (event.type === "content_block_delta" && event.delta.type === "thinking_delta")
+          thought += event.delta.thinking;
         if (event.type === "message_delta") {
           raw = event.delta.stop_reason ?? raw;
           usage.outputTokens = event.usage.output_tokens;
@@ -129,6 +146,9 @@ export class AnthropicModel implements LanguageModel {
     } catch (error) {
       throw toLmcotError(error, "anthropic", [this.apiKey]);
     }
-    yield { finish: finished(text, usage, raw, FINISH, warnings) };
+    const result = finished(text, usage, raw, FINISH, warnings);
+    yield {
+      finish: answered(thought ? { ...result, reasoning: thought } : result, this.id, body.max_tokens),
+    };
   }
 }

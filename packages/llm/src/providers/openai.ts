@@ -6,9 +6,11 @@ import {
   InvalidResponseError,
   type LanguageModel,
   toLmcotError,
+  type Usage,
 } from "@lmcot/core";
 import type OpenAI from "openai";
 import { chatTurns, finished, type StreamPart } from "./messages";
+import { answered, reasoningEffort, thinkingBudget } from "./reasoning";
 
 export interface OpenAIChatOptions {
   apiKey?: string;
@@ -73,13 +75,13 @@ export class OpenAIChatModel implements LanguageModel {
     const { system, turns } = chatTurns(request, this.provider);
     const warnings: CallWarning[] = [];
     const reasoning = REASONING.test(this.model);
+    const limit = replyLimit(request, reasoning, this.provider);
     const body: OpenAI.Chat.ChatCompletionCreateParamsNonStreaming = {
       model: this.model,
       messages: [...(system ? [{ role: "system" as const, content: system }] : []), ...turns],
-      ...(request.maxTokens !== undefined
-        ? reasoning
-          ? { max_completion_tokens: request.maxTokens }
-          : { max_tokens: request.maxTokens }
+      ...(limit !== undefined ? (reasoning ? { max_completion_tokens: limit } : { max_tokens: limit }) : {}),
+      ...(request.reasoning && (reasoning || this.provider !== "openai")
+        ? { reasoning_effort: reasoningEffort(request.reasoning) }
         : {}),
       ...(request.stop?.length ? { stop: request.stop.slice(0, 4) } : {}),
       ...(request.seed !== undefined ? { seed: request.seed } : {}),
@@ -94,6 +96,8 @@ export class OpenAIChatModel implements LanguageModel {
       if (request.temperature !== undefined)
         warnings.push({ setting: "temperature", message: `${this.model} ignores temperature` });
     } else {
+      if (request.reasoning && this.provider === "openai")
+        warnings.push({ setting: "reasoning", message: `${this.model} is not a reasoning model` });
       if (request.temperature !== undefined) body.temperature = request.temperature;
       if (request.topP !== undefined) body.top_p = request.topP;
     }
@@ -121,12 +125,10 @@ export class OpenAIChatModel implements LanguageModel {
         provider: this.provider,
       });
     }
-    const usage = {
-      inputTokens: response.usage?.prompt_tokens ?? 0,
-      outputTokens: response.usage?.completion_tokens ?? 0,
-    };
-    return {
-      ...finished(choice.message.content, usage, choice.finish_reason, FINISH, warnings),
+    const thought = reasoningText(choice.message);
+    const result: GenerateResult = {
+      ...finished(choice.message.content, usageOf(response.usage), choice.finish_reason, FINISH, warnings),
+      ...(thought ? { reasoning: thought } : {}),
       ...(response.model ? { responseModel: response.model } : {}),
       ...(choice.logprobs?.content
         ? {
@@ -140,14 +142,16 @@ export class OpenAIChatModel implements LanguageModel {
           }
         : {}),
     };
+    return answered(result, this.id, limitOf(body));
   }
 
   /** Streams text deltas (server-sent events), then one final part with usage and finish reason. */
   async *stream(request: GenerateRequest): AsyncGenerator<StreamPart> {
     const { body, warnings } = this.body(request);
     let text = "";
+    let thought = "";
     let finish = "stop";
-    let usage = { inputTokens: 0, outputTokens: 0 };
+    let usage: Usage = { inputTokens: 0, outputTokens: 0 };
     try {
       const client = await this.connect();
       const stream = await client.chat.completions.create(
@@ -155,18 +159,45 @@ export class OpenAIChatModel implements LanguageModel {
         { signal: request.signal },
       );
       for await (const chunk of stream) {
+        thought += reasoningText(chunk.choices?.[0]?.delta) ?? "";
         const delta = chunk.choices?.[0]?.delta?.content;
         if (delta) {
           text += delta;
           yield { textDelta: delta };
         }
         if (chunk.choices?.[0]?.finish_reason) finish = chunk.choices[0].finish_reason;
-        if (chunk.usage)
-          usage = { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens };
+        if (chunk.usage) usage = usageOf(chunk.usage);
       }
     } catch (error) {
       throw toLmcotError(error, this.provider, [this.apiKey]);
     }
-    yield { finish: finished(text, usage, finish, FINISH, warnings) };
+    const result = finished(text, usage, finish, FINISH, warnings);
+    yield { finish: answered(thought ? { ...result, reasoning: thought } : result, this.id, limitOf(body)) };
   }
+}
+
+/** The reply budget sent: `maxTokens`, plus room to think for reasoning models or when reasoning is asked for. */
+function replyLimit(request: GenerateRequest, reasoningModel: boolean, provider: string): number | undefined {
+  if (request.maxTokens === undefined) return undefined;
+  const thinks = reasoningModel || (request.reasoning !== undefined && provider !== "openai");
+  return thinks ? request.maxTokens + thinkingBudget(request.reasoning) : request.maxTokens;
+}
+
+const limitOf = (body: OpenAI.Chat.ChatCompletionCreateParams) =>
+  body.max_completion_tokens ?? body.max_tokens ?? undefined;
+
+function usageOf(usage: OpenAI.CompletionUsage | undefined): Usage {
+  const reasoning = usage?.completion_tokens_details?.reasoning_tokens;
+  return {
+    inputTokens: usage?.prompt_tokens ?? 0,
+    outputTokens: usage?.completion_tokens ?? 0,
+    ...(reasoning ? { reasoningTokens: reasoning } : {}),
+  };
+}
+
+/** DeepSeek and vLLM put the reasoning in `reasoning_content`, some servers in `reasoning`. */
+function reasoningText(message: object | undefined): string | undefined {
+  const m = (message ?? {}) as { reasoning_content?: unknown; reasoning?: unknown };
+  const text = m.reasoning_content ?? m.reasoning;
+  return typeof text === "string" && text !== "" ? text : undefined;
 }
