@@ -73,6 +73,7 @@ export async function checkBench(config: BenchConfig, options: CheckOptions = {}
     try {
       const examples = await loadExamples(entry, {
         allowSmaller: config.allowSmaller,
+        download: config.download,
         onWarning: (w) => check.warnings.push(w),
       });
       check.examples.set(entry.name, examples);

@@ -29,6 +29,11 @@ export const benchConfigSchema = z
         z.object({
           name: z.enum(["hotpotqa", "2wikimultihopqa"]),
           file: z.string().optional(),
+          /** A split of the full dataset from the cache (`dev`, `train`, …): `lmcot data get <name>:<source>` first. */
+          source: z
+            .string()
+            .regex(/^[a-z][\w-]*$/i, "must be a split name, e.g. dev")
+            .optional(),
           aliases: z.string().optional(),
           sample: z.number().int().positive().optional(),
           sampleSeed: z.number().int().default(0),
@@ -64,6 +69,10 @@ export const benchConfigSchema = z
     budget: z.number().positive().optional(),
     /** Run a dataset whose `sample` asks for more examples than it has on all it has (with a warning). */
     allowSmaller: z.boolean().default(false),
+    /** Download a `source` dataset missing from the cache (else the run stops, naming `lmcot data get`). */
+    download: z.boolean().default(false),
+    /** The fewest questions a comparison needs for the report to judge a paper claim on it (default 100). */
+    minClaimN: z.number().int().positive().optional(),
     context: z
       .object({
         paragraphs: z
@@ -148,6 +157,8 @@ export function defaultRunDir(config: BenchConfig): string {
     concurrency: _c,
     budget: _b,
     allowSmaller: _a,
+    download: _dl,
+    minClaimN: _m,
     cacheDir: _d,
     cache: _e,
     timeout: _t,

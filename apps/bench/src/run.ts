@@ -87,7 +87,11 @@ async function runLocked(
   for (const d of config.datasets)
     examples.set(
       d.name,
-      await loadExamples(d, { allowSmaller: config.allowSmaller, onWarning: options.onWarning }),
+      await loadExamples(d, {
+        allowSmaller: config.allowSmaller,
+        download: config.download,
+        onWarning: options.onWarning,
+      }),
     );
   const grid = cells(config).map((cell) => ({ cell, items: examples.get(cell.dataset) ?? [] }));
   writePlan(runDir, { cells: grid.map(({ cell, items }) => ({ ...cell, expected: items.length })) });

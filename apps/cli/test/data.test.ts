@@ -7,8 +7,13 @@ import { samplePath } from "@lmcot/datasets";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lmcotEnv } from "./run-cli";
 
-// The 57 bundled HotpotQA dev records as the official JSON array, served on loopback.
-const body = Buffer.from(`[${readFileSync(samplePath("hotpotqa"), "utf8").trim().split("\n").join(",\n")}]`);
+// 600 HotpotQA dev-shaped records (the 57 bundled ones, repeated with new ids) as the official
+// JSON array, served on loopback.
+const bundled = readFileSync(samplePath("hotpotqa"), "utf8").trim().split("\n");
+const records = Array.from({ length: 600 }, (_, i) =>
+  bundled[i % bundled.length]!.replace(/"_id": ?"/, `"_id": "${i}-`),
+);
+const body = Buffer.from(`[${records.join(",\n")}]`);
 let server: Server;
 let url = "";
 
@@ -81,4 +86,51 @@ describe("lmcot data", () => {
     expect(r.stderr).toContain(`The cache is ${dir}`);
     expect(r.stderr).toContain("to place it by hand");
   });
+});
+
+describe("commands take datasets from the cache", () => {
+  it("the issue's check: lmcot data get hotpotqa:dev, then bench --datasets hotpotqa:dev:500 --dry-run", async () => {
+    const { env } = dataEnv();
+    const before = await lmcotEnv(env, "bench", "--datasets", "hotpotqa:dev:500", "--dry-run");
+    expect(before.code).toBe(2);
+    expect(before.stderr).toContain("run `lmcot data get hotpotqa:dev`");
+    expect((await lmcotEnv(env, "data", "get", "hotpotqa:dev")).code).toBe(0);
+    const dry = await lmcotEnv(env, "bench", "--datasets", "hotpotqa:dev:500", "--dry-run");
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toMatch(/^standard · hotpotqa · .*: 500 examples/m);
+    expect(dry.stdout).toMatch(/^TOTAL: 1500 examples/m);
+    const tooMany = await lmcotEnv(env, "bench", "--datasets", "hotpotqa:dev:601", "--dry-run");
+    expect(tooMany.code).toBe(2);
+    expect(tooMany.stderr).toContain("hotpotqa:dev:601 asks for 601 examples, but hotpotqa:dev has 600");
+  }, 60_000);
+
+  it("bench --download fetches what is missing; eval --gold and distill --input take an id", async () => {
+    const { dir, env } = dataEnv();
+    const dry = await lmcotEnv(env, "bench", "--datasets", "hotpotqa:dev:20", "--download", "--dry-run");
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toMatch(/^TOTAL: 60 examples/m);
+
+    const pred = join(dir, "pred.json");
+    writeFileSync(pred, JSON.stringify({ answer: { "0-5a8b57f25542995d1e6f1371": "yes" }, sp: {} }));
+    const scored = await lmcotEnv(
+      env,
+      "eval",
+      "--gold",
+      "hotpotqa:dev",
+      "--pred",
+      pred,
+      "--allow-missing",
+      "--json",
+    );
+    expect(scored.code).toBe(0);
+    expect(JSON.parse(scored.stdout)).toMatchObject({ dataset: "hotpotqa", n: 600 });
+
+    const out = join(dir, "distilled");
+    const distilled = await lmcotEnv(
+      env,
+      ...["distill", "--teacher", "extractive:reader", "--input", "hotpotqa:dev:8", "--out", out, "--json"],
+    );
+    expect(distilled.code).toBe(0);
+    expect(JSON.parse(distilled.stdout).calls).toBe(8);
+  }, 60_000);
 });

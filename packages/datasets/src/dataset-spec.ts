@@ -20,31 +20,25 @@ export function parseDatasetSpec(spec: string): DatasetSpec | undefined {
 
 /**
  * A seeded sample of `n` records, in file order, read in one pass with memory for `n` records
- * (reservoir sampling); fewer than `n` in the file is an error.
+ * (reservoir sampling), and how many there were: all of them when there were no more than `n`.
  */
-export async function sampleStream(
+export async function reservoirSample(
   records: AsyncIterable<Example>,
   n: number,
   seed: number,
-  label: string,
-): Promise<Example[]> {
+): Promise<{ examples: Example[]; total: number }> {
   const random = seededRandom(seed);
   const kept: { index: number; example: Example }[] = [];
-  let seen = 0;
+  let total = 0;
   for await (const example of records) {
-    if (seen < n) kept.push({ index: seen, example });
+    if (total < n) kept.push({ index: total, example });
     else {
-      const j = Math.floor(random() * (seen + 1));
-      if (j < n) kept[j] = { index: seen, example };
+      const j = Math.floor(random() * (total + 1));
+      if (j < n) kept[j] = { index: total, example };
     }
-    seen++;
+    total++;
   }
-  if (seen < n)
-    throw new DataFetchError(
-      "sample_too_large",
-      `${label}:${n} asks for ${n} questions, but ${label} has ${seen}`,
-    );
-  return kept.sort((a, b) => a.index - b.index).map((k) => k.example);
+  return { examples: kept.sort((a, b) => a.index - b.index).map((k) => k.example), total };
 }
 
 /**
@@ -67,5 +61,11 @@ export async function loadDatasetSpec(
     for await (const example of local.read()) out.push(example);
     return out;
   }
-  return sampleStream(local.read(), parsed.sample, options.seed ?? 0, local.id);
+  const { examples, total } = await reservoirSample(local.read(), parsed.sample, options.seed ?? 0);
+  if (total < parsed.sample)
+    throw new DataFetchError(
+      "sample_too_large",
+      `${local.id}:${parsed.sample} asks for ${parsed.sample} questions, but ${local.id} has ${total}`,
+    );
+  return examples;
 }

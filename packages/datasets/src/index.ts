@@ -2,7 +2,7 @@ export { attachAliases, readAliases } from "./aliases";
 export { dataDir, type FileRecord, hashFile, type Manifest, readManifest } from "./data-cache";
 export { DataFetchError } from "./data-errors";
 export { type DatasetStatus, listDatasets, verifyDataset } from "./data-status";
-export { type DatasetSpec, loadDatasetSpec, parseDatasetSpec, sampleStream } from "./dataset-spec";
+export { type DatasetSpec, loadDatasetSpec, parseDatasetSpec, reservoirSample } from "./dataset-spec";
 export { type DownloadOptions, type DownloadProgress, downloadFile } from "./download";
 export {
   type FailureLog,

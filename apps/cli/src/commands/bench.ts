@@ -35,12 +35,23 @@ const smallFromFlag = (values: string[]) =>
     return at > 0 ? { label: s.slice(0, at), id: s.slice(at + 1) } : { label: s, id: s };
   });
 
-/** `--datasets hotpotqa:20,2wikimultihopqa:./dev.json` → a sample size or a file per dataset. */
+/**
+ * `--datasets hotpotqa:20,2wikimultihopqa:./dev.json,hotpotqa:dev:500` → a sample size, a file, or a
+ * split of the full dataset from the cache (`lmcot data get`) with an optional sample size.
+ */
 const datasetsFromFlag = (values: string[]) =>
   values.map((d) => {
-    const [name, n] = d.split(":");
-    const file = n && !/^\d+$/.test(n) ? n : undefined;
-    return { name, ...(file ? { file } : {}), ...(n && !file ? { sample: Number(n) } : {}) };
+    const [name, first, second] = d.split(":");
+    const isSplit = first !== undefined && /^[a-z][\w-]*$/i.test(first) && !existsSync(first);
+    const source = second !== undefined || isSplit ? first : undefined;
+    const rest = source === undefined ? first : second;
+    const file = rest && !/^\d+$/.test(rest) ? rest : undefined;
+    return {
+      name,
+      ...(source ? { source } : {}),
+      ...(file ? { file } : {}),
+      ...(rest && !file ? { sample: Number(rest) } : {}),
+    };
   });
 
 /** The bench config: the embedded defaults, then `--config`'s keys, then the flags (one schema for all). */
@@ -98,7 +109,13 @@ export const registerBench: RegisterCommand = (program: Command) => {
       "small LM(s) for LM-guided CoT, e.g. kd=transformers:./kd,kd+rl=transformers:./rl",
       collect,
     )
-    .option("--datasets <list>", "e.g. hotpotqa:20,2wikimultihopqa or hotpotqa:./dev.json", collect)
+    .option(
+      "--datasets <list>",
+      "e.g. hotpotqa:20,2wikimultihopqa (bundled samples), hotpotqa:./dev.json, or hotpotqa:dev:500 (the cache)",
+      collect,
+    )
+    .option("--download", "download a cache dataset (hotpotqa:dev …) that is missing, instead of stopping")
+    .option("--min-claim-n <n>", "fewest questions a comparison needs for the report to judge a claim (100)")
     .option("--methods <list>", "standard,cot,lm-guided", collect)
     .option("--seeds <list>", "seeds, comma-separated", collect)
     .option("--self-consistency <k>", "rationales sampled per question (majority vote)")
@@ -130,7 +147,7 @@ export const registerBench: RegisterCommand = (program: Command) => {
           onProgress: (cell, p) => display?.update(cell, p),
         });
         display?.finish();
-        const { data, files } = await buildReport(result.runDir);
+        const { data, files } = await buildReport(result.runDir, { minClaimN: config.minClaimN });
         const seconds = (performance.now() - started) / 1000;
         printResult(flags.json, benchSummary(result, data, files, seconds), () =>
           summaryText(result, data, files, seconds),

@@ -15,6 +15,7 @@ export const distillOptionsSchema = z.object({
   teacher: z.string().min(3),
   dataset: z.enum(["hotpotqa", "2wikimultihopqa"]),
   input: z.string().min(1),
+  download: z.boolean().optional(),
   evalSize: z.number().int().positive(),
   out: z.string().min(1),
   samples: z.number().int().min(1).max(64),

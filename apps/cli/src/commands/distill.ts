@@ -22,8 +22,13 @@ const EXPORT_FILES: Record<ExportFormat, string> = {
   rl: "rl-prompts",
 };
 
-/** `--input sample` uses the training side of the bundled sample's seeded train / eval split. */
+/**
+ * `--input sample` uses the training side of the bundled sample's seeded train / eval split;
+ * `--input hotpotqa:train:2000` a seeded sample of a full split from the cache.
+ */
 async function examplesFor(flags: DistillOptions): Promise<Example[]> {
+  const { datasetExamples, isDatasetId } = await import("../dataset-arg");
+  if (isDatasetId(flags.input)) return datasetExamples(flags.input, { download: flags.download });
   if (flags.input !== "sample") {
     if (!existsSync(flags.input)) throw new UsageError(`--input: no such file: ${flags.input}`);
     return readAll(flags.input, { dataset: flags.dataset });
@@ -47,10 +52,11 @@ export const registerDistill: RegisterCommand = (program: Command) => {
         .default("hotpotqa"),
     )
     .option(
-      "--input <file|sample>",
-      "questions to distil: a dataset file, or `sample` (the bundled sample's training split)",
+      "--input <file|sample|id>",
+      "questions to distil: a dataset file, `sample` (the bundled sample's training split), or hotpotqa:train:2000 (the cache)",
       "sample",
     )
+    .option("--download", "with --input <id>: download the dataset if it is not in the cache")
     .option(
       "--eval-size <n>",
       "with --input sample: questions held out for evaluation (the bench's split)",

@@ -185,16 +185,31 @@ function table(report: EvalReport): string {
   ].join("\n");
 }
 
+type EvalFlags = Omit<EvalOptions, "seed"> & { seed: string; json?: boolean; download?: boolean };
+
+/** `--gold hotpotqa:dev`: the cached file, its dataset, and for 2Wiki the id_aliases.json unpacked beside it. */
+async function goldFromCache(opts: EvalFlags): Promise<void> {
+  const { datasetFile, isDatasetId } = await import("../dataset-arg");
+  if (!isDatasetId(opts.gold)) return;
+  const gold = await datasetFile(opts.gold, opts.download);
+  opts.gold = gold.path;
+  opts.dataset ??= gold.name as EvalDataset;
+  const aliases = `${gold.dir}/id_aliases.json`;
+  if (gold.name === "2wikimultihopqa" && !opts.aliases && existsSync(aliases)) opts.aliases = aliases;
+}
+
 export const registerEval: RegisterCommand = (program: Command) => {
   program
     .command("eval")
     .description("score predictions with the official HotpotQA / 2WikiMultiHopQA metrics (and 95% CIs)")
     .addOption(
-      new Option("--dataset <name>", "which official script to follow")
-        .choices(["hotpotqa", "2wikimultihopqa"])
-        .makeOptionMandatory(),
+      new Option("--dataset <name>", "which official script (default: the --gold dataset's)").choices([
+        "hotpotqa",
+        "2wikimultihopqa",
+      ]),
     )
-    .requiredOption("--gold <file>", "the gold file (official JSON array or JSONL)")
+    .requiredOption("--gold <file|id>", "the gold file (official JSON array or JSONL), or hotpotqa:dev …")
+    .option("--download", "with --gold <id>: download the dataset if it is not in the cache")
     .requiredOption(
       "--pred <file>",
       'predictions: official {"answer": {...}, "sp": {...}} JSON, or an lmcot run JSONL (one table per cell)',
@@ -207,7 +222,8 @@ export const registerEval: RegisterCommand = (program: Command) => {
     )
     .option("--seed <n>", "bootstrap seed", "0")
     .option("--json", "print JSON: one object per line, one line per cell")
-    .action(async (opts: Omit<EvalOptions, "seed"> & { seed: string; json?: boolean }) => {
+    .action(async (opts: EvalFlags) => {
+      await goldFromCache(opts);
       for (const [flag, path] of [
         ["--gold", opts.gold],
         ["--pred", opts.pred],
@@ -215,6 +231,7 @@ export const registerEval: RegisterCommand = (program: Command) => {
       ] as const) {
         if (path !== undefined && !existsSync(path)) throw new UsageError(`${flag}: no such file: ${path}`);
       }
+      if (!opts.dataset) throw new UsageError("--dataset is required when --gold is a file");
       const reports = await evaluateFiles({
         ...opts,
         seed: Number(opts.seed),

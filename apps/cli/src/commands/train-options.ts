@@ -20,6 +20,7 @@ export const rlOptionsSchema = ppoConfigSchema.extend({
   ...outputKeys,
   policy: z.string().min(1),
   data: z.string().min(1),
+  download: z.boolean().optional(),
   dataset: z.enum(["hotpotqa", "2wikimultihopqa"]),
   evalSize: z.number().int().positive(),
   /** Shorthand for `kl.coef` (`--kl-coef`). */

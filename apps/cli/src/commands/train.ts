@@ -125,6 +125,9 @@ async function trainKd(command: Command): Promise<void> {
 }
 
 async function rlData(flags: RlOptions) {
+  const { datasetExamples, isDatasetId } = await import("../dataset-arg");
+  if (isDatasetId(flags.data))
+    return rlQueries(await datasetExamples(flags.data, { download: flags.download }));
   if (flags.data === "sample")
     return rlQueries(trainEvalSplit(await loadSample(flags.dataset), flags.evalSize, 0).train);
   if (!existsSync(flags.data)) throw new UsageError(`--data: no such file or folder: ${flags.data}`);
@@ -225,10 +228,11 @@ export const registerTrain: RegisterCommand = (program: Command) => {
         )
         .option("--policy <dir>", "the KD model folder (also the KL reference)")
         .option(
-          "--data <path|sample>",
-          "queries: `sample` (the bundled sample's training split), rl-prompts.jsonl, or a distill folder",
+          "--data <path|sample|id>",
+          "queries: `sample` (the bundled sample's training split), rl-prompts.jsonl, a distill folder, or hotpotqa:train:500 (the cache)",
           "sample",
         )
+        .option("--download", "with --data <id>: download the dataset if it is not in the cache")
         .addOption(
           new Option("--dataset <name>", "with --data sample")
             .choices(["hotpotqa", "2wikimultihopqa"])
