@@ -1,7 +1,7 @@
 import { basename } from "node:path";
 import type { Example } from "@lmcot/core";
 import { z } from "zod";
-import { readRaw } from "./read";
+import { readRaw } from "./raw";
 import { validate } from "./validate";
 
 const aliasRecord = z.object({

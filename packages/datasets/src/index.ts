@@ -11,14 +11,11 @@ export {
   pruneFailures,
   readFailures,
 } from "./failure-log";
+export * from "./files";
 export { type GetDatasetOptions, getDataset, type LocalDataset, missingError } from "./get-dataset";
-export { type RawRecord, type ScanOptions, scanJsonArray } from "./json-scan";
-export { type JsonlLine, type LineOptions, readLines, scanJsonl } from "./jsonl";
-export { DEFAULT_MAX_RECORD_MB, maxRecordBytes } from "./limits";
 export { formatProgress, stderrProgress } from "./progress";
-export { type ReadOptions, readAll, readDataset, readRaw } from "./read";
+export { type ReadOptions, readAll, readDataset } from "./read";
 export {
-  datasetOf,
   detectFormat,
   exampleRecord,
   hotpotRecord,
@@ -30,6 +27,4 @@ export { lockRunDir, type RunLock, RunLockedError, type RunLockHolder } from "./
 export { type JsonlRunStore, openRunStore, type RunStoreInfo } from "./run-store";
 export { type ExampleFilter, filterExamples, sample, seededRandom, trainEvalSplit } from "./sample";
 export { loadSample, type SampleName, samplePath, samplesDir } from "./samples";
-export { endsEarly, jsonError, readJson, readText } from "./text";
 export { findSource, listSources, type RegistryOptions, type UserDataEntry } from "./user-registry";
-export { describeIssue, fieldPath, validate } from "./validate";

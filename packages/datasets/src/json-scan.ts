@@ -175,7 +175,9 @@ export async function* scanJsonArray(
       }
     }
     if (depth >= 2 && offset + bytes.length - recordStart > limit) throw tooLarge();
-    if (partStart >= 0) parts.push(Buffer.from(bytes.subarray(partStart)));
+    if (partStart >= 0) parts.push(bytes.subarray(partStart));
+    // The chunk's buffer is reused for the next one: copy what the record still needs from it.
+    if (depth >= 2) parts = parts.map((p) => (p.buffer === bytes.buffer ? Buffer.from(p) : p));
   }
   if (!started) throw new DataValidationError("is empty", { file });
   if (!ended) {

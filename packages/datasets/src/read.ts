@@ -1,7 +1,7 @@
 import { basename } from "node:path";
 import { type DatasetName, DataValidationError, type Example } from "@lmcot/core";
-import { firstChar, type RawRecord, type ScanOptions, scanJsonArray } from "./json-scan";
-import { scanJsonl } from "./jsonl";
+import type { RawRecord } from "./json-scan";
+import { readRaw } from "./raw";
 import {
   detectFormat,
   exampleRecord,
@@ -31,21 +31,6 @@ function toExample(raw: RawRecord, format: RecordFormat, file: string): Example 
   return fromHotpot(validate(hotpotRecord, raw.value, at));
 }
 
-/** The raw records of a JSON-array or JSONL file, streamed. */
-export async function* readRaw(path: string, options: ScanOptions = {}): AsyncGenerator<RawRecord> {
-  const first = await firstChar(path);
-  if (first === undefined) throw new DataValidationError("is empty", { file: basename(path) });
-  if (first === "[") yield* scanJsonArray(path, options);
-  else {
-    for await (const raw of scanJsonl(path, options)) {
-      if (options.skipKeys?.length && typeof raw.value === "object" && raw.value !== null) {
-        for (const k of options.skipKeys) delete (raw.value as Record<string, unknown>)[k];
-      }
-      yield raw;
-    }
-  }
-}
-
 /**
  * Streams a HotpotQA or 2WikiMultiHopQA file (the official JSON array, or JSONL) as `Example`s,
  * validating every record. Memory stays bounded whatever the file size.
@@ -55,6 +40,20 @@ export async function* readDataset(path: string, options: ReadOptions = {}): Asy
   const forced = options.dataset === undefined ? undefined : (options.dataset as RecordFormat);
   const { signal, maxRecordBytes } = options;
   const records = readRaw(path, { signal, maxRecordBytes });
+  try {
+    yield* examples(records, forced, file, options);
+  } finally {
+    // Stopped early by the caller: close the file now, not when the reader is garbage collected.
+    await records.return(undefined);
+  }
+}
+
+async function* examples(
+  records: AsyncGenerator<RawRecord>,
+  forced: RecordFormat | undefined,
+  file: string,
+  options: ReadOptions,
+): AsyncGenerator<Example> {
   for (;;) {
     let next: IteratorResult<RawRecord>;
     try {

@@ -3,7 +3,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Example } from "@lmcot/core";
 import { z } from "zod";
-import { readAll, readRaw } from "./read";
+import { readRaw } from "./raw";
+import { readAll } from "./read";
 import { validate } from "./validate";
 
 /** The samples shipped inside this package (real dev records, with their licences). */

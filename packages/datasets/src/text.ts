@@ -1,5 +1,6 @@
 import { basename } from "node:path";
 import { DataValidationError } from "@lmcot/core";
+import { jsonSyntaxErrorAt } from "./json-syntax";
 import type { LineOptions } from "./jsonl";
 import { maxRecordBytes, recordTooLarge } from "./limits";
 import { readChunks } from "./utf8";
@@ -15,7 +16,7 @@ export async function readText(path: string, options: LineOptions = {}): Promise
   for await (const { bytes } of readChunks(path, options.signal)) {
     size += bytes.length;
     if (size > limit) throw recordTooLarge(limit, { file: basename(path) });
-    parts.push(bytes);
+    parts.push(Buffer.from(bytes));
   }
   return Buffer.concat(parts).toString("utf8");
 }
@@ -48,10 +49,13 @@ export function jsonError(text: string, error: unknown, file: string): DataValid
       file,
       line: lineAt(text, text.trimEnd().length),
     });
-  const pos = position(error);
+  // V8 names no position for some errors ("Unexpected token '}', … is not valid JSON"): find it.
+  const found = jsonSyntaxErrorAt(text);
+  const pos = position(error) ?? (found >= 0 ? found : undefined);
   const short = (error as Error).message.replace(/\s+/g, " ");
+  const column = pos === undefined ? "" : ` at column ${pos - text.lastIndexOf("\n", pos - 1)}`;
   return new DataValidationError(
-    `is not valid JSON (${short.length > 160 ? `${short.slice(0, 160)}…` : short})`,
+    `is not valid JSON${column} (${short.length > 160 ? `${short.slice(0, 160)}…` : short})`,
     { file, ...(pos !== undefined ? { line: lineAt(text, pos) } : {}) },
   );
 }
