@@ -1,4 +1,4 @@
-import { type BootstrapOptions, bootstrapCI, type ConfidenceInterval } from "./stats";
+import { type BootstrapOptions, bootstrapCIs, type ConfidenceInterval } from "./stats";
 
 /** One scored prediction: what aggregation needs. */
 export interface ScoredItem {
@@ -18,17 +18,11 @@ export interface RunAggregate extends Aggregate {
 }
 
 function summarise(items: readonly ScoredItem[], options: BootstrapOptions): Aggregate {
-  return {
-    n: items.length,
-    em: bootstrapCI(
-      items.map((i) => i.em),
-      options,
-    ),
-    f1: bootstrapCI(
-      items.map((i) => i.f1),
-      options,
-    ),
-  };
+  const [em, f1] = bootstrapCIs([items.map((i) => i.em), items.map((i) => i.f1)], options) as [
+    ConfidenceInterval,
+    ConfidenceInterval,
+  ];
+  return { n: items.length, em, f1 };
 }
 
 /** Means with seeded 95% bootstrap CIs over a run, overall and per question type. Fractions in [0, 1]. */

@@ -20,6 +20,26 @@ function fromCounts(tp: number, fp: number, fn: number): SetScore {
   return { em: fp + fn === 0 ? 1 : 0, f1, precision, recall };
 }
 
+/** Up to this many facts a list is searched; longer ones are hashed. */
+const SHORT = 16;
+
+const sameFact = (a: FactPair, b: FactPair) => a[1] === b[1] && a[0] === b[0];
+
+/** Python's `set(map(tuple, facts))`, in first-seen order. */
+function distinct(facts: readonly FactPair[]): FactPair[] {
+  if (facts.length > SHORT) return [...new Map(facts.map((f) => [keyOf(f[0], f[1]), f])).values()];
+  const out: FactPair[] = [];
+  for (const f of facts) if (!out.some((g) => sameFact(f, g))) out.push(f);
+  return out;
+}
+
+/** Membership in `list`, by search when it is short. */
+function inList(list: readonly FactPair[]): (fact: FactPair) => boolean {
+  if (list.length <= SHORT) return (fact) => list.some((g) => sameFact(fact, g));
+  const keys = new Set(list.map((f) => keyOf(f[0], f[1])));
+  return (fact) => keys.has(keyOf(fact[0], fact[1]));
+}
+
 /**
  * Supporting-fact precision / recall / F1 / EM. `hotpotqa` compares `(title, index)` sets exactly;
  * `2wikimultihopqa` (v1.1) lower-cases titles after de-duplicating, so two facts differing only in
@@ -31,22 +51,17 @@ export function supportingFactScore(
   rule: "hotpotqa" | "2wikimultihopqa" = "hotpotqa",
 ): SetScore {
   // De-duplicate the exact pairs first (Python's set), then lower-case for 2Wiki (which may collide).
-  const keys = (facts: readonly FactPair[]) => {
-    const exact = new Map<string, FactPair>();
-    for (const f of facts) exact.set(keyOf(f[0], f[1]), f);
-    if (rule === "hotpotqa") return [...exact.keys()];
-    return [...exact.values()].map(([t, s]) => keyOf(t.toLowerCase(), s));
-  };
-  const pred = keys(prediction);
-  const golds = keys(gold);
-  const goldSet = new Set(golds);
-  const predSet = new Set(pred);
+  const lower = (facts: FactPair[]) =>
+    rule === "hotpotqa" ? facts : facts.map(([t, s]): FactPair => [t.toLowerCase(), s]);
+  const pred = lower(distinct(prediction));
+  const golds = lower(distinct(gold));
+  const inGold = inList(golds);
+  const inPred = inList(pred);
   let tp = 0;
-  let fp = 0;
   let fn = 0;
-  for (const p of pred) goldSet.has(p) ? tp++ : fp++;
-  for (const g of golds) if (!predSet.has(g)) fn++;
-  return fromCounts(tp, fp, fn);
+  for (const p of pred) if (inGold(p)) tp++;
+  for (const g of golds) if (!inPred(g)) fn++;
+  return fromCounts(tp, pred.length - tp, fn);
 }
 
 const tripleKey = (t: readonly string[]) => JSON.stringify(t.map(normalizeEvidenceText));

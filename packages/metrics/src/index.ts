@@ -20,6 +20,7 @@ export {
 export {
   type BootstrapOptions,
   bootstrapCI,
+  bootstrapCIs,
   type ConfidenceInterval,
   mean,
   type PairedTestResult,

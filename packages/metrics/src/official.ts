@@ -69,11 +69,17 @@ function zeroMetrics(withEvidence: boolean): OfficialMetrics {
 }
 
 function addSet(m: OfficialMetrics, prefix: "sp" | "evi", s: SetScore) {
-  const r = m as unknown as Record<string, number>;
-  r[`${prefix}_em`]! += s.em;
-  r[`${prefix}_f1`]! += s.f1;
-  r[`${prefix}_prec`]! += s.precision;
-  r[`${prefix}_recall`]! += s.recall;
+  if (prefix === "sp") {
+    m.sp_em += s.em;
+    m.sp_f1 += s.f1;
+    m.sp_prec += s.precision;
+    m.sp_recall += s.recall;
+  } else {
+    m.evi_em! += s.em;
+    m.evi_f1! += s.f1;
+    m.evi_prec! += s.precision;
+    m.evi_recall! += s.recall;
+  }
 }
 
 /**
@@ -102,10 +108,9 @@ export function officialEval(
       missing.push(`missing answer ${id}`);
       joint = false;
     } else {
-      const golds = [dp.answer];
-      if (wiki && dp.answer_id && aliases.get(dp.answer_id)?.length)
-        golds.push(...aliases.get(dp.answer_id)!);
-      const s = scoreAnswer(prediction.answer[id]!, [...new Set(golds)]);
+      const more = wiki && dp.answer_id ? aliases.get(dp.answer_id) : undefined;
+      const golds = more?.length ? [...new Set([dp.answer, ...more])] : dp.answer;
+      const s = scoreAnswer(prediction.answer[id]!, golds);
       m.em += s.em;
       m.f1 += s.f1;
       m.prec += s.precision;

@@ -33,30 +33,50 @@ export interface BootstrapOptions {
 
 /** Percentile bootstrap confidence interval of the mean, seeded (same inputs + seed → same interval). */
 export function bootstrapCI(values: readonly number[], options: BootstrapOptions = {}): ConfidenceInterval {
+  return bootstrapCIs([values], options)[0]!;
+}
+
+/**
+ * `bootstrapCI` of several columns over the same items (EM and F1 of one run) from one series of
+ * resamples: each column gets the interval `bootstrapCI` gives it alone, for one pass of draws.
+ */
+export function bootstrapCIs(
+  columns: readonly (readonly number[])[],
+  options: BootstrapOptions = {},
+): ConfidenceInterval[] {
   const resamples = options.resamples ?? 1000;
   const level = options.level ?? 0.95;
-  const n = values.length;
-  const data = Float64Array.from(values);
-  const means = new Float64Array(resamples);
+  const k = columns.length;
+  const n = columns[0]?.length ?? 0;
+  if (columns.some((c) => c.length !== n)) throw new RangeError("bootstrapCIs: the columns differ in length");
+  const data = columns.map((column) => Float64Array.from(column));
+  const means = columns.map(() => new Float64Array(resamples));
+  const draws = new Int32Array(n);
   // mulberry32, inlined: this loop runs resamples × n times.
   let a = (options.seed ?? 0) >>> 0;
   for (let r = 0; r < resamples && n > 0; r++) {
-    let s = 0;
     for (let i = 0; i < n; i++) {
       a = (a + 0x6d2b79f5) >>> 0;
       let t = Math.imul(a ^ (a >>> 15), a | 1);
       t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      s += data[((((t ^ (t >>> 14)) >>> 0) * n) / 4294967296) | 0]!;
+      draws[i] = ((((t ^ (t >>> 14)) >>> 0) * n) / 4294967296) | 0;
     }
-    means[r] = s / n;
+    for (let c = 0; c < k; c++) {
+      const column = data[c]!;
+      let sum = 0;
+      for (let i = 0; i < n; i++) sum += column[draws[i]!]!;
+      means[c]![r] = sum / n;
+    }
   }
-  means.sort();
-  return {
-    mean: mean(values),
-    low: quantile(means, (1 - level) / 2),
-    high: quantile(means, 1 - (1 - level) / 2),
-    level,
-  };
+  return columns.map((column, c) => {
+    const sorted = means[c]!.sort();
+    return {
+      mean: mean(column),
+      low: quantile(sorted, (1 - level) / 2),
+      high: quantile(sorted, 1 - (1 - level) / 2),
+      level,
+    };
+  });
 }
 
 export interface PairedTestResult {
