@@ -1,13 +1,18 @@
-// Benchmark: `lmcot eval` (evaluateFiles) vs the official `hotpot_evaluate_v1.py` on the same
-// dev-sized files, same machine, same run. The official script is not shipped: pass its path.
-//   npx tsx bench/eval-vs-official.ts --script /path/to/hotpot_evaluate_v1.py [--n 7405] [--repeat 5]
-import { execFileSync } from "node:child_process";
+// Benchmark: `lmcot eval` against the official `hotpot_evaluate_v1.py` on the same dev-sized files
+// (7,405 items), in interleaved rounds on one machine, the numbers asserted identical:
+//   process  whole `python3 hotpot_evaluate_v1.py pred gold` vs whole `node dist/cli.js eval …`
+//            (which also computes 95% bootstrap CIs the script has not)
+//   scoring  each side parses both files with its own JSON, then times only its scoring: the
+//            script's own eval() with its json.load handed the parsed objects, vs officialEval()
+// The official script is not shipped: pass its path. Build the packages and the CLI first.
+//   npx tsx bench/eval-vs-official.mts --script /path/to/hotpot_evaluate_v1.py [--n 7405] [--rounds 7]
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { samplePath } from "@lmcot/datasets";
-import { type OfficialGold, officialEval } from "@lmcot/metrics";
-import { evaluateFiles } from "../src/commands/eval";
 
 const arg = (name: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -21,105 +26,193 @@ if (!script) {
   process.exit(0);
 }
 const n = Number(arg("n") ?? 7405);
-const repeat = Number(arg("repeat") ?? 5);
+const rounds = Number(arg("rounds") ?? 7);
+const cli = join(import.meta.dirname, "..", "dist", "cli.js");
+const metricsModule = pathToFileURL(createRequire(import.meta.url).resolve("@lmcot/metrics")).href;
 
-const samples = readFileSync(samplePath("hotpotqa"), "utf8")
-  .trim()
-  .split("\n")
-  .map((l) => JSON.parse(l) as OfficialGold & { context: unknown });
-const variants = [
-  (a: string) => a,
-  (a: string) => a.toUpperCase(),
-  (a: string) => `the ${a}.`,
-  () => "unknown",
-  (a: string) => `${a} extra words`,
-  () => "yes",
-];
-const gold: OfficialGold[] = [];
-const prediction = { answer: {} as Record<string, string>, sp: {} as Record<string, [string, number][]> };
-for (let i = 0; i < n; i++) {
-  const s = samples[i % samples.length]!;
-  const id = `${s._id}-${i}`;
-  gold.push({ ...s, _id: id });
-  if (i % 50 === 7) continue; // some missing predictions
-  prediction.answer[id] = variants[i % variants.length]!(s.answer);
-  const facts = s.supporting_facts ?? [];
-  prediction.sp[id] = i % 3 === 0 ? facts.slice(0, 1) : [...facts, ["Distractor", 0]];
+type Metrics = Record<string, number>;
+
+/** A dev-sized gold file and an official prediction file from the bundled sample, with some misses. */
+function writeFiles(dir: string): { gold: string; pred: string } {
+  const samples = readFileSync(samplePath("hotpotqa"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { _id: string; answer: string; supporting_facts?: [string, number][] });
+  const variants = [
+    (a: string) => a,
+    (a: string) => a.toUpperCase(),
+    (a: string) => `the ${a}.`,
+    () => "unknown",
+    (a: string) => `${a} extra words`,
+    () => "yes",
+  ];
+  const gold: unknown[] = [];
+  const prediction = { answer: {} as Record<string, string>, sp: {} as Record<string, unknown> };
+  for (let i = 0; i < n; i++) {
+    const s = samples[i % samples.length]!;
+    const id = `${s._id}-${i}`;
+    gold.push({ ...s, _id: id });
+    if (i % 50 === 7) continue;
+    prediction.answer[id] = variants[i % variants.length]!(s.answer);
+    const facts = s.supporting_facts ?? [];
+    prediction.sp[id] = i % 3 === 0 ? facts.slice(0, 1) : [...facts, ["Distractor", 0]];
+  }
+  const files = { gold: join(dir, "gold.json"), pred: join(dir, "pred.json") };
+  writeFileSync(files.gold, JSON.stringify(gold));
+  writeFileSync(files.pred, JSON.stringify(prediction));
+  // The script imports ujson; where it is not installed, stand in the standard library's json.
+  writeFileSync(join(dir, "ujson.py"), "from json import *\n");
+  return files;
 }
-const dir = mkdtempSync(join(tmpdir(), "lmcot-metrics-bench-"));
-const goldFile = join(dir, "gold.json");
-const predFile = join(dir, "pred.json");
-writeFileSync(goldFile, JSON.stringify(gold));
-writeFileSync(predFile, JSON.stringify(prediction));
-// The script imports ujson; where it is not installed, stand in the standard library's json.
-writeFileSync(join(dir, "ujson.py"), "from json import *\n");
 
-// Python: json.load of both files, then the script's scoring loop (its own eval()), timed apart.
-const pythonTotal: number[] = [];
-const pythonScoring: number[] = [];
-let official: Record<string, number> = {};
-for (let r = 0; r < repeat; r++) {
-  const out = execFileSync(
-    "python3",
-    [
-      "-c",
-      `import sys, time, io, contextlib, ast, json
-sys.path[:0] = [${JSON.stringify(dir)}, ${JSON.stringify(dirname(script))}]
-import hotpot_evaluate_v1 as h
+// Imports the official script by path and runs its own eval() with json.load handing back the
+// objects parsed beforehand, so only its scoring loop is timed. Both drivers collect the parse's
+// garbage before the clock starts.
+const PYTHON_DRIVER = `import contextlib, gc, importlib.util, io, json, sys, time
+script, pred_file, gold_file = sys.argv[1:4]
+spec = importlib.util.spec_from_file_location("hotpot_evaluate_v1", script)
+official = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(official)
 t0 = time.perf_counter()
-pred = json.load(open(${JSON.stringify(predFile)})); gold = json.load(open(${JSON.stringify(goldFile)}))
+with open(pred_file) as f: pred = json.load(f)
+with open(gold_file) as f: gold = json.load(f)
 t1 = time.perf_counter()
-buf = io.StringIO()
-with contextlib.redirect_stdout(buf):
-    h.eval(${JSON.stringify(predFile)}, ${JSON.stringify(goldFile)})
+parsed = {pred_file: pred, gold_file: gold}
+official.json = type("Parsed", (), {"load": staticmethod(lambda f: parsed[f.name])})
+out = io.StringIO()
+gc.collect()
 t2 = time.perf_counter()
-metrics = ast.literal_eval(buf.getvalue().strip().split("\\n")[-1])
-print(json.dumps({"total": t2 - t1, "load": t1 - t0, "metrics": metrics}))`,
-    ],
-    { encoding: "utf8" },
-  );
-  const parsed = JSON.parse(out) as { total: number; load: number; metrics: Record<string, number> };
-  pythonTotal.push(parsed.total * 1000);
-  pythonScoring.push((parsed.total - parsed.load) * 1000);
-  official = parsed.metrics;
+with contextlib.redirect_stdout(out):
+    official.eval(pred_file, gold_file)
+t3 = time.perf_counter()
+print(json.dumps({"load": t1 - t0, "scoring": t3 - t2, "printed": out.getvalue().strip().splitlines()[-1]}))
+`;
+
+const NODE_DRIVER = `import { readFileSync } from "node:fs";
+const [metricsModule, predFile, goldFile] = process.argv.slice(2);
+const { officialEval } = await import(metricsModule);
+const t0 = performance.now();
+const pred = JSON.parse(readFileSync(predFile, "utf8"));
+const gold = JSON.parse(readFileSync(goldFile, "utf8"));
+const t1 = performance.now();
+globalThis.gc();
+const t2 = performance.now();
+const { metrics } = officialEval("hotpotqa", gold, pred);
+const t3 = performance.now();
+console.log(JSON.stringify({ load: (t1 - t0) / 1000, scoring: (t3 - t2) / 1000, metrics }));
+`;
+
+/** Runs a process, returning its stdout and wall time in ms; a failure ends the benchmark. */
+function timed(command: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
+  const t = performance.now();
+  const r = spawnSync(command, args, { encoding: "utf8", env, maxBuffer: 1 << 26 });
+  const ms = performance.now() - t;
+  if (r.status !== 0) throw new Error(`${command} ${args.join(" ")} failed: ${r.stderr}`);
+  return { stdout: r.stdout, ms };
 }
 
-const ourTotal: number[] = [];
-const ourNoCi: number[] = [];
-const ourScoring: number[] = [];
-let ours: Record<string, number> = {};
-const parsedGold = JSON.parse(readFileSync(goldFile, "utf8")) as OfficialGold[];
-const parsedPred = JSON.parse(readFileSync(predFile, "utf8"));
-for (let r = 0; r < repeat; r++) {
-  let t = performance.now();
-  ours = (
-    await evaluateFiles({ dataset: "hotpotqa", gold: goldFile, pred: predFile, allowMissing: true })
-  )[0]!.metrics;
-  ourTotal.push(performance.now() - t);
-  t = performance.now();
-  await evaluateFiles({ dataset: "hotpotqa", gold: goldFile, pred: predFile, ci: false, allowMissing: true });
-  ourNoCi.push(performance.now() - t);
-  t = performance.now();
-  officialEval("hotpotqa", parsedGold, parsedPred);
-  ourScoring.push(performance.now() - t);
-}
-rmSync(dir, { recursive: true, force: true });
+/** The dict `hotpot_evaluate_v1.py` prints (Python's float repr is JavaScript's shortest form). */
+const pythonDict = (line: string): Metrics => JSON.parse(line.replace(/'/g, '"'));
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const mismatches = Object.keys(official).filter((k) => ours[k] !== official[k]);
-const ratio = (a: number[], b: number[]) => (median(a) / median(b)).toFixed(1);
-console.log(`items: ${n}; median of ${repeat} runs each, in-process after start-up`);
-console.log(
-  `end to end (read files + score): official ${median(pythonTotal).toFixed(0)} ms, lmcot ${median(ourNoCi).toFixed(0)} ms → ${ratio(pythonTotal, ourNoCi)}× faster`,
+function same(a: Metrics, b: Metrics, what: string): void {
+  const keys = Object.keys(a);
+  const differ = keys.filter((k) => a[k] !== b[k]);
+  if (differ.length || keys.length !== 12)
+    throw new Error(`${what}: numbers differ on ${differ.join(", ") || "the metric names"}`);
+}
+
+const dir = mkdtempSync(join(tmpdir(), "lmcot-eval-bench-"));
+const { gold, pred } = writeFiles(dir);
+writeFileSync(join(dir, "score.py"), PYTHON_DRIVER);
+writeFileSync(join(dir, "score.mjs"), NODE_DRIVER);
+const pythonEnv = { ...process.env, PYTHONPATH: dir };
+
+const times = {
+  pyProcess: [],
+  lmProcess: [],
+  pyScoring: [],
+  lmScoring: [],
+  pyLoad: [],
+  lmLoad: [],
+} as Record<string, number[]>;
+const runs: Record<string, () => void> = {
+  pyProcess() {
+    const r = timed("python3", [script, pred, gold], pythonEnv);
+    same(pythonDict(r.stdout.trim().split("\n").at(-1)!), reference, "python process");
+    times.pyProcess!.push(r.ms);
+  },
+  lmProcess() {
+    const r = timed(process.execPath, [
+      cli,
+      "eval",
+      "--dataset",
+      "hotpotqa",
+      "--gold",
+      gold,
+      "--pred",
+      pred,
+      "--allow-missing",
+      "--json",
+    ]);
+    same(JSON.parse(r.stdout).metrics, reference, "lmcot eval");
+    times.lmProcess!.push(r.ms);
+  },
+  pyScoring() {
+    const out = JSON.parse(timed("python3", [join(dir, "score.py"), script, pred, gold], pythonEnv).stdout);
+    same(pythonDict(out.printed), reference, "python scoring");
+    times.pyScoring!.push(out.scoring * 1000);
+    times.pyLoad!.push(out.load * 1000);
+  },
+  lmScoring() {
+    const out = JSON.parse(
+      timed(process.execPath, ["--expose-gc", join(dir, "score.mjs"), metricsModule, pred, gold]).stdout,
+    );
+    same(out.metrics, reference, "officialEval");
+    times.lmScoring!.push(out.scoring * 1000);
+    times.lmLoad!.push(out.load * 1000);
+  },
+};
+
+// The official numbers, once, untimed: every timed run on both sides must print exactly these.
+const reference = pythonDict(
+  timed("python3", [script, pred, gold], pythonEnv).stdout.trim().split("\n").at(-1)!,
 );
+try {
+  for (let r = 0; r < rounds; r++) {
+    // One Python run, one lmcot run, alternating which goes first.
+    const order = r % 2 === 0 ? ["py", "lm"] : ["lm", "py"];
+    for (const kind of ["Process", "Scoring"]) for (const side of order) runs[`${side}${kind}`]!();
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
+const stats = (xs: number[]) => {
+  const s = sorted(xs);
+  return { min: s[0]!, median: s[Math.floor(s.length / 2)]!, max: s.at(-1)! };
+};
+const ms = (x: number) => `${x.toFixed(0)} ms`;
+const row = (label: string, xs: number[]) => {
+  const s = stats(xs);
+  return `  ${label.padEnd(24)} min ${ms(s.min).padStart(8)}  median ${ms(s.median).padStart(8)}  max ${ms(s.max).padStart(8)}`;
+};
+// Speed-up at each order statistic: Python's min over lmcot's min, and so on.
+const ratios = (py: number[], lm: number[]) => {
+  const [p, l] = [stats(py), stats(lm)];
+  return `  lmcot is faster by        min ${(p.min / l.min).toFixed(2)}×  median ${(p.median / l.median).toFixed(2)}×  max ${(p.max / l.max).toFixed(2)}×`;
+};
 console.log(
-  `  lmcot with its 95% bootstrap CIs of EM and F1 (1,000 resamples each): ${median(ourTotal).toFixed(0)} ms → ${ratio(pythonTotal, ourTotal)}×`,
+  `${n} items, ${rounds} interleaved rounds; numbers identical (all 12 metrics, bit for bit) in every run`,
 );
-console.log(
-  `scoring only (files already parsed): official ${median(pythonScoring).toFixed(0)} ms, lmcot ${median(ourScoring).toFixed(0)} ms → ${ratio(pythonScoring, ourScoring)}× faster`,
-);
-console.log(
-  mismatches.length === 0
-    ? `numbers: identical (bit for bit) on all ${Object.keys(official).length} metrics`
-    : `numbers DIFFER: ${mismatches.join(", ")}`,
-);
+console.log("process (whole command, start-up and file reading included; lmcot also computes its CIs):");
+console.log(row("python3 hotpot_evaluate", times.pyProcess!));
+console.log(row("lmcot eval", times.lmProcess!));
+console.log(ratios(times.pyProcess!, times.lmProcess!));
+console.log("scoring only, on already-parsed objects (official eval() vs officialEval()):");
+console.log(row("official eval()", times.pyScoring!));
+console.log(row("officialEval()", times.lmScoring!));
+console.log(ratios(times.pyScoring!, times.lmScoring!));
+console.log("for reference, parsing both files whole with each language's standard JSON:");
+console.log(row("python json.load", times.pyLoad!));
+console.log(row("JSON.parse", times.lmLoad!));

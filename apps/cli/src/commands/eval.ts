@@ -1,69 +1,13 @@
 import { existsSync } from "node:fs";
 import { basename } from "node:path";
 import { DataValidationError } from "@lmcot/core";
-import { datasetOf, readAliases, readRaw, validate } from "@lmcot/datasets";
-import { bootstrapCI, type OfficialGold, officialEval, pythonRound } from "@lmcot/metrics";
+import { bootstrapCIs, type OfficialGold, officialEval, pythonRound } from "@lmcot/metrics";
 import { type Command, Option } from "commander";
-import { z } from "zod";
 import { selectCells } from "../eval/cells";
+import { type EvalDataset, readGold } from "../eval/gold";
 import { type PredictionSet, readPredictions } from "../eval/predictions";
 import { UsageError } from "../usage-error";
 import type { RegisterCommand } from "./index";
-
-const goldRecord = z.object({
-  _id: z.string().min(1),
-  answer: z.string(),
-  supporting_facts: z.array(z.tuple([z.string(), z.number().int()])).optional(),
-  answer_id: z.string().nullable().optional(),
-  evidences: z.array(z.tuple([z.string(), z.string(), z.string()])).optional(),
-  evidences_id: z.array(z.array(z.string())).optional(),
-});
-
-type EvalDataset = "hotpotqa" | "2wikimultihopqa";
-
-const NAMES: Record<EvalDataset, string> = { hotpotqa: "HotpotQA", "2wikimultihopqa": "2WikiMultiHopQA" };
-
-/**
- * Reads the gold file's scoring fields only (contexts are skipped, never decoded). A record that
- * shows it belongs to the other dataset (`level` is HotpotQA's, `evidences` 2Wiki's) is an error.
- */
-export async function readGold(path: string, dataset: EvalDataset): Promise<OfficialGold[]> {
-  const file = basename(path);
-  const out: OfficialGold[] = [];
-  for await (const raw of readRaw(path, { skipKeys: ["context"] })) {
-    const shape = datasetOf(raw.value);
-    if (shape && shape.dataset !== dataset)
-      throw new DataValidationError(
-        `is a ${NAMES[shape.dataset]} record (it has ${shape.field}), but --dataset is ${dataset}`,
-        { file, record: raw.record, line: raw.line },
-      );
-    out.push(
-      isPlainHotpotGold(raw.value)
-        ? raw.value
-        : (validate(goldRecord, raw.value, { file, record: raw.record, line: raw.line }) as OfficialGold),
-    );
-  }
-  return out;
-}
-
-/**
- * The common HotpotQA record, checked by hand (a third of the read time when zod parses every
- * record); anything else — 2Wiki evidences, or a bad record — goes through zod and its error message.
- */
-function isPlainHotpotGold(value: unknown): value is OfficialGold {
-  if (typeof value !== "object" || value === null) return false;
-  const r = value as Record<string, unknown>;
-  if (typeof r._id !== "string" || r._id === "" || typeof r.answer !== "string") return false;
-  if (r.answer_id !== undefined || r.evidences !== undefined || r.evidences_id !== undefined) return false;
-  const facts = r.supporting_facts;
-  return (
-    facts === undefined ||
-    (Array.isArray(facts) &&
-      facts.every(
-        (f) => Array.isArray(f) && f.length === 2 && typeof f[0] === "string" && Number.isInteger(f[1]),
-      ))
-  );
-}
 
 export interface EvalReport {
   /** The run cell scored (method, models, dataset, seed); absent for an official prediction file. */
@@ -122,22 +66,13 @@ function score(
 ): EvalReport {
   checkMissing(gold, set, options);
   const result = officialEval(options.dataset, gold, set.prediction, aliases);
-  const seed = options.seed ?? 0;
   const none = { low: Number.NaN, high: Number.NaN };
-  const emCI =
+  const [emCI, f1CI] =
     options.ci === false
-      ? none
-      : bootstrapCI(
-          result.items.map((i) => i.em),
-          { seed },
-        );
-  const f1CI =
-    options.ci === false
-      ? none
-      : bootstrapCI(
-          result.items.map((i) => i.f1),
-          { seed },
-        );
+      ? [none, none]
+      : bootstrapCIs([result.items.map((i) => i.em), result.items.map((i) => i.f1)], {
+          seed: options.seed ?? 0,
+        });
   const metrics = result.metrics as unknown as Record<string, number>;
   return {
     ...(set.cell ? { cell: set.cell } : {}),
@@ -165,7 +100,10 @@ export async function evaluateFiles(options: EvalOptions): Promise<EvalReport[]>
   const [gold, sets, aliases] = await Promise.all([
     readGold(options.gold, options.dataset),
     readPredictions(options.pred, warn),
-    options.aliases ? readAliases(options.aliases) : Promise.resolve(new Map<string, string[]>()),
+    // The aliases reader validates with zod: loaded only for 2WikiMultiHopQA runs that need it.
+    options.aliases
+      ? import("@lmcot/datasets").then(({ readAliases }) => readAliases(options.aliases!))
+      : Promise.resolve(new Map<string, string[]>()),
   ]);
   return selectCells(sets, options, warn).map((set) => score(gold, set, aliases, options));
 }

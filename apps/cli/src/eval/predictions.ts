@@ -1,25 +1,9 @@
 import { basename } from "node:path";
 import { DataValidationError } from "@lmcot/core";
-import { endsEarly, readJson, readLines, validate } from "@lmcot/datasets";
+import { endsEarly, readJson, readLines, validate } from "@lmcot/datasets/files";
 import type { OfficialPrediction } from "@lmcot/metrics";
-import { z } from "zod";
-
-const officialPrediction = z.object({
-  answer: z.record(z.string(), z.string()).optional(),
-  sp: z.record(z.string(), z.array(z.tuple([z.string(), z.number().int()]))).optional(),
-  evidence: z.record(z.string(), z.array(z.tuple([z.string(), z.string(), z.string()]))).optional(),
-});
-
-/** A run line: bench records name their `cell`; core `Prediction`s their method, models and seed. */
-const runLine = z.object({
-  exampleId: z.string().min(1),
-  answer: z.string(),
-  cell: z.object({ id: z.string().min(1), dataset: z.string().optional() }).optional(),
-  method: z.string().optional(),
-  dataset: z.string().optional(),
-  models: z.object({ large: z.string(), small: z.string().optional() }).optional(),
-  seed: z.number().optional(),
-});
+import { isOfficialPrediction } from "./checks";
+import { evalSchemas, type RunLine } from "./schemas";
 
 /** The predictions of one cell of a run (method, models, dataset, seed), or of a whole official file. */
 export interface PredictionSet {
@@ -29,7 +13,7 @@ export interface PredictionSet {
   prediction: OfficialPrediction;
 }
 
-function cellOf(r: z.infer<typeof runLine>): { cell?: string; dataset?: string } {
+function cellOf(r: RunLine): { cell?: string; dataset?: string } {
   if (r.cell) return { cell: r.cell.id, ...(r.cell.dataset ? { dataset: r.cell.dataset } : {}) };
   if (r.method === undefined) return {};
   const seed = r.seed === undefined ? undefined : `seed${r.seed}`;
@@ -51,8 +35,10 @@ const notPredictions = (file: string) =>
     { file },
   );
 
-function official(value: unknown, file: string): PredictionSet {
+async function official(value: unknown, file: string): Promise<PredictionSet> {
   if (Array.isArray(value)) throw notPredictions(file);
+  if (isOfficialPrediction(value)) return { prediction: value };
+  const { officialPrediction } = await evalSchemas();
   return { prediction: validate(officialPrediction, value, { file }) as OfficialPrediction };
 }
 
@@ -77,7 +63,7 @@ export async function readPredictions(
     } catch (error) {
       // The start of a pretty-printed official file, or a file that is one cut line: read it whole.
       if (first === undefined && (!terminated || endsEarly(text, error)))
-        return [official(await readJson(path), file)];
+        return [await official(await readJson(path), file)];
       if (!terminated) {
         warn(`${file}: line ${line}: a torn last line was left out (the run may still be going)`);
         break;
@@ -90,7 +76,7 @@ export async function readPredictions(
     } else if (isOfficial(first))
       throw new DataValidationError("holds more JSON after the prediction object", { file, line });
     if (Array.isArray(value)) throw notPredictions(file);
-    const r = validate(runLine, value, { file, line });
+    const r = validate((await evalSchemas()).runLine, value, { file, line });
     const { cell, dataset } = cellOf(r);
     let set = sets.get(cell ?? "");
     if (!set) {
@@ -112,6 +98,6 @@ export async function readPredictions(
     set.prediction.answer![r.exampleId] = r.answer;
   }
   if (first === undefined) throw new DataValidationError("is empty: it holds no predictions", { file });
-  if (isOfficial(first)) return [official(first, file)];
+  if (isOfficial(first)) return [await official(first, file)];
   return [...sets.values()].map(({ seen: _, ...set }) => set);
 }
