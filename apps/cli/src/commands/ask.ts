@@ -1,47 +1,12 @@
-import { existsSync, readFileSync } from "node:fs";
-import { basename } from "node:path";
 import { apiKeysInEnv, defaultResolver } from "@lmcot/bench";
-import {
-  DataValidationError,
-  type Example,
-  failureRecord,
-  type MethodName,
-  methods,
-  type Paragraph,
-} from "@lmcot/core";
-import { loadSample, validate } from "@lmcot/datasets";
+import { type Example, failureRecord, isFatalError, type MethodName, methods } from "@lmcot/core";
+import { loadSample } from "@lmcot/datasets";
 import { type Command, Option } from "commander";
-import { z } from "zod";
+import { type ContextFormat, customExample } from "../ask/context";
+import { describeOne, type MethodResult, sideBySide, withFlags } from "../ask/print";
 import { type CallFlags, callOptions, callPolicyFrom } from "../call-flags";
 import { UsageError } from "../usage-error";
 import type { RegisterCommand } from "./index";
-
-const paragraphs = z.union([
-  z.array(z.object({ title: z.string(), sentences: z.array(z.string()) })),
-  z.array(z.tuple([z.string(), z.array(z.string())])),
-]);
-
-/** A context file: JSON paragraphs (`[{title, sentences}]` or `[[title, [sentences]]]`) or plain text. */
-export function readContext(path: string): Paragraph[] {
-  const text = readFileSync(path, "utf8");
-  if (/^\s*\[/.test(text)) {
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (error) {
-      throw new DataValidationError(`is not valid JSON: ${(error as Error).message}`, {
-        file: basename(path),
-      });
-    }
-    const parsed = validate(paragraphs, value, { file: basename(path) });
-    return parsed.map((p) => (Array.isArray(p) ? { title: p[0], sentences: p[1] } : p));
-  }
-  return text
-    .split(/\n\s*\n/)
-    .map((block) => block.trim())
-    .filter(Boolean)
-    .map((block, i) => ({ title: `Passage ${i + 1}`, sentences: block.split(/(?<=[.!?])\s+/) }));
-}
 
 async function exampleFrom(opts: AskFlags): Promise<Example> {
   if (opts.example) {
@@ -55,16 +20,7 @@ async function exampleFrom(opts: AskFlags): Promise<Example> {
     if (!found) throw new UsageError(`no ${dataset} example "${id}" in the bundled sample`);
     return found;
   }
-  if (!opts.question) throw new UsageError("give --question (with --context) or --example");
-  if (opts.context && !existsSync(opts.context))
-    throw new UsageError(`--context: no such file: ${opts.context}`);
-  return {
-    id: "ask",
-    dataset: "custom",
-    question: opts.question,
-    answer: "",
-    context: opts.context ? readContext(opts.context) : [],
-  };
+  return customExample(opts.question, opts.context, opts.contextFormat, warn);
 }
 
 interface AskFlags extends CallFlags {
@@ -72,10 +28,15 @@ interface AskFlags extends CallFlags {
   large: string;
   question?: string;
   context?: string;
+  contextFormat: ContextFormat;
   example?: string;
-  method: MethodName;
+  method: MethodName | "all";
   json?: boolean;
 }
+
+const warn = (message: string) => process.stderr.write(`lmcot: warning: ${message}\n`);
+
+const ALL: MethodName[] = ["standard", "cot", "lm-guided"];
 
 export const registerAsk: RegisterCommand = (program: Command) => {
   callOptions(program.command("ask"))
@@ -85,46 +46,57 @@ export const registerAsk: RegisterCommand = (program: Command) => {
     .option("--question <text>", "the question")
     .option(
       "--context <file>",
-      "context paragraphs: JSON [{title, sentences}] / [[title, [sentences]]], or plain text",
+      "context: JSON paragraphs [{title, sentences}] / [[title, [sentences]]] or an example with a context (its question and answer used when not given)",
+    )
+    .addOption(
+      new Option("--context-format <format>", "how to read --context")
+        .choices(["json", "text"])
+        .default("json"),
     )
     .option("--example <dataset:id>", "a bundled example instead, e.g. hotpotqa:5a8b57f25542995d1e6f1371")
     .addOption(
-      new Option("--method <name>", "which method")
-        .choices(["standard", "cot", "lm-guided"])
+      new Option("--method <name>", "which method; all runs the three and prints them side by side")
+        .choices([...ALL, "all"])
         .default("lm-guided"),
     )
-    .option("--json", "print the whole prediction as JSON")
+    .option("--json", "print the whole prediction as JSON (--method all: an array of the three)")
     .action(async (opts: AskFlags) => {
       const example = await exampleFrom(opts);
       const resolver = defaultResolver({ limits: callPolicyFrom(opts) });
       const large = await resolver.large(opts.large);
-      const models =
-        opts.method === "lm-guided" ? { large, small: await resolver.small(opts.small) } : { large };
+      const chosen = opts.method === "all" ? ALL : [opts.method];
+      const models = chosen.includes("lm-guided")
+        ? { large, small: await resolver.small(opts.small) }
+        : { large };
       try {
-        const prediction = await methods[opts.method](example, models).catch((error: unknown) => {
-          // --json readers get the failure as JSON too (keys redacted); the exit code says it failed.
-          if (opts.json)
-            process.stdout.write(
-              `${JSON.stringify({ error: failureRecord(example.id, error, { secrets: apiKeysInEnv() }) }, null, 2)}\n`,
-            );
-          throw error;
-        });
-        if (opts.json) {
-          process.stdout.write(`${JSON.stringify(prediction, null, 2)}\n`);
-          return;
+        const results: MethodResult[] = [];
+        for (const method of chosen) {
+          try {
+            results.push({ method, prediction: await methods[method](example, models) });
+          } catch (error) {
+            results.push({ method, error: error as Error });
+            if (isFatalError(error)) break;
+          }
         }
-        const lines = [`Question: ${example.question}`];
-        if (prediction.rationale)
-          lines.push(
-            `Rationale (${opts.method === "lm-guided" ? models.small?.id : large.id}): ${prediction.rationale}`,
+        for (const r of results)
+          if ("prediction" in r && r.prediction.answer.trim() === "")
+            warn(
+              `${r.method}: the answer is empty${example.context.length ? "" : " (no context was given)"}`,
+            );
+        // --json readers get a failure as JSON too (keys redacted); the exit code says it failed.
+        const json = (r: MethodResult) =>
+          "error" in r
+            ? { method: r.method, error: failureRecord(example.id, r.error, { secrets: apiKeysInEnv() }) }
+            : withFlags(r.prediction);
+        const [one] = results as [MethodResult];
+        if (opts.json)
+          process.stdout.write(
+            `${JSON.stringify(opts.method === "all" ? results.map(json) : json(one), null, 2)}\n`,
           );
-        lines.push(`Answer: ${prediction.answer}`);
-        if (example.answer) lines.push(`Gold: ${example.answer}`);
-        const u = prediction.usage;
-        lines.push(
-          `Usage: large ${u.large.inputTokens} in / ${u.large.outputTokens} out${u.small ? `, small ${u.small.inputTokens} in / ${u.small.outputTokens} out` : ""}, $${prediction.costUsd.toFixed(6)}, ${prediction.latencyMs.toFixed(0)} ms${prediction.cached ? " (cached)" : ""}`,
-        );
-        process.stdout.write(`${lines.join("\n")}\n`);
+        else if (opts.method === "all") process.stdout.write(`${sideBySide(example, results)}\n`);
+        else if ("prediction" in one) process.stdout.write(`${describeOne(example, one.prediction)}\n`);
+        const failed = results.find((r) => "error" in r);
+        if (failed && "error" in failed) throw failed.error;
       } finally {
         await (models as { small?: { dispose?: () => Promise<void> } }).small?.dispose?.();
       }
