@@ -20,7 +20,7 @@ export function formatProgress(p: DownloadProgress & { id?: string }): string {
  * `everyMs` (default 2 s) and one at the end.
  */
 export function stderrProgress(
-  stream: NodeJS.WriteStream = process.stderr,
+  stream: { write(text: string): unknown; isTTY?: boolean } = process.stderr,
   everyMs = stream.isTTY ? 200 : 2000,
 ): (p: DownloadProgress & { id?: string }) => void {
   let last = 0;
