@@ -8,9 +8,13 @@ export { timeout } from "./middleware/timeout";
 export { type Middleware, wrapModel } from "./middleware/types";
 export { UsageMeter, usageMeter } from "./middleware/usage";
 export { costUsd, DEFAULT_PRICES, DEFAULT_PRICES_DATE, type Price, priceOf, setPrices } from "./prices";
+export { AISDKModel, type FromAISDKOptions, fromAISDK } from "./providers/ai-sdk/bridge";
+export { AISDK_PACKAGES, type AISDKPackage } from "./providers/ai-sdk/packages";
+export type { AISDKLanguageModel } from "./providers/ai-sdk/spec";
 export { AnthropicModel, type AnthropicOptions } from "./providers/anthropic";
 export { choiceOptions, ExtractiveReader, extractiveAnswer } from "./providers/extractive";
 export { OpenAIChatModel, type OpenAIChatOptions } from "./providers/openai";
+export { REASONING_BUDGET } from "./providers/reasoning";
 export {
   apiKeysInEnv,
   getModel,

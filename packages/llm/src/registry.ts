@@ -5,6 +5,7 @@ import {
   type LanguageModel,
   parseModelId,
 } from "@lmcot/core";
+import { AISDK_PACKAGES, aisdkModel } from "./providers/ai-sdk/packages";
 import { AnthropicModel } from "./providers/anthropic";
 import { ExtractiveReader } from "./providers/extractive";
 import { OpenAIChatModel } from "./providers/openai";
@@ -129,6 +130,13 @@ registerProvider("extractive", (name) => new ExtractiveReader(name), {
   description: "offline stand-in: classical extractive QA over the prompt's context (no network, free)",
   example: "extractive:reader",
 });
+
+for (const entry of AISDK_PACKAGES)
+  registerProvider(entry.name, (model, o) => aisdkModel(entry, model, o), {
+    description: `through the AI SDK (needs the optional package ${entry.pkg})`,
+    example: entry.example,
+    env: [entry.key, entry.baseURL],
+  });
 
 /** Resolves `provider:model` to a bare adapter (no middleware). */
 export function getModel(id: string, options: ProviderOptions = {}): LanguageModel {

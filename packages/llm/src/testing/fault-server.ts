@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
 import type { ServerResponse } from "node:http";
-import { anthropicMessage, loopback, openaiCompletion, type Seen } from "./server";
+import { geminiErrorBody, geminiItem, geminiResponse } from "./gemini";
+import { anthropicMessage, loopback, openaiCompletion, type Seen, sse } from "./server";
+import { sseEvents } from "./streams";
 import { anthropicErrorBody, completionsBody, openaiErrorBody } from "./wire";
 
 /**
@@ -11,12 +13,14 @@ import { anthropicErrorBody, completionsBody, openaiErrorBody } from "./wire";
 export type Fault = 400 | 401 | 403 | 404 | 429 | 500 | 503 | 529 | "reset" | "truncated" | "hang" | "slow";
 
 /** The wire format a request used, by path. */
-export type WireApi = "chat" | "completions" | "messages";
+export type WireApi = "chat" | "completions" | "messages" | "gemini";
 
 export interface FaultRequest extends Seen {
   api: WireApi;
   /** The item's text (system, messages and prompt joined by newlines): what `failShare` hashes. */
   item: string;
+  /** Whether the client asked for server-sent events (`stream: true`, Gemini's `streamGenerateContent`). */
+  stream: boolean;
   /** 0-based position among the requests the server has seen. */
   index: number;
   /** The fault it got, if any. */
@@ -49,24 +53,32 @@ export function itemShare(item: string): number {
 
 const text = (content: unknown) => (typeof content === "string" ? content : JSON.stringify(content));
 
-function describe(seen: Seen): { api: WireApi; item: string } | undefined {
+function describe(seen: Seen): Pick<FaultRequest, "api" | "item" | "stream"> | undefined {
   const path = seen.url.split("?")[0] ?? "";
   const body = seen.body;
+  const stream = body.stream === true;
   const turns = Array.isArray(body.messages) ? (body.messages as { content?: unknown }[]) : [];
   const contents = turns.map((m) => text(m.content));
-  if (path.endsWith("/chat/completions")) return { api: "chat", item: contents.join("\n") };
+  if (/:(stream)?generateContent$/i.test(path))
+    return { api: "gemini", item: geminiItem(body), stream: path.endsWith(":streamGenerateContent") };
+  if (path.endsWith("/chat/completions")) return { api: "chat", item: contents.join("\n"), stream };
   if (path.endsWith("/completions"))
     return {
       api: "completions",
       item: Array.isArray(body.prompt) ? body.prompt.join("\n") : text(body.prompt),
+      stream,
     };
   if (path.endsWith("/messages"))
     return {
       api: "messages",
       item: [...(body.system !== undefined ? [text(body.system)] : []), ...contents].join("\n"),
+      stream,
     };
   return undefined;
 }
+
+/** The model a Gemini path names: `/v1beta/models/gemini-2.5-flash:generateContent` → `gemini-2.5-flash`. */
+const modelOf = (url: string) => /models\/([^:/?]+)/.exec(url)?.[1] ?? "model";
 
 function chooseFault(request: FaultRequest, options: FaultServerOptions): Fault | undefined {
   if (options.failWhen) return options.failWhen(request);
@@ -83,6 +95,12 @@ function successBody(request: FaultRequest, reply: string) {
   const outputTokens = (reply.match(/\S+/g) ?? []).length;
   const model = String(request.body.model ?? "model");
   if (request.api === "completions") return completionsBody(request.body, reply);
+  if (request.api === "gemini")
+    return geminiResponse(
+      reply,
+      { input: inputTokens, output: outputTokens },
+      { model: modelOf(request.url) },
+    );
   if (request.api === "messages")
     return anthropicMessage(reply, "end_turn", {
       model,
@@ -104,6 +122,8 @@ function errorBody(request: FaultRequest, status: number, echo: boolean) {
         .map(([name, value]) => `${name}: ${value}`)
         .join("; ")})`
     : "";
+  if (request.api === "gemini")
+    return geminiErrorBody(status, `Request failed with status ${status}.${heard}`);
   if (request.api === "messages") {
     const body = anthropicErrorBody(status);
     return { ...body, error: { ...body.error, message: body.error.message + heard } };
@@ -149,7 +169,10 @@ async function respond(
   }
   const reply =
     typeof options.reply === "function" ? options.reply(request) : (options.reply ?? "Answer: yes");
-  const body = JSON.stringify(successBody(request, reply));
+  const success = successBody(request, reply);
+  if (request.stream && request.api !== "completions" && fault === undefined)
+    return sse(sseEvents(request.api, success))(request, res, request.index);
+  const body = JSON.stringify(success);
   res.writeHead(200, { "content-type": "application/json" });
   if (fault === "truncated") return void res.end(body.slice(0, Math.floor(body.length / 2)));
   if (fault === "slow") return dribble(res, body, options.slowMs ?? 1000);
@@ -158,9 +181,11 @@ async function respond(
 
 /**
  * A loopback server (127.0.0.1, port 0) speaking OpenAI chat completions (`/v1/chat/completions`,
- * `/chat/completions`), OpenAI legacy completions (`/v1/completions`, with `n`, `logprobs`, `echo`)
- * and Anthropic messages (`/v1/messages`), that fails chosen requests with a chosen fault. Point
- * `OPENAI_BASE_URL` at `${url}/v1`, `ANTHROPIC_BASE_URL` at `url`, or use `openai-compatible:${url}/v1#m`.
+ * `/chat/completions`), OpenAI legacy completions (`/v1/completions`, with `n`, `logprobs`, `echo`),
+ * Anthropic messages (`/v1/messages`) and Gemini (`/v1beta/models/<m>:generateContent`,
+ * `:streamGenerateContent`), streaming when asked, that fails chosen requests with a chosen fault. Point
+ * `OPENAI_BASE_URL` at `${url}/v1`, `ANTHROPIC_BASE_URL` at `url`, `GOOGLE_GENERATIVE_AI_BASE_URL` at
+ * `${url}/v1beta`, or use `openai-compatible:${url}/v1#m`.
  * `seen` holds every request in arrival order, with the fault each got.
  */
 export async function faultServer(options: FaultServerOptions = {}) {

@@ -8,6 +8,7 @@ export {
   type WireApi,
 } from "./fault-server";
 export { FlakyLanguageModel, type FlakyStep } from "./flaky";
+export { geminiErrorBody, geminiResponse } from "./gemini";
 export {
   anthropicError,
   anthropicMessage,
