@@ -13,6 +13,7 @@ export {
   readConfigValue,
   validateConfig,
 } from "./config";
+export { type ContextRecord, readContexts } from "./contexts";
 export { type LoadExamplesOptions, loadExamples } from "./data";
 export { type CellEstimate, type Estimate, estimateBench, formatEstimate, totalEstimate } from "./estimate";
 export { type BenchRecord, type Cell, cells } from "./grid";
@@ -38,3 +39,14 @@ export {
   renderMarkdown,
 } from "./report/index";
 export { type RunBenchOptions, type RunBenchResult, runBench } from "./run";
+export { type RunInfo, readRunInfo } from "./run-info";
+export {
+  buildView,
+  buildViewData,
+  exportView,
+  FLAGS,
+  type ItemDetail,
+  serveView,
+  type ViewData,
+  viewFiles,
+} from "./view/index";

@@ -59,4 +59,10 @@ export const commands: CommandEntry[] = [
       "the full official datasets: list, download (verified, resumable, cached), locate and verify them",
     load: async () => (await import("./data")).registerData,
   },
+  {
+    name: "view",
+    summary:
+      "look at every question across methods: a local, read-only page over one or more run directories",
+    load: async () => (await import("./view")).registerView,
+  },
 ];

@@ -1,0 +1,196 @@
+import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { BenchRecord } from "../src/grid";
+import { buildView, buildViewData, exportView, FLAGS, runBench, serveView } from "../src/index";
+import { offlineConfig, tempDir } from "./helpers";
+import { writeGeneratedRun } from "./view-fixture";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const available = existsSync(CHROMIUM);
+if (!available && process.env.CI)
+  throw new Error(`CI needs Chromium at ${CHROMIUM} for the viewer test (apt-get install chromium)`);
+const shots = join(__dirname, "..", "test-output");
+
+/** Run B: run A with every third LM-guided answer made wrong, a reward file and a failure. */
+function makeRunB(a: string): string {
+  const b = tempDir("lmcot-view-b-");
+  cpSync(a, b, { recursive: true });
+  const records = readFileSync(join(a, "run.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as BenchRecord);
+  const changed = records.map((r, i) =>
+    r.cell.method === "lm-guided" && i % 3 === 0 ? { ...r, answer: "nobody", em: 0, f1: 0 } : r,
+  );
+  writeFileSync(join(b, "run.jsonl"), `${changed.map((r) => JSON.stringify(r)).join("\n")}\n`);
+  const guided = records.find((r) => r.cell.method === "lm-guided")!;
+  writeFileSync(
+    join(a, "rewards.jsonl"),
+    `${JSON.stringify({ key: guided.key, reward: 0.75, taskReward: 1, aspectReward: 0.5, aspects: { factuality: 0.6 } })}\n`,
+  );
+  appendFileSync(
+    join(b, "errors.jsonl"),
+    `${JSON.stringify({ key: "missing-item", cell: guided.cell.id, errorClass: "rate_limit", status: 429, message: "slow down", at: new Date().toISOString() })}\n`,
+  );
+  return b;
+}
+
+async function open(browser: Browser, url: string) {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const problems: string[] = [];
+  page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
+  page.on("pageerror", (e) => problems.push(e.message));
+  page.on("request", (r) => {
+    const u = r.url();
+    if (!u.startsWith("file://") && !u.startsWith("http://127.0.0.1:")) problems.push(`network: ${u}`);
+  });
+  await page.goto(url);
+  await page.waitForSelector("#rows .row");
+  return { page, problems };
+}
+
+const count = async (page: Page) => Number((await page.locator("#count").textContent())!.split(" ")[0]);
+
+describe.skipIf(!available)("lmcot view in headless Chromium", () => {
+  let browser: Browser;
+  let a: string;
+  let b: string;
+  beforeAll(async () => {
+    a = tempDir("lmcot-view-a-");
+    await runBench(offlineConfig(a));
+    b = makeRunB(a);
+    mkdirSync(shots, { recursive: true });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu"] });
+  }, 60_000);
+  afterAll(async () => browser?.close());
+
+  it("filters, sorts, opens an item, follows permalinks and keys, compares two runs", async () => {
+    const { data } = await buildViewData([a, b]);
+    const expected = (flag: number) => data.items.filter((x) => x.flags & flag).length;
+    const served = await serveView(await buildView([a, b]));
+    try {
+      const { page, problems } = await open(browser, served.url);
+      expect(await count(page)).toBe(data.items.length);
+      expect(await page.locator("#head .h").allTextContents()).toContain("A · lm-guided · selector");
+      await page.screenshot({ path: join(shots, "view-matrix.png") });
+      // Fixed / broke and the comparison of A and B.
+      for (const flag of ["fixedStandard", "brokeStandard", "wrongEverywhere", "worseInB"] as const) {
+        await page.selectOption("#flag", flag);
+        expect(await count(page), flag).toBe(expected(FLAGS[flag]));
+      }
+      expect(expected(FLAGS.worseInB)).toBeGreaterThan(0);
+      expect(expected(FLAGS.betterInB)).toBe(0);
+      await page.screenshot({ path: join(shots, "view-compare.png") });
+      await page.selectOption("#flag", "");
+      // Type, context length and text search.
+      await page.selectOption("#type", "comparison");
+      expect(await count(page)).toBe(data.items.filter((x) => x.type === "comparison").length);
+      await page.selectOption("#type", "");
+      await page.fill("#ctxmin", "3000");
+      expect(await count(page)).toBe(data.items.filter((x) => x.contextChars >= 3000).length);
+      await page.fill("#ctxmin", "");
+      await page.fill("#search", "scott derrickson");
+      expect(await count(page)).toBe(1);
+      await page.fill("#search", "");
+      // Sort by context length, longest first.
+      await page.click('#head [data-sort="ctx"]');
+      const longest = Math.max(...data.items.map((x) => x.contextChars));
+      expect(await page.locator("#rows .row").first().locator(".n").textContent()).toBe(String(longest));
+      // Keyboard: down twice, Enter opens the third row; Escape closes.
+      await page.keyboard.press("ArrowDown");
+      await page.keyboard.press("ArrowDown");
+      await page.keyboard.press("Enter");
+      await expect.poll(() => page.locator("#item").isVisible()).toBe(true);
+      expect(await page.locator(".row.sel").getAttribute("data-k")).toBe("2");
+      await page.keyboard.press("Escape");
+      expect(await page.locator("#item").isVisible()).toBe(false);
+      // The item page: context with supporting facts, each method's rationale, raw output, answer, reward.
+      await page.click('#head [data-sort="question"]');
+      const guided = data.items.findIndex((x) => x.answer[2] !== null);
+      const item = data.items[guided]!;
+      await page.fill("#search", item.id);
+      await page.locator("#rows .row").first().click();
+      await page.waitForSelector("#context mark.fact");
+      expect(page.url()).toContain(`#item=${item.dataset}/${item.id}`);
+      expect(await page.locator("#item .method").count()).toBe(item.answer.filter((x) => x !== null).length);
+      expect(await page.locator("#item .rationale").count()).toBeGreaterThan(0);
+      await page.locator("#item details.call").first().click();
+      expect(await page.locator("#item pre.raw").first().textContent()).not.toBe("");
+      await page.screenshot({ path: join(shots, "view-item.png") });
+      // The permalink opens the same item in a fresh page.
+      const again = await open(browser, page.url());
+      await again.page.waitForSelector("#context mark.fact");
+      expect(await again.page.locator("#item h2").textContent()).toBe(item.question);
+      // Failures and the run configuration.
+      await page.keyboard.press("Escape");
+      expect(await page.locator("#show-failures").textContent()).toBe("failures (1)");
+      await page.click("#show-failures");
+      expect(await page.locator("#failures tbody tr").count()).toBe(1);
+      expect(await page.locator("#failures pre").first().textContent()).toContain('"@lmcot/core"');
+      expect([...problems, ...again.problems]).toEqual([]);
+      await again.page.close();
+    } finally {
+      await served.close();
+    }
+  }, 60_000);
+
+  it("shows the rewards of a rationale when rewards.jsonl is beside the run", async () => {
+    const guided = readFileSync(join(a, "rewards.jsonl"), "utf8");
+    const key = (JSON.parse(guided) as { key: string }).key;
+    const record = readFileSync(join(a, "run.jsonl"), "utf8")
+      .split("\n")
+      .map((l) => (l ? (JSON.parse(l) as BenchRecord) : undefined))
+      .find((r) => r?.key === key)!;
+    const index = exportView(await buildView([a]), tempDir("lmcot-view-export-"));
+    const { page, problems } = await open(
+      browser,
+      `file://${index}#item=${record.cell.dataset}/${record.exampleId}`,
+    );
+    await page.waitForSelector("#item .reward");
+    expect(await page.locator("#item .reward").textContent()).toContain("reward 0.750");
+    expect(problems).toEqual([]);
+  }, 30_000);
+
+  it("10,000 questions × 6 cells: first paint < 2 s, a filter < 200 ms", async () => {
+    const dir = tempDir("lmcot-view-10k-");
+    writeGeneratedRun(dir, 10_000);
+    const index = exportView(await buildView([dir]), tempDir("lmcot-view-10k-out-"));
+    const { page, problems } = await open(browser, `file://${index}`);
+    const firstPaint = await page.evaluate(
+      () => (window as unknown as { LMCOT_FIRST_PAINT_MS: number }).LMCOT_FIRST_PAINT_MS,
+    );
+    expect(await count(page)).toBe(10_000);
+    // Filters are timed once the item details (loaded after first paint) are in.
+    await page.waitForSelector("body[data-details=loaded]", { timeout: 30_000 });
+    const filterMs = await page.evaluate(() => {
+      const times: number[] = [];
+      const run = (id: string, value: string) => {
+        const el = document.getElementById(id) as HTMLInputElement;
+        el.value = value;
+        const t = performance.now();
+        el.dispatchEvent(new Event("input"));
+        times.push(performance.now() - t);
+      };
+      run("search", "number 99");
+      run("search", "");
+      run("flag", "fixedStandard");
+      run("flag", "");
+      return times;
+    });
+    const sortMs = await page.evaluate(() => {
+      const t = performance.now();
+      (document.querySelector('#head [data-sort="3"]') as HTMLElement).click();
+      return performance.now() - t;
+    });
+    console.log(
+      `viewer at 10,000 × 6: first paint ${firstPaint.toFixed(0)} ms, filters ${filterMs.map((t) => t.toFixed(1)).join(" / ")} ms, sort ${sortMs.toFixed(1)} ms`,
+    );
+    expect(firstPaint).toBeLessThan(2000);
+    expect(Math.max(...filterMs)).toBeLessThan(200);
+    expect(sortMs).toBeLessThan(200);
+    await page.screenshot({ path: join(shots, "view-10k.png") });
+    expect(problems).toEqual([]);
+  }, 60_000);
+});
