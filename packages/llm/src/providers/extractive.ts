@@ -9,6 +9,7 @@ import {
   type RankedSentence,
   rankSentences,
   type Span,
+  throwIfAborted,
   tokens,
 } from "@lmcot/core";
 
@@ -167,7 +168,7 @@ export class ExtractiveReader implements LanguageModel {
   }
 
   async generate(request: GenerateRequest): Promise<GenerateResult> {
-    request.signal?.throwIfAborted();
+    throwIfAborted(request.signal);
     const prompt = request.prompt ?? (request.messages ?? []).map((m) => m.content).join("\n\n");
     const parsed = parsePrompt(prompt, request.system ?? "");
     let text: string;

@@ -108,12 +108,37 @@ function successBody(request: FaultRequest, reply: string) {
     });
   return openaiCompletion(reply, {
     model,
+    ...(request.body.logprobs === true ? { choices: [chatChoiceWithLogprobs(reply, request.body)] } : {}),
     usage: {
       prompt_tokens: inputTokens,
       completion_tokens: outputTokens,
       total_tokens: inputTokens + outputTokens,
     },
   });
+}
+
+/** A chat choice whose `logprobs.content` has one entry per word piece (and `top_logprobs` when asked). */
+function chatChoiceWithLogprobs(reply: string, body: Record<string, unknown>) {
+  const top = typeof body.top_logprobs === "number" ? body.top_logprobs : 0;
+  const content = (reply.match(/\s*\S+/g) ?? []).map((token, i) => {
+    const logprob = -0.25 * ((i % 4) + 1);
+    return {
+      token,
+      logprob,
+      bytes: null,
+      top_logprobs: Array.from({ length: top }, (_, k) => ({
+        token: k ? `${token}${k}` : token,
+        logprob: logprob - k,
+        bytes: null,
+      })),
+    };
+  });
+  return {
+    index: 0,
+    message: { role: "assistant", content: reply, refusal: null },
+    logprobs: { content },
+    finish_reason: "stop",
+  };
 }
 
 function errorBody(request: FaultRequest, status: number, echo: boolean) {
@@ -171,7 +196,7 @@ async function respond(
     typeof options.reply === "function" ? options.reply(request) : (options.reply ?? "Answer: yes");
   const success = successBody(request, reply);
   if (request.stream && request.api !== "completions" && fault === undefined)
-    return sse(sseEvents(request.api, success))(request, res, request.index);
+    return sse(sseEvents(request.api, success, request.body))(request, res, request.index);
   const body = JSON.stringify(success);
   res.writeHead(200, { "content-type": "application/json" });
   if (fault === "truncated") return void res.end(body.slice(0, Math.floor(body.length / 2)));

@@ -1,3 +1,4 @@
+export { type ConformanceHarness, type ConformanceSubject, languageModelConformance } from "./conformance";
 export {
   type Fault,
   type FaultRequest,

@@ -15,7 +15,7 @@ interface Messages {
  * (the text, the finish reason, the usage, `[DONE]`), Anthropic message events, or Gemini's one
  * `generateContent` body per event.
  */
-export function sseEvents(api: WireApi, body: Body): { event?: string; data: unknown }[] {
+export function sseEvents(api: WireApi, body: Body, request: Body = {}): { event?: string; data: unknown }[] {
   if (api === "gemini") return [{ data: body }];
   if (api === "messages") {
     const m = body as unknown as Messages;
@@ -49,6 +49,8 @@ export function sseEvents(api: WireApi, body: Body): { event?: string; data: unk
     ];
   }
   const choice = (body as unknown as Chat).choices[0]!;
+  const includeUsage =
+    (request.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
   const chunk = (choices: unknown[], extra: Body = {}) => ({
     id: body.id,
     object: "chat.completion.chunk",
@@ -63,8 +65,19 @@ export function sseEvents(api: WireApi, body: Body): { event?: string; data: unk
         { index: 0, delta: { role: "assistant", content: choice.message.content }, finish_reason: null },
       ]),
     },
-    { data: chunk([{ index: 0, delta: {}, finish_reason: choice.finish_reason }]) },
-    { data: chunk([], { usage: body.usage }) },
+    // Servers without OpenAI's `stream_options` (Mistral) put the usage on the last chunk.
+    ...(includeUsage
+      ? [
+          { data: chunk([{ index: 0, delta: {}, finish_reason: choice.finish_reason }]) },
+          { data: chunk([], { usage: body.usage }) },
+        ]
+      : [
+          {
+            data: chunk([{ index: 0, delta: {}, finish_reason: choice.finish_reason }], {
+              usage: body.usage,
+            }),
+          },
+        ]),
     { data: "[DONE]" },
   ];
 }
