@@ -12,6 +12,8 @@ export interface Route {
   ignoreRange?: boolean;
   /** Send each 64 KB chunk after this many ms. */
   chunkDelayMs?: number;
+  /** Hold the rest of the body, after the first chunk, until this settles. */
+  gate?: Promise<unknown>;
 }
 
 export interface DataServer {
@@ -65,6 +67,7 @@ export async function startDataServer(routes: Record<string, Route> = {}): Promi
         return void res.destroy();
       }
       if (!res.write(route.body.subarray(at, end))) await new Promise((r) => res.once("drain", r));
+      if (at === start && route.gate) await route.gate;
       if (route.chunkDelayMs) await new Promise((r) => setTimeout(r, route.chunkDelayMs));
     }
     res.end();
