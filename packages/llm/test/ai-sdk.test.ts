@@ -125,6 +125,16 @@ describe("AI SDK bridge: google:gemini-2.5-flash through @ai-sdk/google", () => 
     ).toBe("overloaded");
   });
 
+  it("reads Gemini's retryDelay from a recorded 429 body as retryAfterMs", async () => {
+    const s = await start([json(429, recorded("google-429-retry-info"))]);
+    const error = await gemini(s.url)
+      .generate({ prompt: "q" })
+      .catch((e) => e);
+    expect(RateLimitError.isInstance(error)).toBe(true);
+    expect(error.retryAfterMs).toBe(34_400);
+    expect(error.message).toMatch(/You exceeded your current quota/);
+  });
+
   it("a refused connection is a retryable ServerError", async () => {
     const s = await start([json(200, {})]);
     const url = s.url;

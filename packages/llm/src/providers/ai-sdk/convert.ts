@@ -90,6 +90,12 @@ export function warningsOf(warnings: readonly AISDKWarning[] = []): CallWarning[
   });
 }
 
+/** Gemini says how long to wait in the body (`google.rpc.RetryInfo` `retryDelay: "34.4s"`), not in a header. */
+function retryDelayHeader(body: string | undefined): Record<string, string> {
+  const seconds = /"retryDelay"\s*:\s*"([\d.]+)s"/.exec(body ?? "")?.[1];
+  return seconds ? { "retry-after-ms": String(Math.round(Number(seconds) * 1000)) } : {};
+}
+
 /** AI SDK errors (`APICallError`: statusCode, responseHeaders, isRetryable) as lmcot's typed errors. */
 export function toTypedError(
   error: unknown,
@@ -100,6 +106,7 @@ export function toTypedError(
   const e = (error ?? {}) as {
     statusCode?: number;
     responseHeaders?: Record<string, string>;
+    responseBody?: string;
     isRetryable?: boolean;
     message?: string;
     name?: string;
@@ -108,10 +115,13 @@ export function toTypedError(
   if (e.statusCode === undefined && e.isRetryable === true)
     return new ServerError(
       redact(`${provider}: ${e.message ?? String(error)} (connection failed)`, secrets),
-      { provider },
+      {
+        provider,
+      },
     );
+  const headers = { ...retryDelayHeader(e.responseBody), ...e.responseHeaders };
   return toLmcotError(
-    { name: e.name, message: e.message ?? String(error), status: e.statusCode, headers: e.responseHeaders },
+    { name: e.name, message: e.message ?? String(error), status: e.statusCode, headers },
     provider,
     secrets,
   );
