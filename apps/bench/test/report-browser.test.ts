@@ -39,6 +39,18 @@ describe.skipIf(!available)("report.html in headless Chromium", () => {
       expect(await page.locator("#results tbody tr").count()).toBe(6);
       expect(await page.locator("#chart-scores rect.bar.f1").count()).toBe(6);
       expect(await page.locator("#chart-cost circle").count()).toBe(6);
+      // Every cell costs $0 offline: the labels still never overlap.
+      const boxes = await page
+        .locator("#chart-cost text")
+        .evaluateAll((els) =>
+          els.map((e) => e.getBoundingClientRect()).map((r) => [r.left, r.top, r.right, r.bottom]),
+        );
+      const overlaps = boxes.flatMap((a, i) =>
+        boxes.slice(i + 1).filter((b) => a[0]! < b[2]! && b[0]! < a[2]! && a[1]! < b[3]! && b[1]! < a[3]!),
+      );
+      expect(overlaps).toEqual([]);
+      expect(await page.locator("#tokens tbody tr").count()).toBe(6);
+      expect(await page.locator("#run-config").textContent()).toContain("@lmcot/core");
       expect(await page.locator("svg.hist").count()).toBeGreaterThan(0);
       expect(await page.locator("#claims tbody tr").count()).toBe(4);
       await expect.poll(() => page.locator("#offline-note").textContent()).toContain("offline stand-in");

@@ -7,11 +7,12 @@ import {
   type ConfidenceInterval,
   mean,
   type PairedTestResult,
-  pairedTest,
 } from "@lmcot/metrics";
 import { isOffline } from "../config";
 import type { BenchRecord, Cell } from "../grid";
 import { readPlan } from "../plan";
+import { type RunInfo, readRunInfo } from "../run-info";
+import { pairedBootstrap } from "./paired";
 
 export interface CellSummary extends Aggregate {
   cell: Cell;
@@ -26,6 +27,8 @@ export interface CellSummary extends Aggregate {
   latencyPer100s: number;
   cacheHits: number;
   rationaleWords: number[];
+  /** Tokens summed over the cell's finished items: the large LM's, and the small LM's (0 without one). */
+  tokens: { largeIn: number; largeOut: number; smallIn: number; smallOut: number };
 }
 
 export interface Comparison {
@@ -78,8 +81,16 @@ export interface ReportData {
   minClaimN: number;
   /** Failures that still stand, by error class (most frequent first), with the fix for each. */
   failures: { total: number; byClass: FailureClassSummary[] };
-  examples: BenchRecord[];
+  /** What the run was made with (run-info.json), absent for runs older than it. */
+  runInfo?: RunInfo;
+  /** How each comparison's 95% CI and p were computed (one resampling scheme for both). */
+  statistics: string;
+  /** The finished items, without their prompts (those stay in run.jsonl; `lmcot view` shows them). */
+  examples: Omit<BenchRecord, "prompts">[];
 }
+
+export const STATISTICS =
+  "The 95% CI and p of each comparison come from the same paired bootstrap over questions (2,000 resamples of the per-question differences): the CI is their 2.5–97.5 percentiles, p twice the smaller share of resamples on either side of 0, so the CI excludes 0 exactly when p < 0.05.";
 
 const groupBy = <T>(items: readonly T[], key: (t: T) => string) => {
   const out = new Map<string, T[]>();
@@ -136,6 +147,12 @@ function summarizeCell(
     rationaleWords: rs
       .filter((r) => r.rationale)
       .map((r) => r.rationale!.split(/\s+/).filter(Boolean).length),
+    tokens: {
+      largeIn: rs.reduce((s, r) => s + r.usage.inputTokens, 0),
+      largeOut: rs.reduce((s, r) => s + r.usage.outputTokens, 0),
+      smallIn: rs.reduce((s, r) => s + (r.usage.smallInputTokens ?? 0), 0),
+      smallOut: rs.reduce((s, r) => s + (r.usage.smallOutputTokens ?? 0), 0),
+    },
   };
 }
 
@@ -150,19 +167,19 @@ function compare(
   const byId = new Map(b.map((r) => [r.exampleId, r]));
   const pairs = a.filter((r) => byId.has(r.exampleId)).map((r) => [r, byId.get(r.exampleId)!] as const);
   if (pairs.length < 2) return undefined;
-  const test = pairedTest(
+  const test = pairedBootstrap(
     pairs.map(([x]) => x[metric]),
     pairs.map(([, y]) => y[metric]),
-    { seed },
+    seed,
   );
   const sorted = [...pairs].sort((x, y) => y[0].contextChars - x[0].contextChars);
   const long = sorted.slice(0, Math.ceil(sorted.length / 2));
   const longContext =
     long.length >= 2
-      ? pairedTest(
+      ? pairedBootstrap(
           long.map(([x]) => x[metric]),
           long.map(([, y]) => y[metric]),
-          { seed },
+          seed,
         )
       : undefined;
   return { n: pairs.length, test, ...(longContext ? { longContext } : {}) };
@@ -203,16 +220,20 @@ export function judgeClaims(comparisons: Comparison[], minN: number): Claim[] {
   const longer = vsStandard.filter((c) => c.longContext);
   const longN = (c: Comparison) => Math.ceil(c.n / 2);
   const thinLong = longer.length > 0 && longer.every((c) => longN(c) < minN);
+  // As for the other claims, no significant difference on long contexts is "inconclusive".
+  const sigLong = longer.filter((c) => longN(c) >= minN && c.longContext!.pValue < 0.05);
   const mostOnLong: Claim["verdict"] =
     longer.length === 0
       ? "not tested in this run"
       : thinLong
         ? `too few questions (n = ${Math.max(...longer.map(longN))})`
-        : longer.every((c) => c.longContext!.meanDiff > c.test.meanDiff && c.test.meanDiff > 0)
-          ? "supported"
-          : longer.every((c) => c.longContext!.meanDiff <= c.test.meanDiff)
-            ? "not supported"
-            : "inconclusive";
+        : sigLong.length === 0
+          ? "inconclusive"
+          : sigLong.every((c) => c.longContext!.meanDiff > c.test.meanDiff && c.test.meanDiff > 0)
+            ? "supported"
+            : sigLong.every((c) => c.longContext!.meanDiff <= c.test.meanDiff)
+              ? "not supported"
+              : "inconclusive";
   return [
     {
       claim: "Rationale distillation (KD) makes LM-guided CoT beat CoT prompting by the large LM.",
@@ -292,6 +313,7 @@ export async function buildReportData(runDir: string, options: ReportOptions = {
   }
   const models = [...modelIds].map(([id, role]) => ({ id, role, offline: isOffline(id) }));
   const offline = models.filter((m) => m.offline);
+  const runInfo = readRunInfo(runDir);
   return {
     generatedAt: new Date().toISOString(),
     runDir,
@@ -306,7 +328,9 @@ export async function buildReportData(runDir: string, options: ReportOptions = {
     claims: judgeClaims(comparisons, minClaimN(options)),
     minClaimN: minClaimN(options),
     failures: { total: failures.length, byClass: summarizeFailures(failures) },
-    examples: records,
+    ...(runInfo ? { runInfo } : {}),
+    statistics: STATISTICS,
+    examples: records.map(({ prompts: _, ...r }) => r),
   };
 }
 

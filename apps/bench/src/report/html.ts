@@ -1,4 +1,5 @@
 import { type CellSummary, cellLabel, coverage, failureNote, type ReportData, scoreText } from "./data";
+import { runConfigRows, TOKEN_HEADERS, tokenRows } from "./facts";
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const pct = (x: number) => (100 * x).toFixed(1);
@@ -40,18 +41,25 @@ function costChart(cells: CellSummary[]): string {
   const points = cells
     .map(
       (c, i) =>
-        `<g class="point"><circle cx="${x(c.costPer100)}" cy="${y(c.f1.mean)}" r="6" fill="${COLORS[i % COLORS.length]}"><title>${esc(`${cellLabel(c.cell)} · ${c.cell.dataset}: F1 ${pct(c.f1.mean)}%, $${c.costPer100.toFixed(4)} / 100 q`)}</title></circle>
-<text x="${x(c.costPer100) + 9}" y="${y(c.f1.mean) + 4 + (i % 3) * 11 - 11}">${esc(`${cellLabel(c.cell)} · ${c.cell.dataset}`)}</text></g>`,
+        `<g class="point"><circle cx="${x(c.costPer100)}" cy="${y(c.f1.mean)}" r="6" fill="${COLORS[i % COLORS.length]}" fill-opacity="0.8"><title>${esc(`${cellLabel(c.cell)} · ${c.cell.dataset}: F1 ${pct(c.f1.mean)}%, $${c.costPer100.toFixed(4)} / 100 q`)}</title></circle></g>`,
     )
     .join("");
+  // Labels go in a legend, one line each, so they never overlap however close the points are.
+  const legend = cells
+    .map(
+      (c, i) =>
+        `<g class="legend"><rect x="50" y="${h + 6 + i * 16}" width="10" height="10" fill="${COLORS[i % COLORS.length]}"/><text x="66" y="${h + 15 + i * 16}">${esc(`${cellLabel(c.cell)} · ${c.cell.dataset}: F1 ${pct(c.f1.mean)}%, $${c.costPer100.toFixed(4)} / 100 q`)}</text></g>`,
+    )
+    .join("");
+  const height = h + 12 + cells.length * 16;
   const note = free
     ? `<text x="${w / 2}" y="40" text-anchor="middle">every cell cost $0 (offline models or cache hits)</text>`
     : "";
-  return `<svg id="chart-cost" role="img" aria-label="F1 against cost" viewBox="0 0 ${w} ${h}" width="100%" style="max-width:640px">${note}
+  return `<svg id="chart-cost" role="img" aria-label="F1 against cost" viewBox="0 0 ${w} ${height}" width="100%" style="max-width:640px">${note}
 <line x1="50" x2="${w - 20}" y1="${h - 40}" y2="${h - 40}" stroke="#111"/><line x1="50" x2="50" y1="20" y2="${h - 40}" stroke="#111"/>
 <text x="${w / 2}" y="${h - 8}" text-anchor="middle">cost per 100 questions (USD, max $${maxCost.toFixed(4)})</text>
 <text x="14" y="${h / 2}" transform="rotate(-90 14 ${h / 2})" text-anchor="middle">F1</text>
-<text x="44" y="${y(1) + 4}" text-anchor="end">100%</text><text x="44" y="${y(0) + 4}" text-anchor="end">0%</text>${points}</svg>`;
+<text x="44" y="${y(1) + 4}" text-anchor="end">100%</text><text x="44" y="${y(0) + 4}" text-anchor="end">0%</text>${points}${legend}</svg>`;
 }
 
 /** Histogram of rationale lengths in words, one row per cell that has rationales. */
@@ -137,7 +145,15 @@ ${data.offlineNote ? `<section class="note" id="offline-note"><strong>Offline st
 <h3>F1 (bars, with 95% CI) and EM (pale bars)</h3>${barChart(data.cells.filter((c) => c.n))}</section>
 ${failuresSection(data)}
 <section><h2>The paper's claims in this run</h2><p>A claim is judged only on comparisons of at least ${data.minClaimN} questions.</p><table id="claims"><thead><tr><th>claim</th><th>verdict</th><th>evidence</th></tr></thead><tbody>${data.claims.map((c) => `<tr><td>${esc(c.claim)}</td><td class="verdict">${esc(c.verdict)}</td><td>${esc(c.evidence)}</td></tr>`).join("")}</tbody></table></section>
-<section><h2>LM-guided CoT vs each baseline (F1, paired approximate randomisation)</h2><table id="comparisons"><thead><tr><th>dataset</th><th>comparison</th><th>n</th><th>Δ F1 (pts)</th><th>95% CI</th><th>p</th><th>Δ on long contexts</th></tr></thead><tbody>${comparisons || '<tr><td colspan="7">No comparisons in this run.</td></tr>'}</tbody></table></section>
+<section id="tokens"><h2>Tokens per cell</h2><table><thead><tr>${TOKEN_HEADERS.map((h) => `<th>${h}</th>`).join("")}</tr></thead><tbody>${tokenRows(
+    data,
+  )
+    .map((r) => `<tr>${r.map((v, i) => `<td${i > 1 ? ' class="num"' : ""}>${esc(v)}</td>`).join("")}</tr>`)
+    .join("")}</tbody></table></section>
+<section id="run-config"><h2>Run configuration</h2><table>${runConfigRows(data)
+    .map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`)
+    .join("")}</table></section>
+<section><h2>LM-guided CoT vs each baseline (F1, paired bootstrap)</h2><p>${esc(data.statistics)}</p><table id="comparisons"><thead><tr><th>dataset</th><th>comparison</th><th>n</th><th>Δ F1 (pts)</th><th>95% CI</th><th>p</th><th>Δ on long contexts</th></tr></thead><tbody>${comparisons || '<tr><td colspan="7">No comparisons in this run.</td></tr>'}</tbody></table></section>
 <section><h2>Accuracy against cost</h2>${costChart(data.cells.filter((c) => c.n))}</section>
 <section><h2>By question type (F1 %)</h2><table id="by-type"><thead><tr><th>cell</th>${types.map((t) => `<th>${esc(t)}</th>`).join("")}</tr></thead><tbody>${typeRows}</tbody></table></section>
 <section><h2>Rationale length (words)</h2>${lengthChart(data.cells)}</section>

@@ -1,4 +1,7 @@
 import { cellLabel, coverage, failureNote, type ReportData, scoreText } from "./data";
+import { runConfigRows, TOKEN_HEADERS, tokenRows } from "./facts";
+
+const mdRow = (cells: string[]) => `| ${cells.map((c) => c.replace(/\|/g, "\\|")).join(" | ")} |`;
 
 const pct = (x: number) => (100 * x).toFixed(1);
 
@@ -31,6 +34,20 @@ export function renderMarkdown(data: ReportData): string {
   );
   if (data.offlineNote) out.push(`> **Offline stand-ins.** ${data.offlineNote}`, "");
   out.push("## Results (EM / F1 in %, 95% bootstrap CIs)", "", headlineTable(data), "");
+  out.push(
+    "## Tokens per cell",
+    "",
+    mdRow(TOKEN_HEADERS),
+    mdRow(TOKEN_HEADERS.map((_, i) => (i < 2 ? "---" : "---:"))),
+    ...tokenRows(data).map(mdRow),
+    "",
+    "## Run configuration",
+    "",
+    "| | |",
+    "| --- | --- |",
+    ...runConfigRows(data).map(mdRow),
+    "",
+  );
   const note = failureNote(data);
   if (note) {
     out.push(
@@ -47,7 +64,7 @@ export function renderMarkdown(data: ReportData): string {
       );
     out.push("");
   }
-  out.push("## LM-guided CoT vs baselines (paired, approximate randomisation)", "");
+  out.push("## LM-guided CoT vs baselines (paired bootstrap)", "", data.statistics, "");
   out.push(
     "| dataset | large LM | comparison | metric | n | Δ (pts) | 95% CI | p |",
     "| --- | --- | --- | --- | ---: | ---: | --- | ---: |",
