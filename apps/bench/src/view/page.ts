@@ -9,9 +9,9 @@ header h1{font-size:15px;margin:0 8px 0 0}
 header input,header select,header button{font:inherit;padding:3px 6px}
 #runs,#count{color:#555}
 #head,.row{display:grid;grid-template-columns:var(--cols);align-items:center}
-#head{background:#f1f5f9;border-bottom:1px solid #ccc;font-weight:600;padding-right:15px}
+#head{background:#f1f5f9;border-bottom:1px solid #ccc;font-weight:600;overflow:hidden;scrollbar-gutter:stable}
 #head .h{padding:4px 6px;cursor:pointer;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
-#scroll{flex:1;overflow:auto;position:relative}
+#scroll{flex:1;overflow:auto;position:relative;scrollbar-gutter:stable}
 #spacer{position:relative}
 .row{position:absolute;left:0;right:0;height:28px;border-bottom:1px solid #eee;cursor:pointer}
 .row>div{padding:0 6px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
