@@ -14,13 +14,13 @@ import {
 import { callPolicy } from "../middleware/policy";
 import { wrapModel } from "../middleware/types";
 import type { StreamPart } from "../providers/messages";
-import { type FaultServerOptions, faultServer } from "./fault-server";
-
-/** The test runner's `describe` and `it` (vitest, node:test, jest …): the suite needs nothing else. */
-export interface ConformanceHarness {
-  describe: (name: string, body: () => void) => void;
-  it: (name: string, body: () => Promise<void>) => void;
-}
+import type { FaultServerOptions } from "./fault-server";
+import {
+  type ConformanceHarness,
+  CONFORMANCE_KEY as KEY,
+  rejection,
+  withFaultServer as withServer,
+} from "./suite";
 
 export interface ConformanceSubject {
   /** Shown in the test names. */
@@ -38,31 +38,11 @@ export interface ConformanceSubject {
   prompt?: GenerateRequest;
 }
 
-/** A key shaped like a real one, so redaction by value and by pattern are both exercised. */
-const KEY = "sk-conformance-0123456789abcdefghij";
 const REPLY = "Answer: Paris";
 
 type Streaming = LanguageModel & { stream: (request: GenerateRequest) => AsyncIterable<StreamPart> };
 const streams = (model: LanguageModel): model is Streaming =>
   typeof (model as Partial<Streaming>).stream === "function";
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  assert.fail("expected the call to fail");
-}
-
-async function withServer(options: FaultServerOptions, body: (url: string) => Promise<void>): Promise<void> {
-  const server = await faultServer(options);
-  try {
-    await body(server.url);
-  } finally {
-    await server.close();
-  }
-}
 
 function checkResult(result: GenerateResult): void {
   assert.equal(typeof result.text, "string");

@@ -1,4 +1,4 @@
-export { type ConformanceHarness, type ConformanceSubject, languageModelConformance } from "./conformance";
+export { type ConformanceSubject, languageModelConformance } from "./conformance";
 export {
   type Fault,
   type FaultRequest,
@@ -10,6 +10,7 @@ export {
 } from "./fault-server";
 export { FlakyLanguageModel, type FlakyStep } from "./flaky";
 export { geminiErrorBody, geminiResponse } from "./gemini";
+export { type RationaleConformanceSubject, rationaleModelConformance } from "./rationale-conformance";
 export {
   anthropicError,
   anthropicMessage,
@@ -22,4 +23,5 @@ export {
   type Seen,
   sse,
 } from "./server";
+export { CONFORMANCE_KEY, type ConformanceHarness } from "./suite";
 export { anthropicErrorBody, completionsBody, openaiErrorBody } from "./wire";
