@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -27,6 +28,12 @@ describe("lmcot view", () => {
     expect(page.status).toBe(200);
     expect(await (await fetch(`${url}data.js`)).text()).toContain("LMCOT_DATA");
     expect((await fetch(url, { method: "POST" })).status).toBe(405);
+    const rebound = await new Promise<number | undefined>((ok) =>
+      request(url, { headers: { host: "attacker.example:80" } }, (res) => ok(res.statusCode))
+        .on("error", () => ok(undefined))
+        .end(),
+    );
+    expect(rebound).toBe(403);
     const code = new Promise<number | null>((ok) => child.once("exit", (c) => ok(c)));
     child.kill("SIGINT");
     expect(await code).toBe(130);

@@ -21,6 +21,11 @@ export async function serveView(
   options: { port?: number } = {},
 ): Promise<{ url: string; server: Server; close: () => Promise<void> }> {
   const server = createServer((req, res) => {
+    // Another site's page reaching this port through DNS rebinding sends its own host name: refused.
+    if (!/^(127\.0\.0\.1|localhost)(:\d+)?$/.test(req.headers.host ?? "")) {
+      res.writeHead(403, { "content-type": "text/plain" }).end("forbidden host\n");
+      return;
+    }
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.writeHead(405, { allow: "GET, HEAD" }).end();
       return;
