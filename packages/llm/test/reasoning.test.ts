@@ -37,7 +37,7 @@ describe("reasoning: OpenAI o-series and gpt-5", () => {
     expect(body).not.toHaveProperty("temperature");
     expect(r.usage).toEqual({ inputTokens: 97, outputTokens: 131, reasoningTokens: 113 });
     expect(r.costUsd).toBeCloseTo((97 * 1.1 + 131 * 4.4) / 1e6, 12);
-    expect(model.meter.outputTokens).toBe(131);
+    expect(model.meter).toMatchObject({ outputTokens: 131, reasoningTokens: 113 });
   });
 
   it("maps a token budget to the nearest effort and leaves that budget as room", async () => {

@@ -1,3 +1,4 @@
+import type { Usage } from "@lmcot/core";
 import { costUsd, type Price } from "../prices";
 import { type Middleware, withGenerate } from "./types";
 
@@ -7,6 +8,8 @@ export class UsageMeter {
   cacheHits = 0;
   inputTokens = 0;
   outputTokens = 0;
+  /** Reasoning tokens, where providers report them (already counted in `outputTokens`). */
+  reasoningTokens = 0;
   costUsd = 0;
   /** Calls whose model had no known price (their cost is not in `costUsd`). */
   unpricedCalls = 0;
@@ -15,12 +18,7 @@ export class UsageMeter {
     { calls: number; inputTokens: number; outputTokens: number; costUsd: number }
   >();
 
-  record(
-    modelId: string,
-    usage: { inputTokens: number; outputTokens: number },
-    cost: number | undefined,
-    cached: boolean,
-  ): void {
+  record(modelId: string, usage: Usage, cost: number | undefined, cached: boolean): void {
     this.calls++;
     if (cached) {
       this.cacheHits++;
@@ -28,6 +26,7 @@ export class UsageMeter {
     }
     this.inputTokens += usage.inputTokens;
     this.outputTokens += usage.outputTokens;
+    this.reasoningTokens += usage.reasoningTokens ?? 0;
     if (cost === undefined) this.unpricedCalls++;
     else this.costUsd += cost;
     const m = this.byModel.get(modelId) ?? { calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
