@@ -63,7 +63,7 @@ describe.skipIf(!available)("lmcot view in headless Chromium", () => {
     b = makeRunB(a);
     mkdirSync(shots, { recursive: true });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu"] });
-  }, 60_000);
+  }, 120_000);
   afterAll(async () => browser?.close());
 
   it("filters, sorts, opens an item, follows permalinks and keys, compares two runs", async () => {
@@ -134,7 +134,7 @@ describe.skipIf(!available)("lmcot view in headless Chromium", () => {
     } finally {
       await served.close();
     }
-  }, 60_000);
+  }, 120_000);
 
   it("shows the rewards of a rationale when rewards.jsonl is beside the run", async () => {
     const guided = readFileSync(join(a, "rewards.jsonl"), "utf8");
@@ -191,6 +191,13 @@ describe.skipIf(!available)("lmcot view in headless Chromium", () => {
     expect(Math.max(...filterMs)).toBeLessThan(200);
     expect(sortMs).toBeLessThan(200);
     await page.screenshot({ path: join(shots, "view-10k.png") });
+    // The item page at this scale, with self-consistency samples.
+    await page.evaluate(() => {
+      location.hash = "#item=hotpotqa/gen-0";
+    });
+    await page.waitForSelector("#item .samples li");
+    expect(await page.locator("#item .method").first().locator(".samples li").count()).toBe(0);
+    expect(await page.locator("#item .samples").count()).toBe(4);
     expect(problems).toEqual([]);
-  }, 60_000);
+  }, 120_000);
 });

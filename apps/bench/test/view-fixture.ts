@@ -48,6 +48,9 @@ export function writeGeneratedRun(dir: string, n: number): void {
         contextChars: 40 + (i % 1000),
         answer: right ? gold : `guess ${j}`,
         ...(c.method === "standard" ? {} : { rationale: `Entity ${i} is near place ${i % 31}.` }),
+        ...(c.small && i === 0
+          ? { samples: [1, 2, 3].map((k) => ({ rationale: `sample ${k}`, answer: `answer ${k}` })) }
+          : {}),
         em: right ? 1 : 0,
         f1: right ? 1 : (i % 3) / 4,
         costUsd: 0,

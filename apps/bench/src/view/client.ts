@@ -152,6 +152,7 @@ export const CLIENT = String.raw`
         '<p>answer: <b class="answer">' + esc(it.answer[j]) + "</b></p>";
       if (cd) {
         if (cd.rationale !== undefined) html += '<h4>rationale</h4><p class="rationale">' + esc(cd.rationale) + "</p>";
+        if (cd.samples) html += '<h4>self-consistency samples</h4><ol class="samples">' + cd.samples.map(function (x) { return "<li>" + esc(x.rationale) + " → <b>" + esc(x.answer) + "</b></li>"; }).join("") + "</ol>";
         html += rewardHtml(cd.reward);
         html += '<p class="meta">large ' + cd.usage.inputTokens + " in / " + cd.usage.outputTokens + " out tokens" +
           (cd.usage.smallOutputTokens !== undefined ? " · small " + (cd.usage.smallInputTokens || 0) + " in / " + cd.usage.smallOutputTokens + " out" : "") +
