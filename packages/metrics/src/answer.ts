@@ -1,4 +1,4 @@
-import { normalizeAnswer, pythonSplit } from "./normalize";
+import { normalizeAnswer } from "./normalize";
 
 /** Precision / recall / F1 of one answer, all in [0, 1]. */
 export interface AnswerScore {
@@ -23,11 +23,14 @@ export function f1Score(prediction: string, gold: string): { f1: number; precisi
   return f1Normalized(normalizeAnswer(prediction), normalizeAnswer(gold));
 }
 
+/** The tokens of a normalised string: its words are already joined by single spaces. */
+const tokens = (normalized: string) => (normalized === "" ? [] : normalized.split(" "));
+
 function f1Normalized(p: string, g: string): { f1: number; precision: number; recall: number } {
   const zero = { f1: 0, precision: 0, recall: 0 };
   if ((SPECIAL.has(p) || SPECIAL.has(g)) && p !== g) return zero;
-  const predTokens = pythonSplit(p);
-  const goldTokens = pythonSplit(g);
+  const predTokens = tokens(p);
+  const goldTokens = tokens(g);
   const counts = new Map<string, number>();
   for (const t of goldTokens) counts.set(t, (counts.get(t) ?? 0) + 1);
   let same = 0;
