@@ -18,8 +18,7 @@ export function packageVersions(): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of PACKAGES) {
     try {
-      const file = name === "@lmcot/bench" ? "../package.json" : `${name}/package.json`;
-      out[name] = (require(file) as { version: string }).version;
+      out[name] = (require(`${name}/package.json`) as { version: string }).version;
     } catch {
       out[name] = "unknown";
     }
