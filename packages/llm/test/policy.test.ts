@@ -23,7 +23,10 @@ describe("createModel's call policy", () => {
     );
     const took = performance.now() - began;
     expect(TimeoutError.isInstance(e)).toBe(true);
-    expect(e.message).toMatch(/0\.35 s total cap \(after \d attempts over \d\.\d s\)$/);
+    // The cap, or the last attempt's own timeout when no further attempt could fit before the cap.
+    expect(e.message).toMatch(
+      /(0\.35 s total cap|no answer within 0\.1 s) \(after \d attempts over \d\.\d s\)$/,
+    );
     expect(e.attempts).toBeGreaterThanOrEqual(2);
     expect(took).toBeGreaterThanOrEqual(340);
     expect(took).toBeLessThan(2000);
