@@ -188,7 +188,7 @@ describe("fault server: wire details", () => {
     const pending = fetch(`${s.url}/v1/chat/completions`, { method: "POST", body: "{}" }).catch(
       () => "closed",
     );
-    await new Promise((r) => setTimeout(r, 50));
+    while (s.seen.length < 2) await new Promise((r) => setTimeout(r, 10));
     const began = performance.now();
     await s.close();
     expect(await pending).toBe("closed");
