@@ -5,6 +5,7 @@ import { getModel } from "@lmcot/llm";
 import { getRationaleModel, isLocalSpec, rationaleBackends, smallLmEnv } from "@lmcot/small-lm";
 import type { BenchConfig } from "./config";
 import { loadExamples } from "./data";
+import { parseLarge } from "./large";
 
 /** What a bench config would run into, found without calling a model. */
 export interface BenchCheck {
@@ -67,7 +68,7 @@ export async function checkBench(config: BenchConfig, options: CheckOptions = {}
   const env = options.env ?? process.env;
   const check: BenchCheck = { errors: [], warnings: [], examples: new Map() };
   const note = (problem: string | undefined) => problem && check.errors.push(problem);
-  for (const id of new Set(config.large)) note(checkLarge(id, env));
+  for (const id of new Set(config.large.map((l) => parseLarge(l).id))) note(checkLarge(id, env));
   if (config.methods.includes("lm-guided")) for (const small of config.small) note(await checkSmall(small));
   for (const entry of config.datasets) {
     try {

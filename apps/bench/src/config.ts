@@ -1,10 +1,11 @@
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
-import { DataValidationError, fnv1a } from "@lmcot/core";
+import { DataValidationError, didYouMean, fnv1a } from "@lmcot/core";
 import { validate } from "@lmcot/datasets";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { unknownKeys } from "./keys";
+import { REASONING_EFFORTS } from "./large";
 
 const methodName = z.enum(["standard", "cot", "lm-guided"]);
 
@@ -19,6 +20,18 @@ export function defaultLarge(env: NodeJS.ProcessEnv = process.env): string {
     : env.ANTHROPIC_API_KEY
       ? "anthropic:claude-3-5-haiku-latest"
       : "extractive:reader";
+}
+
+/** A misspelt effort suffix (`openai:o4-mini@hgh`) is an error, not part of a model id. */
+function checkEffortSuffix(entry: string, ctx: z.RefinementCtx): void {
+  const suffix = /@([a-z]+)$/i.exec(entry)?.[1];
+  if (!suffix || (REASONING_EFFORTS as readonly string[]).includes(suffix)) return;
+  const hint = didYouMean(suffix.toLowerCase(), REASONING_EFFORTS);
+  if (hint)
+    ctx.addIssue({
+      code: "custom",
+      message: `unknown reasoning effort "@${suffix}" (low, medium or high)${hint}`,
+    });
 }
 
 export const benchConfigSchema = z
@@ -48,9 +61,12 @@ export const benchConfigSchema = z
       .min(1)
       .prefault(DEFAULT_DATASETS),
     methods: z.array(methodName).min(1).default(DEFAULT_METHODS),
-    /** Large LM ids (`openai:gpt-4o-mini`, `extractive:reader`, …); default `defaultLarge()`. */
+    /**
+     * Large LM ids (`openai:gpt-4o-mini`, `extractive:reader`, …); default `defaultLarge()`. A suffix
+     * `@low`, `@medium` or `@high` sets the reasoning effort: `openai:o4-mini@low` and `…@high` are two cells.
+     */
     large: z
-      .array(z.string().min(3))
+      .array(z.string().min(3).superRefine(checkEffortSuffix))
       .min(1)
       .default(() => [defaultLarge()]),
     /** Small LM ids for LM-guided CoT, each with a label (e.g. `kd`, `kd+rl`) used in reports and claims. */

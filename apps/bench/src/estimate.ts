@@ -2,6 +2,7 @@ import { approximateTokens, type Example, formatContext } from "@lmcot/core";
 import type { BenchConfig } from "./config";
 import { loadExamples } from "./data";
 import { type Cell, cells } from "./grid";
+import { parseLarge } from "./large";
 
 /** What a cell (or the whole grid) would take, without calling anything. */
 export interface Estimate {
@@ -30,7 +31,8 @@ function estimateCell(config: BenchConfig, cell: Cell, items: Example[], priceOf
   for (const e of items)
     inputTokens += (approximateTokens(formatContext(e, config.context)) + 80 + rationale) * k;
   const outputTokens = items.length * k * (cell.method === "cot" ? REPLY_TOKENS.cot : REPLY_TOKENS.answer);
-  const price = cell.large.startsWith("extractive:") ? { input: 0, output: 0 } : priceOf(cell.large);
+  const id = parseLarge(cell.large).id;
+  const price = id.startsWith("extractive:") ? { input: 0, output: 0 } : priceOf(id);
   return {
     cell,
     examples: items.length,

@@ -18,6 +18,7 @@ export { type LoadExamplesOptions, loadExamples } from "./data";
 export { type CellEstimate, type Estimate, estimateBench, formatEstimate, totalEstimate } from "./estimate";
 export { type BenchRecord, type Cell, cells } from "./grid";
 export { fromFlagString, unknownKeys } from "./keys";
+export { parseLarge, REASONING_EFFORTS } from "./large";
 export {
   apiKeysInEnv,
   type CallLimits,

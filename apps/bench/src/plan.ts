@@ -16,6 +16,7 @@ const planSchema = z.object({
       method: z.enum(["standard", "cot", "lm-guided"]),
       dataset: z.string(),
       large: z.string(),
+      effort: z.enum(["low", "medium", "high"]).optional(),
       small: z.object({ id: z.string(), label: z.string() }).optional(),
       seed: z.number(),
       expected: z.number().int().min(0),

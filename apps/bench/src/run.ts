@@ -19,6 +19,7 @@ import { type BenchConfig, defaultRunDir } from "./config";
 import { compactPrompts, openContexts } from "./contexts";
 import { loadExamples } from "./data";
 import { type BenchRecord, type Cell, cells, itemKey } from "./grid";
+import { parseLarge } from "./large";
 import { apiKeysInEnv, callLimitsOf, defaultResolver, type ModelResolver } from "./models";
 import { writePlan } from "./plan";
 import { writeRunInfo } from "./run-info";
@@ -114,7 +115,8 @@ async function runLocked(
   const spent = { usd: 0, items: 0 };
   try {
     for (const { cell, items } of grid) {
-      if (!large.has(cell.large)) large.set(cell.large, await resolver.large(cell.large));
+      const largeId = parseLarge(cell.large).id;
+      if (!large.has(largeId)) large.set(largeId, await resolver.large(largeId));
       if (cell.small && !small.has(cell.small.id))
         small.set(cell.small.id, await resolver.small(cell.small.id));
       const version = methodPromptVersion(cell.method);
@@ -123,6 +125,7 @@ async function runLocked(
         seed: cell.seed,
         context: config.context,
         selfConsistency: config.selfConsistency,
+        ...(cell.effort ? { reasoning: { effort: cell.effort } } : {}),
       };
       const outcome = await runResumable<Example, BenchRecord>({
         items,
@@ -138,7 +141,7 @@ async function runLocked(
         onFailure: (failure) => errorLog.append(failure),
         run: async (example, { key, signal }) => {
           const models = {
-            large: large.get(cell.large)!,
+            large: large.get(largeId)!,
             ...(cell.small ? { small: small.get(cell.small.id)! } : {}),
           };
           const prediction = await methods[cell.method](example, models, { ...methodOptions, signal });

@@ -13,6 +13,8 @@ export interface PromptRecord {
   prompt: string;
   /** The raw text that came back. */
   output: string;
+  /** The reasoning text a reasoning model returned beside its reply (thinking, `reasoning_content`). */
+  reasoning?: string;
   /** Tokens of this call (for a small-LM call: its share when several sequences came back at once). */
   usage?: Usage;
 }

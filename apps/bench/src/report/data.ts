@@ -27,8 +27,11 @@ export interface CellSummary extends Aggregate {
   latencyPer100s: number;
   cacheHits: number;
   rationaleWords: number[];
-  /** Tokens summed over the cell's finished items: the large LM's, and the small LM's (0 without one). */
-  tokens: { largeIn: number; largeOut: number; smallIn: number; smallOut: number };
+  /**
+   * Tokens summed over the cell's finished items: the large LM's, and the small LM's (0 without one).
+   * `largeReasoning`, the part of `largeOut` spent thinking, is present only when nonzero.
+   */
+  tokens: { largeIn: number; largeOut: number; largeReasoning?: number; smallIn: number; smallOut: number };
 }
 
 export interface Comparison {
@@ -135,6 +138,7 @@ function summarizeCell(
     { seed: cell.seed },
   );
   const costUsd = rs.reduce((s, r) => s + r.costUsd, 0);
+  const largeReasoning = rs.reduce((s, r) => s + (r.usage.reasoningTokens ?? 0), 0);
   return {
     ...agg,
     cell,
@@ -150,6 +154,7 @@ function summarizeCell(
     tokens: {
       largeIn: rs.reduce((s, r) => s + r.usage.inputTokens, 0),
       largeOut: rs.reduce((s, r) => s + r.usage.outputTokens, 0),
+      ...(largeReasoning > 0 ? { largeReasoning } : {}),
       smallIn: rs.reduce((s, r) => s + (r.usage.smallInputTokens ?? 0), 0),
       smallOut: rs.reduce((s, r) => s + (r.usage.smallOutputTokens ?? 0), 0),
     },

@@ -30,16 +30,36 @@ export function runConfigRows(data: ReportData): [string, string][] {
   ];
 }
 
-/** Per cell: label, dataset, large-LM input / output tokens, small-LM input / output tokens. */
+const hasReasoning = (data: ReportData) => data.cells.some((c) => (c.tokens.largeReasoning ?? 0) > 0);
+
+/**
+ * Per cell: label, dataset, large LM, large-LM input / output tokens (and the reasoning part of the
+ * output when any cell has some), small-LM input / output tokens.
+ */
 export function tokenRows(data: ReportData): string[][] {
+  const reasoning = hasReasoning(data);
   return data.cells.map((c) => [
     cellLabel(c.cell),
     c.cell.dataset,
+    c.cell.large,
     int(c.tokens.largeIn),
     int(c.tokens.largeOut),
+    ...(reasoning ? [int(c.tokens.largeReasoning ?? 0)] : []),
     c.cell.small ? int(c.tokens.smallIn) : "–",
     c.cell.small ? int(c.tokens.smallOut) : "–",
   ]);
 }
 
-export const TOKEN_HEADERS = ["method", "dataset", "large in", "large out", "small in", "small out"];
+/** The headers of `tokenRows`; the first three columns are text. */
+export function tokenHeaders(data: ReportData): string[] {
+  return [
+    "method",
+    "dataset",
+    "large LM",
+    "large in",
+    "large out",
+    ...(hasReasoning(data) ? ["large reasoning"] : []),
+    "small in",
+    "small out",
+  ];
+}

@@ -1,5 +1,5 @@
 import { type CellSummary, cellLabel, coverage, failureNote, type ReportData, scoreText } from "./data";
-import { runConfigRows, TOKEN_HEADERS, tokenRows } from "./facts";
+import { runConfigRows, tokenHeaders, tokenRows } from "./facts";
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const pct = (x: number) => (100 * x).toFixed(1);
@@ -145,10 +145,10 @@ ${data.offlineNote ? `<section class="note" id="offline-note"><strong>Offline st
 <h3>F1 (bars, with 95% CI) and EM (pale bars)</h3>${barChart(data.cells.filter((c) => c.n))}</section>
 ${failuresSection(data)}
 <section><h2>The paper's claims in this run</h2><p>A claim is judged only on comparisons of at least ${data.minClaimN} questions.</p><table id="claims"><thead><tr><th>claim</th><th>verdict</th><th>evidence</th></tr></thead><tbody>${data.claims.map((c) => `<tr><td>${esc(c.claim)}</td><td class="verdict">${esc(c.verdict)}</td><td>${esc(c.evidence)}</td></tr>`).join("")}</tbody></table></section>
-<section id="tokens"><h2>Tokens per cell</h2><table><thead><tr>${TOKEN_HEADERS.map((h) => `<th>${h}</th>`).join("")}</tr></thead><tbody>${tokenRows(
-    data,
-  )
-    .map((r) => `<tr>${r.map((v, i) => `<td${i > 1 ? ' class="num"' : ""}>${esc(v)}</td>`).join("")}</tr>`)
+<section id="tokens"><h2>Tokens per cell</h2><table><thead><tr>${tokenHeaders(data)
+    .map((h) => `<th>${h}</th>`)
+    .join("")}</tr></thead><tbody>${tokenRows(data)
+    .map((r) => `<tr>${r.map((v, i) => `<td${i > 2 ? ' class="num"' : ""}>${esc(v)}</td>`).join("")}</tr>`)
     .join("")}</tbody></table></section>
 <section id="run-config"><h2>Run configuration</h2><table>${runConfigRows(data)
     .map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`)

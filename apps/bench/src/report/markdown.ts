@@ -1,5 +1,5 @@
 import { cellLabel, coverage, failureNote, type ReportData, scoreText } from "./data";
-import { runConfigRows, TOKEN_HEADERS, tokenRows } from "./facts";
+import { runConfigRows, tokenHeaders, tokenRows } from "./facts";
 
 const mdRow = (cells: string[]) => `| ${cells.map((c) => c.replace(/\|/g, "\\|")).join(" | ")} |`;
 
@@ -37,8 +37,8 @@ export function renderMarkdown(data: ReportData): string {
   out.push(
     "## Tokens per cell",
     "",
-    mdRow(TOKEN_HEADERS),
-    mdRow(TOKEN_HEADERS.map((_, i) => (i < 2 ? "---" : "---:"))),
+    mdRow(tokenHeaders(data)),
+    mdRow(tokenHeaders(data).map((_, i) => (i < 3 ? "---" : "---:"))),
     ...tokenRows(data).map(mdRow),
     "",
     "## Run configuration",

@@ -123,11 +123,14 @@ export const CLIENT = String.raw`
   }
 
   function promptHtml(p, ctxChars) {
-    var usage = p.usage ? " · " + p.usage.inputTokens + " in / " + p.usage.outputTokens + " out tokens" : "";
+    var usage = p.usage ? " · " + p.usage.inputTokens + " in / " + p.usage.outputTokens + " out tokens" +
+      (p.usage.reasoningTokens ? " (" + p.usage.reasoningTokens + " reasoning)" : "") : "";
     var prompt = p.prompt.split("{{context}}").join("[the context above, " + ctxChars + " characters]");
     return '<details class="call"><summary>' + esc(p.step) + " · " + esc(p.model) + usage + "</summary>" +
       (p.system ? "<h5>system</h5><pre>" + esc(p.system) + "</pre>" : "") +
-      "<h5>prompt</h5><pre>" + esc(prompt) + '</pre><h5>raw output</h5><pre class="raw">' + esc(p.output) + "</pre></details>";
+      "<h5>prompt</h5><pre>" + esc(prompt) + "</pre>" +
+      (p.reasoning ? '<h5>reasoning</h5><pre class="reasoning">' + esc(p.reasoning) + "</pre>" : "") +
+      '<h5>raw output</h5><pre class="raw">' + esc(p.output) + "</pre></details>";
   }
 
   function rewardHtml(r) {
@@ -155,6 +158,7 @@ export const CLIENT = String.raw`
         if (cd.samples) html += '<h4>self-consistency samples</h4><ol class="samples">' + cd.samples.map(function (x) { return "<li>" + esc(x.rationale) + " → <b>" + esc(x.answer) + "</b></li>"; }).join("") + "</ol>";
         html += rewardHtml(cd.reward);
         html += '<p class="meta">large ' + cd.usage.inputTokens + " in / " + cd.usage.outputTokens + " out tokens" +
+          (cd.usage.reasoningTokens ? " (" + cd.usage.reasoningTokens + " reasoning)" : "") +
           (cd.usage.smallOutputTokens !== undefined ? " · small " + (cd.usage.smallInputTokens || 0) + " in / " + cd.usage.smallOutputTokens + " out" : "") +
           " · $" + cd.costUsd.toFixed(5) + " · " + Math.round(cd.latencyMs) + " ms" + (cd.cached ? " · cached" : "") + "</p>";
         (cd.prompts || []).forEach(function (p) { html += promptHtml(p, it.contextChars); });

@@ -1,5 +1,11 @@
 import type { Example } from "../example";
-import { addUsage, type GenerateResult, type LanguageModel, type Usage } from "../language-model";
+import {
+  addUsage,
+  type GenerateResult,
+  type LanguageModel,
+  type ReasoningOptions,
+  type Usage,
+} from "../language-model";
 import type { MethodName, Prediction, PromptRecord } from "../prediction";
 import {
   answerPrompt,
@@ -20,6 +26,8 @@ export interface MethodOptions extends TemplateOptions {
   /** Large LM temperature (default 0). */
   temperature?: number;
   seed?: number;
+  /** Reasoning effort or thinking budget for the large LM (reasoning models); `maxTokens` stays the answer's. */
+  reasoning?: ReasoningOptions;
   signal?: AbortSignal;
 }
 
@@ -61,6 +69,7 @@ async function ask(
     maxTokens,
     temperature: options.temperature ?? 0,
     seed: options.seed,
+    ...(options.reasoning ? { reasoning: options.reasoning } : {}),
     signal: options.signal,
   });
   return {
@@ -71,6 +80,7 @@ async function ask(
       system: chat.system,
       prompt: chat.prompt,
       output: result.text,
+      ...(result.reasoning ? { reasoning: result.reasoning } : {}),
       usage: result.usage,
     },
   };

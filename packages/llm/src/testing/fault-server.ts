@@ -30,6 +30,11 @@ export interface FaultRequest extends Seen {
 export interface FaultServerOptions {
   /** The text of a successful answer, or a function of the request (default "Answer: yes"). */
   reply?: string | ((request: FaultRequest) => string);
+  /**
+   * OpenAI chat only: reasoning text sent beside the reply as `reasoning_content` (DeepSeek, vLLM),
+   * its words counted as `completion_tokens_details.reasoning_tokens` and inside `completion_tokens`.
+   */
+  reasoning?: string | ((request: FaultRequest) => string);
   /** What a failing request gets (default 500). Given alone, every request fails. */
   fault?: Fault;
   /** The first N requests fail. */
@@ -90,9 +95,10 @@ function chooseFault(request: FaultRequest, options: FaultServerOptions): Fault 
   return undefined;
 }
 
-function successBody(request: FaultRequest, reply: string) {
+function successBody(request: FaultRequest, reply: string, reasoning = "") {
   const inputTokens = (request.item.match(/\S+/g) ?? []).length;
-  const outputTokens = (reply.match(/\S+/g) ?? []).length;
+  const reasoningTokens = (reasoning.match(/\S+/g) ?? []).length;
+  const outputTokens = (reply.match(/\S+/g) ?? []).length + reasoningTokens;
   const model = String(request.body.model ?? "model");
   if (request.api === "completions") return completionsBody(request.body, reply);
   if (request.api === "gemini")
@@ -109,10 +115,23 @@ function successBody(request: FaultRequest, reply: string) {
   return openaiCompletion(reply, {
     model,
     ...(request.body.logprobs === true ? { choices: [chatChoiceWithLogprobs(reply, request.body)] } : {}),
+    ...(reasoning
+      ? {
+          choices: [
+            {
+              index: 0,
+              message: { role: "assistant", content: reply, reasoning_content: reasoning },
+              logprobs: null,
+              finish_reason: "stop",
+            },
+          ],
+        }
+      : {}),
     usage: {
       prompt_tokens: inputTokens,
       completion_tokens: outputTokens,
       total_tokens: inputTokens + outputTokens,
+      ...(reasoningTokens ? { completion_tokens_details: { reasoning_tokens: reasoningTokens } } : {}),
     },
   });
 }
@@ -194,7 +213,9 @@ async function respond(
   }
   const reply =
     typeof options.reply === "function" ? options.reply(request) : (options.reply ?? "Answer: yes");
-  const success = successBody(request, reply);
+  const reasoning =
+    typeof options.reasoning === "function" ? options.reasoning(request) : (options.reasoning ?? "");
+  const success = successBody(request, reply, request.api === "chat" ? reasoning : "");
   if (request.stream && request.api !== "completions" && fault === undefined)
     return sse(sseEvents(request.api, success, request.body))(request, res, request.index);
   const body = JSON.stringify(success);
