@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
-import { DataValidationError, didYouMean, fnv1a } from "@lmcot/core";
+import { closest, DataValidationError, fnv1a } from "@lmcot/core";
 import { validate } from "@lmcot/datasets";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
@@ -26,11 +26,12 @@ export function defaultLarge(env: NodeJS.ProcessEnv = process.env): string {
 function checkEffortSuffix(entry: string, ctx: z.RefinementCtx): void {
   const suffix = /@([a-z]+)$/i.exec(entry)?.[1];
   if (!suffix || (REASONING_EFFORTS as readonly string[]).includes(suffix)) return;
-  const hint = didYouMean(suffix.toLowerCase(), REASONING_EFFORTS);
-  if (hint)
+  // Within two edits of an effort (`@hgh`, `@hihg`, `@Low`): a typo, not an id that holds an `@`.
+  const near = closest(suffix, REASONING_EFFORTS, 2);
+  if (near)
     ctx.addIssue({
       code: "custom",
-      message: `unknown reasoning effort "@${suffix}" (low, medium or high)${hint}`,
+      message: `unknown reasoning effort "@${suffix}" (low, medium or high); did you mean ${near}?`,
     });
 }
 

@@ -145,5 +145,8 @@ describe("reasoning in the bench", () => {
     expect(() => parseConfig({ large: ["openai:o4-mini@hgh"] }, "bench.yaml")).toThrow(
       /^bench\.yaml: large\[0\] .*unknown reasoning effort "@hgh" \(low, medium or high\); did you mean high\?/,
     );
+    expect(() => parseConfig({ large: ["openai:o4-mini@hihg"] })).toThrow(/did you mean high\?/);
+    expect(() => parseConfig({ large: ["openai:o4-mini@HIGH"] })).toThrow(/did you mean high\?/);
+    expect(parseConfig({ large: ["vertex:text-bison@latest"] }).large).toEqual(["vertex:text-bison@latest"]);
   });
 });

@@ -75,6 +75,36 @@ describe("one schema for flags and config files", () => {
     expect(rl.stderr).toContain("rl.yaml: polcy: unknown key; did you mean policy?");
   });
 
+  it("a reasoning effort suffix on a large LM makes one cell per effort, from a flag or a file", async () => {
+    const keyed = (...args: string[]) => lmcotEnv({ ...offline, OPENAI_API_KEY: "sk-test" }, ...args);
+    const flag = await keyed(
+      "bench",
+      "--large",
+      "openai:o4-mini@low,openai:o4-mini@high",
+      "--datasets",
+      "hotpotqa:3",
+      "--methods",
+      "standard",
+      "--dry-run",
+    );
+    expect(flag.code).toBe(0);
+    expect(flag.stdout).toContain("standard · hotpotqa · openai:o4-mini@low · seed0: 3 examples");
+    expect(flag.stdout).toContain("standard · hotpotqa · openai:o4-mini@high · seed0: 3 examples");
+    expect(flag.stdout).not.toContain("cost unknown");
+    const typo = await keyed(
+      "bench",
+      "--config",
+      configFile("bench.yaml", "large: [openai:o4-mini@hgh]\n"),
+      "--dry-run",
+    );
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('bench.yaml: large[0] unknown reasoning effort "@hgh"');
+    expect(typo.stderr).toContain("did you mean high?");
+    const flagTypo = await keyed("bench", "--large", "openai:o4-mini@hgh", "--dry-run");
+    expect(flagTypo.code).toBe(2);
+    expect(flagTypo.stderr).toContain('--large: large[0] unknown reasoning effort "@hgh"');
+  });
+
   it("a flag and its key get the same validation, each error naming the flag or the file and key", async () => {
     const flag = await lmcot("bench", "--concurrency", "0", "--budget", "abc", "--dry-run");
     expect(flag.code).toBe(2);
