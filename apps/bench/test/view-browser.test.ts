@@ -153,6 +153,51 @@ describe.skipIf(!available)("lmcot view in headless Chromium", () => {
     expect(problems).toEqual([]);
   }, 30_000);
 
+  it("shows a call's reasoning text and reasoning tokens on the item page; calls without stay as they were", async () => {
+    const dir = tempDir("lmcot-view-reasoning-");
+    cpSync(a, dir, { recursive: true });
+    const records = readFileSync(join(a, "run.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as BenchRecord);
+    const target = records.find((r) => r.cell.method === "standard" && r.prompts?.length)!;
+    const thought = "First the bridge entity, then <its> birth year.";
+    const changed = records.map((r) =>
+      r !== target
+        ? r
+        : {
+            ...r,
+            usage: { ...r.usage, reasoningTokens: 9 },
+            prompts: r.prompts!.map((p, i) =>
+              i === 0
+                ? {
+                    ...p,
+                    reasoning: thought,
+                    usage: { inputTokens: 5, outputTokens: 12, reasoningTokens: 9 },
+                  }
+                : p,
+            ),
+          },
+    );
+    writeFileSync(join(dir, "run.jsonl"), `${changed.map((r) => JSON.stringify(r)).join("\n")}\n`);
+    const index = exportView(await buildView([dir]), tempDir("lmcot-view-reasoning-out-"));
+    const { page, problems } = await open(
+      browser,
+      `file://${index}#item=${target.cell.dataset}/${target.exampleId}`,
+    );
+    await page.waitForSelector("#item details.call");
+    const standard = page.locator("#item .method").first();
+    expect(await standard.locator(".meta").first().textContent()).toContain("(9 reasoning)");
+    expect(await standard.locator("details.call summary").first().textContent()).toContain(
+      "12 out tokens (9 reasoning)",
+    );
+    await standard.locator("details.call").first().click();
+    expect(await standard.locator("pre.reasoning").textContent()).toBe(thought);
+    // The other cells' calls carry no reasoning and show none.
+    expect(await page.locator("#item pre.reasoning").count()).toBe(1);
+    expect(problems).toEqual([]);
+  }, 30_000);
+
   it("10,000 questions × 6 cells: first paint < 2 s, a filter < 200 ms", async () => {
     const dir = tempDir("lmcot-view-10k-");
     writeGeneratedRun(dir, 10_000);

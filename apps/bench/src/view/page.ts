@@ -28,6 +28,7 @@ header input,header select,header button{font:inherit;padding:3px 6px}
 .method{border:1px solid #e5e7eb;border-radius:6px;padding:6px 10px}
 .method h3{font-size:13px;margin:2px 0}
 pre{white-space:pre-wrap;background:#f8fafc;padding:6px;max-height:260px;overflow:auto}
+pre.reasoning{background:#f5f3ff;color:#4c1d95}
 mark.fact{background:#fde68a}
 .para{margin:4px 0}
 .reward{color:#6d28d9}
