@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { GenerateRequest, LanguageModel } from "../src/index";
 import {
   answerPrompt,
   cot,
@@ -185,5 +186,62 @@ describe("methods", () => {
     await expect(standard(tiny, { large }, { signal: controller.signal })).rejects.toMatchObject({
       code: "aborted",
     });
+  });
+});
+
+describe("reasoning through the methods", () => {
+  /** A reasoning model that thinks out loud and records what it was asked. */
+  function thinker() {
+    const requests: GenerateRequest[] = [];
+    const model: LanguageModel = {
+      specificationVersion: "v1",
+      id: "test:thinker",
+      async generate(request) {
+        requests.push(request);
+        return {
+          text: "Answer: American",
+          reasoning: "Both were born in the United States.",
+          usage: { inputTokens: 10, outputTokens: 12, reasoningTokens: 9 },
+          finishReason: "stop",
+        };
+      },
+    };
+    return { model, requests };
+  }
+
+  it("passes the reasoning option to every large-LM call and keeps the reasoning text and tokens per call", async () => {
+    const { model, requests } = thinker();
+    const p = await standard(tiny, { large: model }, { reasoning: { effort: "high" } });
+    expect(requests[0]!.reasoning).toEqual({ effort: "high" });
+    expect(p.prompts[0]).toMatchObject({
+      reasoning: "Both were born in the United States.",
+      usage: { reasoningTokens: 9 },
+    });
+    expect(p.usage.large.reasoningTokens).toBe(9);
+    const guided = await lmGuided(
+      tiny,
+      { large: model, small: new ScriptedRationaleModel(["r1", "r2"]) },
+      { reasoning: { budgetTokens: 2000 }, selfConsistency: 2 },
+    );
+    expect(requests.slice(1).map((r) => r.reasoning)).toEqual([
+      { budgetTokens: 2000 },
+      { budgetTokens: 2000 },
+    ]);
+    expect(guided.prompts.filter((c) => c.reasoning)).toHaveLength(2);
+    expect(guided.prompts.find((c) => c.step === "rationale")).not.toHaveProperty("reasoning");
+    expect(guided.usage.large.reasoningTokens).toBe(18);
+  });
+
+  it("sends no reasoning setting and records none when none is asked for or returned", async () => {
+    const requests: GenerateRequest[] = [];
+    const plain = new ScriptedLanguageModel([
+      (r: GenerateRequest) => {
+        requests.push(r);
+        return "Answer: American";
+      },
+    ]);
+    const p = await standard(tiny, { large: plain });
+    expect(requests[0]).not.toHaveProperty("reasoning");
+    expect(p.prompts[0]).not.toHaveProperty("reasoning");
   });
 });
