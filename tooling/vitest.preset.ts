@@ -46,7 +46,7 @@ export function packageTests(
       include: overrides.include ?? ["test/**/*.test.ts"],
       environment: "node",
       testTimeout: overrides.testTimeout ?? 30_000,
-      hookTimeout: 60_000,
+      hookTimeout: Math.max(60_000, overrides.testTimeout ?? 0),
       pool: "forks",
       server: { deps: { inline: overrides.inline ?? [] } },
     },
