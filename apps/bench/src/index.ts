@@ -20,7 +20,6 @@ export { type BenchRecord, type Cell, cells } from "./grid";
 export { fromFlagString, unknownKeys } from "./keys";
 export { parseLarge, REASONING_EFFORTS } from "./large";
 export {
-  apiKeysInEnv,
   type CallLimits,
   callLimitsOf,
   defaultResolver,

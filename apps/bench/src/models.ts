@@ -36,5 +36,3 @@ export function defaultResolver(options: { cacheDir?: string; limits?: CallLimit
     small: (id) => getRationaleModel(id, { ...limits }),
   };
 }
-
-export { apiKeysInEnv } from "@lmcot/llm";

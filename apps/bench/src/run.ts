@@ -14,13 +14,14 @@ import {
   runResumable,
 } from "@lmcot/core";
 import { lockRunDir, openFailureLog, openRunStore, type RunLock } from "@lmcot/datasets";
+import { apiKeysInEnv } from "@lmcot/llm";
 import { scoreAnswer } from "@lmcot/metrics";
 import { type BenchConfig, defaultRunDir } from "./config";
 import { compactPrompts, openContexts } from "./contexts";
 import { loadExamples } from "./data";
 import { type BenchRecord, type Cell, cells, itemKey } from "./grid";
 import { parseLarge } from "./large";
-import { apiKeysInEnv, callLimitsOf, defaultResolver, type ModelResolver } from "./models";
+import { callLimitsOf, defaultResolver, type ModelResolver } from "./models";
 import { writePlan } from "./plan";
 import { writeRunInfo } from "./run-info";
 

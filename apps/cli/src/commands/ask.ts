@@ -1,6 +1,7 @@
-import { apiKeysInEnv, defaultResolver } from "@lmcot/bench";
+import { defaultResolver } from "@lmcot/bench";
 import { type Example, failureRecord, isFatalError, type MethodName, methods } from "@lmcot/core";
 import { loadSample } from "@lmcot/datasets";
+import { apiKeysInEnv } from "@lmcot/llm";
 import { type Command, Option } from "commander";
 import { type ContextFormat, customExample } from "../ask/context";
 import { describeOne, type MethodResult, sideBySide, withFlags } from "../ask/print";

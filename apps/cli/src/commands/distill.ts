@@ -1,8 +1,9 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { apiKeysInEnv, defaultResolver } from "@lmcot/bench";
+import { defaultResolver } from "@lmcot/bench";
 import type { Example } from "@lmcot/core";
 import { loadSample, readAll, trainEvalSplit } from "@lmcot/datasets";
+import { apiKeysInEnv } from "@lmcot/llm";
 import { distill, type ExportFormat, readKept, validateExport, writeExport } from "@lmcot/train";
 import { type Command, Option } from "commander";
 import { callOptions, callPolicyFrom } from "../call-flags";

@@ -9,8 +9,6 @@ import { serveOptionsSchema } from "./reward-options";
 import { configFromFlags, rewardOptions, scorerFrom } from "./rewards-flags";
 import { type ScoreFlags, score } from "./rewards-score";
 
-export { configFromFlags, type RewardFlags, rewardOptions, scorerFrom } from "./rewards-flags";
-
 async function serve(command: Command): Promise<void> {
   const flags = commandOptions(serveOptionsSchema, command);
   const config = configFromFlags(flags);
