@@ -1,3 +1,11 @@
+export {
+  type BatchAnswer,
+  type BatchFate,
+  type BatchRequestInfo,
+  type BatchServer,
+  type BatchServerOptions,
+  batchServer,
+} from "./batch-server";
 export { type ConformanceSubject, languageModelConformance } from "./conformance";
 export {
   type Fault,
