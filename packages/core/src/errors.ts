@@ -137,6 +137,14 @@ export type BudgetExceededError = InstanceType<typeof BudgetExceededError>;
 export const EmptyReplyError = defineError("EmptyReplyError", "empty_reply", false, plain);
 export type EmptyReplyError = InstanceType<typeof EmptyReplyError>;
 
+/** A provider batch ended (its 24 h window ran out) before running this request; a follow-up batch can. */
+export const BatchExpiredError = defineError("BatchExpiredError", "batch_expired", true, plain);
+export type BatchExpiredError = InstanceType<typeof BatchExpiredError>;
+
+/** The provider batch holding this request was cancelled (`lmcot batch cancel`, or at the provider). */
+export const BatchCancelledError = defineError("BatchCancelledError", "batch_cancelled", false, plain);
+export type BatchCancelledError = InstanceType<typeof BatchCancelledError>;
+
 /** Where in an outside input (a file, a request body, a config) something was wrong. */
 export interface DataLocation {
   file?: string;

@@ -43,6 +43,9 @@ const FIXES: Record<string, string> = {
   invalid_data: "fix the input named in the message",
   empty_reply:
     "the model spent its reply budget before answering; raise maxTokens or lower the reasoning effort",
+  batch_expired:
+    "the provider's batch window ran out first; re-run to send these in a new batch, or add --batch-fallback online",
+  batch_cancelled: "the batch was cancelled; re-run to send these requests again",
   error: "see the message; set LMCOT_DEBUG=1 for a stack trace",
 };
 

@@ -12,6 +12,8 @@ export {
   BudgetExceededError,
   type DataLocation,
   DataValidationError,
+  BatchCancelledError,
+  BatchExpiredError,
   EmptyReplyError,
   errorMessage,
   formatLocation,

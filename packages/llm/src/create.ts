@@ -1,4 +1,6 @@
-import type { CallPolicy, LanguageModel } from "@lmcot/core";
+import { type CallPolicy, type LanguageModel, LmcotError } from "@lmcot/core";
+import type { BatchSession } from "./batch/session";
+import type { MaybeBatchable } from "./batch/types";
 import { type DiskCacheOptions, diskCache } from "./middleware/cache";
 import { type LimitOptions, limit } from "./middleware/limit";
 import { callPolicy } from "./middleware/policy";
@@ -21,6 +23,15 @@ export interface CreateModelOptions
   retry?: RetryOptions | false;
   meter?: UsageMeter;
   prices?: Record<string, Price>;
+  /** Send calls through this session's provider batches (OpenAI, Anthropic) at batch prices. */
+  batch?: BatchSession;
+}
+
+/** Why `model` cannot go through a provider batch API, or undefined when it can. */
+export function batchUnsupported(model: LanguageModel & MaybeBatchable): string | undefined {
+  return model.batchable?.()
+    ? undefined
+    : `${model.id} has no batch API: --batch works with openai:… and anthropic:… models only (not openai-compatible servers, AI SDK providers or the offline models)`;
 }
 
 /**
@@ -54,6 +65,12 @@ export function createModel(
     }),
   );
   if (options.concurrency || options.rpm || options.tpm) stack.push(limit(options));
-  const model = wrapModel(getModel(id, options), stack);
-  return Object.assign(model, { meter });
+  const adapter = getModel(id, options) as LanguageModel & MaybeBatchable;
+  if (!options.batch) return Object.assign(wrapModel(adapter, stack), { meter });
+  const batchable = adapter.batchable?.();
+  if (!batchable) throw new LmcotError("batch_unsupported", batchUnsupported(adapter)!);
+  // Usage meter ∘ disk cache ∘ batch; the call policy and limiter only serve the online fallback.
+  const online = wrapModel(adapter, stack.slice(options.cacheDir ? 2 : 1));
+  const batched = options.batch.wrap(adapter, batchable, online);
+  return Object.assign(wrapModel(batched, stack.slice(0, options.cacheDir ? 2 : 1)), { meter });
 }

@@ -1,8 +1,13 @@
-/** USD per million tokens. */
+/** USD per million tokens; batch prices default to `BATCH_DISCOUNT` of the online ones. */
 export interface Price {
   input: number;
   output: number;
+  batchInput?: number;
+  batchOutput?: number;
 }
+
+/** OpenAI's Batch API and Anthropic's Message Batches both charge 50 % of the online price. */
+export const BATCH_DISCOUNT = 0.5;
 
 /**
  * Default list prices (USD per million tokens) as the providers published them on 2025-06-01.
@@ -46,4 +51,43 @@ export function costUsd(
 ): number | undefined {
   const price = priceOf(id, table);
   return price ? (usage.inputTokens * price.input + usage.outputTokens * price.output) / 1e6 : undefined;
+}
+
+/** The price of a model id when its calls go through the provider's batch API. */
+export function batchPriceOf(id: string, table?: Record<string, Price>): Price | undefined {
+  const price = priceOf(id, table);
+  return price
+    ? {
+        input: price.batchInput ?? price.input * BATCH_DISCOUNT,
+        output: price.batchOutput ?? price.output * BATCH_DISCOUNT,
+      }
+    : undefined;
+}
+
+/** What a call cost at batch prices. */
+export function batchCostUsd(
+  id: string,
+  usage: { inputTokens: number; outputTokens: number },
+  table?: Record<string, Price>,
+): number | undefined {
+  const price = batchPriceOf(id, table);
+  return price ? (usage.inputTokens * price.input + usage.outputTokens * price.output) / 1e6 : undefined;
+}
+
+/**
+ * The most a request body can cost at batch prices, before it is sent: its text at ≈ 4 characters a
+ * token, and its whole reply limit (1,024 tokens where it sets none).
+ */
+export function estimateBatchCostUsd(
+  id: string,
+  body: Record<string, unknown>,
+  table?: Record<string, Price>,
+): number | undefined {
+  const { max_tokens, max_completion_tokens, ...rest } = body as Record<string, unknown> & {
+    max_tokens?: number;
+    max_completion_tokens?: number;
+  };
+  const inputTokens = Math.ceil(JSON.stringify(rest).length / 4);
+  const outputTokens = max_completion_tokens ?? max_tokens ?? 1024;
+  return batchCostUsd(id, { inputTokens, outputTokens }, table);
 }

@@ -45,6 +45,11 @@ export interface ResumableOptions<I, R extends { key: string }> {
   onFailure?: (failure: FailureRecord, item: I, error: unknown) => void | Promise<void>;
   /** Errors a re-run cannot fix: the first one stops the run; default `isFatalError`. */
   isFatal?: (error: unknown) => boolean;
+  /**
+   * Runs each item inside it: a provider batch session's `track`, which needs to know when every
+   * item in flight is waiting on a batched call before it submits them.
+   */
+  scope?: <T>(run: () => Promise<T>) => Promise<T>;
 }
 
 export interface ResumableResult {
@@ -166,7 +171,8 @@ export async function runResumable<I, R extends { key: string }>(
       reserved += cost;
       let failed: { error: unknown } | undefined;
       try {
-        const record = await options.run(item, { key, signal: controller.signal });
+        const run = () => options.run(item, { key, signal: controller.signal });
+        const record = await (options.scope ? options.scope(run) : run());
         if (record.key !== key)
           throw new TypeError(`run() returned a record keyed "${record.key}" for item "${key}"`);
         await options.store.append(record);

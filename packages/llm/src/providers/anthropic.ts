@@ -8,6 +8,8 @@ import {
   type LanguageModel,
   toLmcotError,
 } from "@lmcot/core";
+import { AnthropicBatchAPI } from "../batch/anthropic";
+import type { Batchable } from "../batch/types";
 import { chatTurns, finished, type StreamPart } from "./messages";
 import { answered, thinkingBudget } from "./reasoning";
 
@@ -101,6 +103,15 @@ export class AnthropicModel implements LanguageModel {
     } catch (error) {
       throw toLmcotError(error, "anthropic", [this.apiKey]);
     }
+    return this.parse(response, body, warnings);
+  }
+
+  /** A message (online, or a succeeded result of a batch) → the result. */
+  private parse(
+    response: Anthropic.Message,
+    body: Anthropic.MessageCreateParams,
+    warnings: CallWarning[],
+  ): GenerateResult {
     if (!Array.isArray(response?.content))
       throw new InvalidResponseError("anthropic: the response has no content", { provider: "anthropic" });
     const text = response.content.map((block) => (block.type === "text" ? block.text : "")).join("");
@@ -118,6 +129,16 @@ export class AnthropicModel implements LanguageModel {
       ...(response.model ? { responseModel: response.model } : {}),
     };
     return answered(result, this.id, body.max_tokens);
+  }
+
+  /** Anthropic's Message Batches for this model. */
+  batchable(): Batchable {
+    return {
+      api: new AnthropicBatchAPI(() => this.connect(), [this.apiKey]),
+      model: this.model,
+      body: (request) => this.body(request) as unknown as ReturnType<Batchable["body"]>,
+      parse: (response, body, warnings) => this.parse(response as Anthropic.Message, body as never, warnings),
+    };
   }
 
   /** Streams text deltas (server-sent events), then one final part with usage and finish reason. */

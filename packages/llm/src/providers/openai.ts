@@ -9,6 +9,8 @@ import {
   type Usage,
 } from "@lmcot/core";
 import type OpenAI from "openai";
+import { OpenAIBatchAPI } from "../batch/openai";
+import type { Batchable } from "../batch/types";
 import { chatTurns, finished, type StreamPart } from "./messages";
 import { answered, reasoningEffort, thinkingBudget } from "./reasoning";
 
@@ -119,6 +121,15 @@ export class OpenAIChatModel implements LanguageModel {
     } catch (error) {
       throw toLmcotError(error, this.provider, [this.apiKey]);
     }
+    return this.parse(response, body, warnings);
+  }
+
+  /** A chat completion (online, or a line of a batch's output) → the result. */
+  private parse(
+    response: OpenAI.Chat.ChatCompletion,
+    body: OpenAI.Chat.ChatCompletionCreateParams,
+    warnings: CallWarning[],
+  ): GenerateResult {
     const choice = response?.choices?.[0];
     if (!choice || typeof choice.message?.content !== "string") {
       throw new InvalidResponseError(`${this.provider}: the response has no message content`, {
@@ -143,6 +154,18 @@ export class OpenAIChatModel implements LanguageModel {
         : {}),
     };
     return answered(result, this.id, limitOf(body));
+  }
+
+  /** OpenAI's Batch API for this model; undefined for OpenAI-compatible servers, which have none. */
+  batchable(): Batchable | undefined {
+    if (this.provider !== "openai") return undefined;
+    return {
+      api: new OpenAIBatchAPI(() => this.connect(), [this.apiKey]),
+      model: this.model,
+      body: (request) => this.body(request) as unknown as ReturnType<Batchable["body"]>,
+      parse: (response, body, warnings) =>
+        this.parse(response as OpenAI.Chat.ChatCompletion, body as never, warnings),
+    };
   }
 
   /** Streams text deltas (server-sent events), then one final part with usage and finish reason. */

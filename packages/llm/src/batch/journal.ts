@@ -1,0 +1,155 @@
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeSync,
+} from "node:fs";
+import { join } from "node:path";
+import type { BatchOutcome, BatchProvider } from "./types";
+
+/** One line of `batches.jsonl`: what happened to a batch, written before anything waits on it. */
+export type JournalEvent =
+  | {
+      event: "submitting";
+      submission: string;
+      provider: BatchProvider;
+      model: string;
+      customIds: string[];
+      estimatedUsd?: number;
+      at: number;
+    }
+  | {
+      event: "submitted";
+      submission: string;
+      batchId: string;
+      inputFileId?: string;
+      adopted?: boolean;
+      at: number;
+    }
+  | { event: "not-submitted"; submission: string; reason: string; at: number }
+  | { event: "ended"; batchId: string; status: string; total: number; failed: number; at: number }
+  | { event: "collected"; batchId: string; file: string; succeeded: number; failed: number; at: number }
+  | { event: "cancel-requested"; batchId: string; at: number };
+
+/** A batch as the journal knows it. */
+export interface BatchJob {
+  submission: string;
+  provider: BatchProvider;
+  model: string;
+  customIds: string[];
+  estimatedUsd?: number;
+  submittedAt: number;
+  batchId?: string;
+  /** `submitting`: created, maybe, by a process killed before it wrote the id. */
+  state: "submitting" | "not-submitted" | "running" | "ended" | "collected";
+  status?: string;
+  total?: number;
+  failed?: number;
+  succeeded?: number;
+  /** The results file (relative to the journal's folder), once collected. */
+  file?: string;
+  cancelRequested?: boolean;
+  reason?: string;
+}
+
+/** The journal's path and its results folder for a run directory (`name` default `batches`). */
+export function journalPaths(dir: string, name = "batches") {
+  return { journal: join(dir, `${name}.jsonl`), results: join(dir, name), dir };
+}
+
+/** The jobs a journal records, oldest first; a torn last line (a kill mid-write) is ignored. */
+export function readJournal(path: string): BatchJob[] {
+  if (!existsSync(path)) return [];
+  const jobs = new Map<string, BatchJob>();
+  const byBatch = new Map<string, BatchJob>();
+  for (const line of readFileSync(path, "utf8").split("\n")) {
+    if (!line.trim()) continue;
+    let e: JournalEvent;
+    try {
+      e = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (e.event === "submitting")
+      jobs.set(e.submission, {
+        submission: e.submission,
+        provider: e.provider,
+        model: e.model,
+        customIds: e.customIds,
+        ...(e.estimatedUsd !== undefined ? { estimatedUsd: e.estimatedUsd } : {}),
+        submittedAt: e.at,
+        state: "submitting",
+      });
+    else if (e.event === "submitted" || e.event === "not-submitted") {
+      const job = jobs.get(e.submission);
+      if (!job) continue;
+      if (e.event === "not-submitted") Object.assign(job, { state: "not-submitted", reason: e.reason });
+      else {
+        Object.assign(job, { state: "running", batchId: e.batchId });
+        byBatch.set(e.batchId, job);
+      }
+    } else {
+      const job = byBatch.get(e.batchId);
+      if (!job) continue;
+      if (e.event === "ended")
+        Object.assign(job, { state: "ended", status: e.status, total: e.total, failed: e.failed });
+      if (e.event === "collected")
+        Object.assign(job, { state: "collected", file: e.file, succeeded: e.succeeded, failed: e.failed });
+      if (e.event === "cancel-requested") job.cancelRequested = true;
+    }
+  }
+  return [...jobs.values()];
+}
+
+/** Appends events durably (written and synced before the call returns). */
+export class Journal {
+  constructor(readonly path: string) {}
+
+  append(event: JournalEvent): void {
+    const fd = openSync(this.path, "a");
+    try {
+      writeSync(fd, `${JSON.stringify(event)}\n`);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+/** Writes a batch's outcomes to `<results>/<batchId>.jsonl` (whole, or not at all) and returns the relative name. */
+export function writeResults(results: string, batchId: string, outcomes: readonly BatchOutcome[]): string {
+  mkdirSync(results, { recursive: true });
+  const file = join(results, `${batchId}.jsonl`);
+  const tmp = `${file}.${process.pid}.tmp`;
+  const fd = openSync(tmp, "w");
+  try {
+    for (let i = 0; i < outcomes.length; i += 1000)
+      writeSync(
+        fd,
+        outcomes
+          .slice(i, i + 1000)
+          .map((o) => `${JSON.stringify(o)}\n`)
+          .join(""),
+      );
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+  return file;
+}
+
+/** The outcomes a results file holds, by custom id. */
+export function readResults(file: string): Map<string, BatchOutcome> {
+  const map = new Map<string, BatchOutcome>();
+  for (const line of readFileSync(file, "utf8").split("\n")) {
+    if (!line.trim()) continue;
+    const outcome = JSON.parse(line) as BatchOutcome;
+    map.set(outcome.customId, outcome);
+  }
+  return map;
+}

@@ -1,0 +1,131 @@
+import { toLmcotError } from "@lmcot/core";
+import type OpenAI from "openai";
+import type { BatchAPI, BatchOutcome, BatchRequest, BatchStatus } from "./types";
+
+const ENDPOINT = "/v1/chat/completions";
+
+/** OpenAI's Batch API: a JSONL file (`purpose: "batch"`), a batch over it, output and error files. */
+export class OpenAIBatchAPI implements BatchAPI {
+  readonly provider = "openai" as const;
+
+  constructor(
+    private readonly connect: () => Promise<OpenAI>,
+    private readonly secrets: readonly (string | undefined)[],
+  ) {}
+
+  private async call<T>(run: (client: OpenAI) => Promise<T>): Promise<T> {
+    try {
+      return await run(await this.connect());
+    } catch (error) {
+      throw toLmcotError(error, "openai", this.secrets);
+    }
+  }
+
+  private line(request: BatchRequest): string {
+    return JSON.stringify({ custom_id: request.customId, method: "POST", url: ENDPOINT, body: request.body });
+  }
+
+  size(request: BatchRequest): number {
+    return Buffer.byteLength(this.line(request)) + 1;
+  }
+
+  async submit(
+    requests: readonly BatchRequest[],
+    info: { submission: string; signal?: AbortSignal },
+  ): Promise<{ id: string; inputFileId: string }> {
+    const jsonl = `${requests.map((r) => this.line(r)).join("\n")}\n`;
+    const { toFile } = await import("openai");
+    const file = await this.call(async (client) =>
+      client.files.create(
+        { file: await toFile(Buffer.from(jsonl), `lmcot-${info.submission}.jsonl`), purpose: "batch" },
+        { signal: info.signal },
+      ),
+    );
+    const batch = await this.call((client) =>
+      client.batches.create(
+        {
+          input_file_id: file.id,
+          endpoint: ENDPOINT,
+          completion_window: "24h",
+          metadata: { lmcot_submission: info.submission },
+        },
+        { signal: info.signal },
+      ),
+    );
+    return { id: batch.id, inputFileId: file.id };
+  }
+
+  async retrieve(id: string, signal?: AbortSignal): Promise<BatchStatus> {
+    return statusOf(await this.call((client) => client.batches.retrieve(id, { signal })));
+  }
+
+  async cancel(id: string, signal?: AbortSignal): Promise<BatchStatus> {
+    return statusOf(await this.call((client) => client.batches.cancel(id, { signal })));
+  }
+
+  async results(id: string, signal?: AbortSignal): Promise<BatchOutcome[]> {
+    const batch = await this.call((client) => client.batches.retrieve(id, { signal }));
+    const outcomes: BatchOutcome[] = [];
+    for (const file of [batch.output_file_id, batch.error_file_id]) {
+      if (!file) continue;
+      const text = await this.call(async (client) => (await client.files.content(file, { signal })).text());
+      for (const line of text.split("\n")) if (line.trim()) outcomes.push(outcomeOf(JSON.parse(line)));
+    }
+    return outcomes;
+  }
+
+  async find(submission: { id: string; at: number }): Promise<string | undefined> {
+    return this.call(async (client) => {
+      for await (const batch of client.batches.list({ limit: 100 })) {
+        if (batch.metadata?.lmcot_submission === submission.id) return batch.id;
+        // Newest first: nothing older than the submission (less clock skew) can be it.
+        if (batch.created_at * 1000 < submission.at - 10 * 60_000) return undefined;
+      }
+      return undefined;
+    });
+  }
+}
+
+const ENDED = new Set(["completed", "failed", "expired", "cancelled"]);
+
+function statusOf(batch: OpenAI.Batches.Batch): BatchStatus {
+  const counts = batch.request_counts ?? { total: 0, completed: 0, failed: 0 };
+  const errors = batch.errors?.data
+    ?.map((e) => `${e.line !== undefined && e.line !== null ? `line ${e.line}: ` : ""}${e.message ?? e.code}`)
+    .join("; ");
+  return {
+    id: batch.id,
+    state: ENDED.has(batch.status) ? "ended" : "running",
+    status: batch.status,
+    total: counts.total,
+    done: counts.completed + counts.failed,
+    failed: counts.failed,
+    createdAt: batch.created_at * 1000,
+    ...(batch.status === "failed" ? { error: errors || "the batch failed" } : {}),
+  };
+}
+
+interface OutputLine {
+  custom_id: string;
+  response?: { status_code: number; body?: { error?: { message?: string } } } | null;
+  error?: { code?: string; message?: string } | null;
+}
+
+/** One line of the output or error file. */
+function outcomeOf(line: OutputLine): BatchOutcome {
+  const customId = line.custom_id;
+  const response = line.response;
+  if (response && response.status_code >= 200 && response.status_code < 300)
+    return { customId, ok: true, response: response.body };
+  if (response)
+    return {
+      customId,
+      ok: false,
+      kind: "error",
+      status: response.status_code,
+      message: response.body?.error?.message ?? `HTTP ${response.status_code}`,
+    };
+  const code = line.error?.code ?? "";
+  const kind = code === "batch_expired" ? "expired" : code === "batch_cancelled" ? "cancelled" : "error";
+  return { customId, ok: false, kind, message: line.error?.message ?? (code || "no response") };
+}

@@ -1,0 +1,620 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import { randomUUID } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { join, relative } from "node:path";
+import {
+  AbortError,
+  BadRequestError,
+  BatchCancelledError,
+  BatchExpiredError,
+  BudgetExceededError,
+  type CallPolicy,
+  type CallWarning,
+  callWithPolicy,
+  errorMessage,
+  type GenerateRequest,
+  type GenerateResult,
+  isFatalError,
+  type LanguageModel,
+  type LmcotError,
+  sleep,
+  toLmcotError,
+} from "@lmcot/core";
+import { cacheKey } from "../middleware/cache";
+import { withGenerate } from "../middleware/types";
+import { batchCostUsd, estimateBatchCostUsd, type Price } from "../prices";
+import { type BatchJob, Journal, journalPaths, readJournal, readResults, writeResults } from "./journal";
+import { BATCH_LIMITS, type Batchable, type BatchLimits, type BatchOutcome, type BatchStatus } from "./types";
+
+/** What a session tells its caller while it works (progress lines, notices). */
+export type BatchEvent =
+  | { type: "submitted"; batchId: string; model: string; requests: number; estimatedUsd?: number }
+  | { type: "attached"; batchId: string; model: string; requests: number }
+  | ({ type: "progress"; model: string; elapsedMs: number; etaMs?: number } & BatchStatus)
+  | { type: "ended"; batchId: string; model: string; status: string; succeeded: number; failed: number }
+  | { type: "follow-up"; model: string; requests: number; reason: string }
+  | { type: "notice"; message: string };
+
+export interface BatchSessionOptions {
+  /** The run directory: `batches.jsonl` and the downloaded results (`batches/<id>.jsonl`) go here. */
+  dir: string;
+  /** Base name of the journal and results folder (default `batches`). */
+  name?: string;
+  /** Between two polls of a running batch (default 30 s). */
+  pollIntervalMs?: number;
+  /** Smaller limits than the providers' (tests; or to get first results sooner). */
+  limits?: Partial<BatchLimits>;
+  /** Where retryable failures (expired, 5xx, 429) go: a follow-up batch (default) or online calls. */
+  fallback?: "batch" | "online";
+  /** Batches one request may go through in this session before its failure is final (default 3). */
+  maxRounds?: number;
+  /** No submission may take the worst-case spend (at batch prices) past this many USD. */
+  budgetUsd?: number;
+  prices?: Record<string, Price>;
+  /** For the submit, poll and download calls (retries, timeouts). */
+  policy?: CallPolicy;
+  signal?: AbortSignal;
+  onEvent?: (event: BatchEvent) => void;
+  /** Calls made outside `track` are submitted after this long without a new one (default 200 ms). */
+  idleMs?: number;
+  /** Strings removed from messages (the API keys in use). */
+  secrets?: readonly (string | undefined)[];
+}
+
+interface Task {
+  waiting: number;
+}
+
+interface Call {
+  customId: string;
+  modelId: string;
+  batchable: Batchable;
+  online: LanguageModel;
+  request: GenerateRequest;
+  body: Record<string, unknown>;
+  warnings: CallWarning[];
+  rounds: number;
+  tracked: boolean;
+  promise: Promise<GenerateResult>;
+  resolve: (result: GenerateResult) => void;
+  reject: (error: unknown) => void;
+}
+
+interface Running {
+  job: BatchJob;
+  calls: Map<string, Call>;
+  batchable: Batchable;
+}
+
+const usd = (x: number) => `$${x.toFixed(x >= 1 ? 2 : 4)}`;
+
+/**
+ * Collects large-LM calls and sends them as provider batches (OpenAI Batch API, Anthropic Message
+ * Batches) at batch prices. Wrap models with `wrap` (or `createModel(id, { batch })`) and run each
+ * item inside `track`: when every tracked item is waiting on a batched call, the waiting calls are
+ * submitted, so multi-step methods go in rounds (all rationales, then all answers). Each batch is
+ * written to `batches.jsonl` before anyone waits on it, and its results to `batches/<id>.jsonl`
+ * before they are handed out: a re-run re-attaches to running batches and never submits a request
+ * twice.
+ */
+export class BatchSession {
+  private readonly paths: ReturnType<typeof journalPaths>;
+  private readonly journal: Journal;
+  private readonly tasks = new AsyncLocalStorage<Task>();
+  private active = 0;
+  private blocked = 0;
+  private queue: Call[] = [];
+  private readonly calls = new Map<string, Call>();
+  private readonly running = new Map<string, Running>();
+  /** Jobs of earlier sessions, by custom id (the latest job holding it). */
+  private readonly known = new Map<string, BatchJob>();
+  private loaded?: Promise<void>;
+  private flushScheduled = false;
+  private idleTimer?: NodeJS.Timeout;
+  private submitting: Promise<void> = Promise.resolve();
+  private reservedUsd = 0;
+  /** What batch results handed out in this session cost (batch prices). */
+  spentUsd = 0;
+  readonly stats = { submitted: 0, attached: 0, requests: 0, fromFile: 0, followUps: 0, online: 0 };
+
+  constructor(readonly options: BatchSessionOptions) {
+    this.paths = journalPaths(options.dir, options.name);
+    mkdirSync(options.dir, { recursive: true });
+    this.journal = new Journal(this.paths.journal);
+    options.signal?.addEventListener("abort", () => this.abortAll(), { once: true });
+  }
+
+  /** Runs one item of work; its batched calls are submitted once every tracked item is waiting. */
+  track = <T>(run: () => Promise<T>): Promise<T> => {
+    this.active++;
+    return this.tasks.run({ waiting: 0 }, run).finally(() => {
+      this.active--;
+      this.check();
+    });
+  };
+
+  /** `model`'s calls, sent through this session's batches; `online` answers when falling back. */
+  wrap(model: LanguageModel, batchable: Batchable, online: LanguageModel = model): LanguageModel {
+    this.apis.set(model.id, batchable.api);
+    return withGenerate(model, (request) => this.generate(model.id, batchable, online, request));
+  }
+
+  /** Batches still running at the provider (for the message on Ctrl-C). */
+  runningBatches(): { batchId: string; model: string; requests: number }[] {
+    return readJournal(this.paths.journal)
+      .filter((j) => j.state === "running" && j.batchId)
+      .map((j) => ({ batchId: j.batchId!, model: j.model, requests: j.customIds.length }));
+  }
+
+  /** Submits what is queued now. */
+  flush(): void {
+    const calls = this.queue.splice(0);
+    if (!calls.length) return;
+    const byModel = new Map<string, Call[]>();
+    for (const c of calls) byModel.set(c.modelId, [...(byModel.get(c.modelId) ?? []), c]);
+    for (const group of byModel.values())
+      for (const chunk of this.chunks(group))
+        this.submitting = this.submitting.then(() => this.submit(chunk));
+  }
+
+  private emit(event: BatchEvent): void {
+    this.options.onEvent?.(event);
+  }
+
+  private async generate(
+    modelId: string,
+    batchable: Batchable,
+    online: LanguageModel,
+    request: GenerateRequest,
+  ): Promise<GenerateResult> {
+    const task = this.tasks.getStore();
+    if (task && task.waiting++ === 0) this.blocked++;
+    try {
+      this.loaded ??= this.load();
+      await this.loaded;
+      const customId = cacheKey(modelId, request);
+      let call = this.calls.get(customId);
+      if (!call) {
+        const { body, warnings } = batchable.body(request);
+        let resolve!: Call["resolve"];
+        let reject!: Call["reject"];
+        const promise = new Promise<GenerateResult>((a, b) => {
+          resolve = a;
+          reject = b;
+        });
+        promise.catch(() => undefined);
+        call = {
+          customId,
+          modelId,
+          batchable,
+          online,
+          request,
+          body,
+          warnings,
+          rounds: 0,
+          tracked: task !== undefined,
+          promise,
+          resolve,
+          reject,
+        };
+        this.calls.set(customId, call);
+        this.route(call);
+      }
+      return await untilAborted(call.promise, request.signal);
+    } finally {
+      if (task && --task.waiting === 0) this.blocked--;
+      this.check();
+    }
+  }
+
+  /** Reads the journal once; batches a killed process created but never recorded are looked for. */
+  private async load(): Promise<void> {
+    const jobs = readJournal(this.paths.journal);
+    const ids = new Set(jobs.flatMap((j) => (j.batchId ? [j.batchId] : [])));
+    for (const job of jobs) {
+      if (job.state === "submitting") await this.findOrphan(job, ids);
+      if (job.state === "not-submitted") continue;
+      for (const id of job.customIds) this.known.set(id, job);
+    }
+  }
+
+  private async findOrphan(job: BatchJob, known: Set<string>): Promise<void> {
+    const api = this.apiFor(job);
+    let found: string | undefined;
+    try {
+      found = await api?.find({
+        id: job.submission,
+        at: job.submittedAt,
+        requests: job.customIds.length,
+        known,
+      });
+    } catch (error) {
+      this.emit({
+        type: "notice",
+        message: `could not look for batch ${job.submission}: ${errorMessage(error)}`,
+      });
+    }
+    if (found) {
+      this.journal.append({
+        event: "submitted",
+        submission: job.submission,
+        batchId: found,
+        adopted: true,
+        at: Date.now(),
+      });
+      Object.assign(job, { state: "running", batchId: found });
+      known.add(found);
+      this.emit({ type: "notice", message: `found batch ${found}, created before the last run stopped` });
+    } else {
+      const reason = "not found at the provider: the last run stopped before creating it";
+      this.journal.append({ event: "not-submitted", submission: job.submission, reason, at: Date.now() });
+      job.state = "not-submitted";
+    }
+  }
+
+  /** An API client for a job of an earlier session, from the models wrapped so far. */
+  private apiFor(job: BatchJob) {
+    return this.apis.get(job.model);
+  }
+
+  /** Batch APIs of wrapped models, by model id (for jobs found in the journal before any call). */
+  private readonly apis = new Map<string, Batchable["api"]>();
+
+  /** A new call: answered from an earlier session's results, attached to its running batch, or queued. */
+  private route(call: Call): void {
+    const job = this.known.get(call.customId);
+    if (job?.state === "collected" && job.file) {
+      const outcome = this.fileOutcomes(job).get(call.customId);
+      if (outcome?.ok) {
+        this.stats.fromFile++;
+        this.settle(call, outcome, job.batchId!);
+        return;
+      }
+    } else if ((job?.state === "running" || job?.state === "ended") && job.batchId) {
+      this.attach(job, call);
+      return;
+    }
+    this.enqueue(call);
+  }
+
+  private readonly fileCache = new Map<string, Map<string, BatchOutcome>>();
+
+  private fileOutcomes(job: BatchJob): Map<string, BatchOutcome> {
+    let outcomes = this.fileCache.get(job.file!);
+    if (!outcomes) {
+      outcomes = readResults(join(this.paths.dir, job.file!));
+      this.fileCache.set(job.file!, outcomes);
+    }
+    return outcomes;
+  }
+
+  private enqueue(call: Call): void {
+    this.queue.push(call);
+    this.check();
+  }
+
+  /** Submits when every tracked item waits on a batched call; untracked calls after `idleMs` quiet. */
+  private check(): void {
+    if (!this.queue.length) return;
+    if (this.queue.some((c) => !c.tracked)) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = setTimeout(() => this.flush(), this.options.idleMs ?? 200);
+      this.idleTimer.unref?.();
+    }
+    if (this.flushScheduled || this.active === 0 || this.blocked < this.active) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      if (this.blocked >= this.active) this.flush();
+    });
+  }
+
+  private limitsFor(batchable: Batchable): BatchLimits {
+    return { ...BATCH_LIMITS[batchable.api.provider], ...this.options.limits };
+  }
+
+  /** Calls split so no batch passes its provider's request count or size. */
+  private *chunks(calls: Call[]): Generator<Call[]> {
+    const limits = this.limitsFor(calls[0]!.batchable);
+    let chunk: Call[] = [];
+    let bytes = 0;
+    for (const call of calls) {
+      const size = call.batchable.api.size(
+        { customId: call.customId, body: call.body },
+        call.batchable.model,
+      );
+      if (chunk.length && (chunk.length >= limits.maxRequests || bytes + size > limits.maxBytes)) {
+        yield chunk;
+        chunk = [];
+        bytes = 0;
+      }
+      chunk.push(call);
+      bytes += size;
+    }
+    if (chunk.length) yield chunk;
+  }
+
+  private async submit(calls: Call[]): Promise<void> {
+    const live = calls.filter((c) => this.calls.get(c.customId) === c);
+    if (!live.length || this.options.signal?.aborted) return;
+    const { batchable, modelId } = live[0]!;
+    const api = batchable.api;
+    const estimate = live.reduce(
+      (sum, c) => sum + (estimateBatchCostUsd(modelId, c.body, this.options.prices) ?? 0),
+      0,
+    );
+    const budget = this.options.budgetUsd;
+    if (budget !== undefined && this.spentUsd + this.reservedUsd + estimate > budget + 1e-12) {
+      const error = new BudgetExceededError(
+        `budget of ${usd(budget)} reached: spent ${usd(this.spentUsd)}, ${usd(this.reservedUsd)} held by running batches, and the next batch of ${live.length} requests to ${modelId} could cost up to ${usd(estimate)} at batch prices; it was not submitted`,
+      );
+      for (const c of live) this.fail(c, error);
+      return;
+    }
+    const submission = `lmcot-${randomUUID()}`;
+    const customIds = live.map((c) => c.customId);
+    const job: BatchJob = {
+      submission,
+      provider: api.provider,
+      model: modelId,
+      customIds,
+      estimatedUsd: estimate,
+      submittedAt: Date.now(),
+      state: "submitting",
+    };
+    this.journal.append({
+      event: "submitting",
+      submission,
+      provider: api.provider,
+      model: modelId,
+      customIds,
+      estimatedUsd: estimate,
+      at: job.submittedAt,
+    });
+    let created: { id: string; inputFileId?: string };
+    try {
+      const requests = live.map((c) => ({ customId: c.customId, body: c.body }));
+      const known = new Set([...this.running.keys()]);
+      let attempts = 0;
+      created = await callWithPolicy(
+        async (signal) => {
+          // A retry after a lost reply must not create a second batch: look for the first one.
+          if (attempts++ > 0) {
+            const found = await api.find({
+              id: submission,
+              at: job.submittedAt,
+              requests: requests.length,
+              known,
+            });
+            if (found) return { id: found };
+          }
+          return api.submit(requests, { model: batchable.model, submission, signal });
+        },
+        this.options.policy,
+        {
+          label: `${modelId} batch submission`,
+          ...(this.options.signal ? { signal: this.options.signal } : {}),
+        },
+      );
+    } catch (error) {
+      const typed = toLmcotError(error, api.provider, this.options.secrets);
+      this.journal.append({ event: "not-submitted", submission, reason: typed.message, at: Date.now() });
+      for (const c of live) this.fail(c, typed);
+      return;
+    }
+    this.journal.append({
+      event: "submitted",
+      submission,
+      batchId: created.id,
+      ...(created.inputFileId ? { inputFileId: created.inputFileId } : {}),
+      at: Date.now(),
+    });
+    Object.assign(job, { state: "running", batchId: created.id });
+    this.stats.submitted++;
+    this.stats.requests += live.length;
+    this.reservedUsd += estimate;
+    this.emit({
+      type: "submitted",
+      batchId: created.id,
+      model: modelId,
+      requests: live.length,
+      estimatedUsd: estimate,
+    });
+    const running: Running = { job, calls: new Map(live.map((c) => [c.customId, c])), batchable };
+    this.running.set(created.id, running);
+    void this.poll(running);
+  }
+
+  /** A call whose request is in a batch an earlier session submitted: wait for that batch. */
+  private attach(job: BatchJob, call: Call): void {
+    let running = this.running.get(job.batchId!);
+    if (!running) {
+      running = { job, calls: new Map(), batchable: call.batchable };
+      this.running.set(job.batchId!, running);
+      this.stats.attached++;
+      this.emit({
+        type: "attached",
+        batchId: job.batchId!,
+        model: job.model,
+        requests: job.customIds.length,
+      });
+      const started = running;
+      // Attach every call routed this tick before the first poll.
+      setImmediate(() => void this.poll(started));
+    }
+    running.calls.set(call.customId, call);
+  }
+
+  private async poll(running: Running): Promise<void> {
+    const { job, batchable } = running;
+    const id = job.batchId!;
+    const api = batchable.api;
+    const signal = this.options.signal;
+    const label = { label: `${job.model} batch ${id}`, ...(signal ? { signal } : {}) };
+    try {
+      let status: BatchStatus;
+      for (let first = true; ; first = false) {
+        if (!first) await sleep(this.options.pollIntervalMs ?? 30_000, signal);
+        try {
+          status = await callWithPolicy((s) => api.retrieve(id, s), this.options.policy, label);
+        } catch (error) {
+          if (isFatalError(error) || AbortError.isInstance(error)) throw error;
+          this.emit({
+            type: "notice",
+            message: `${id}: could not read its status (${errorMessage(error)}); still waiting`,
+          });
+          continue;
+        }
+        const elapsedMs = Date.now() - (status.createdAt ?? job.submittedAt);
+        const etaMs =
+          status.done > 0 && status.done < status.total
+            ? (elapsedMs * (status.total - status.done)) / status.done
+            : undefined;
+        this.emit({
+          type: "progress",
+          model: job.model,
+          elapsedMs,
+          ...(etaMs !== undefined ? { etaMs } : {}),
+          ...status,
+        });
+        if (status.state === "ended") break;
+      }
+      this.journal.append({
+        event: "ended",
+        batchId: id,
+        status: status.status,
+        total: status.total,
+        failed: status.failed,
+        at: Date.now(),
+      });
+      const outcomes = status.error
+        ? []
+        : await callWithPolicy((s) => api.results(id, s), this.options.policy, label);
+      const file = relative(this.paths.dir, writeResults(this.paths.results, id, outcomes));
+      const succeeded = outcomes.filter((o) => o.ok).length;
+      this.journal.append({
+        event: "collected",
+        batchId: id,
+        file,
+        succeeded,
+        failed: outcomes.length - succeeded,
+        at: Date.now(),
+      });
+      Object.assign(job, { state: "collected", file });
+      this.reservedUsd -= job.estimatedUsd ?? 0;
+      this.running.delete(id);
+      this.emit({
+        type: "ended",
+        batchId: id,
+        model: job.model,
+        status: status.status,
+        succeeded,
+        failed: job.customIds.length - succeeded,
+      });
+      const byId = new Map(outcomes.map((o) => [o.customId, o]));
+      for (const call of running.calls.values()) {
+        const outcome: BatchOutcome = byId.get(call.customId) ?? {
+          customId: call.customId,
+          ok: false,
+          kind: "error",
+          ...(status.error ? { status: 400 } : {}),
+          message: status.error ? `the batch failed: ${status.error}` : "missing from the batch's results",
+        };
+        this.settle(call, outcome, id);
+      }
+    } catch (error) {
+      this.running.delete(id);
+      const typed = AbortError.isInstance(error)
+        ? error
+        : toLmcotError(error, api.provider, this.options.secrets);
+      for (const call of running.calls.values()) this.fail(call, typed);
+    }
+  }
+
+  /** Hands a result to its callers, or decides what a failed request becomes. */
+  private settle(call: Call, outcome: BatchOutcome, batchId: string): void {
+    if (outcome.ok) {
+      try {
+        const result = call.batchable.parse(outcome.response, call.body, call.warnings);
+        const cost = batchCostUsd(call.modelId, result.usage, this.options.prices);
+        this.spentUsd += cost ?? 0;
+        this.calls.delete(call.customId);
+        call.resolve(cost === undefined ? result : { ...result, costUsd: cost });
+      } catch (error) {
+        this.fail(call, toLmcotError(error, call.batchable.api.provider, this.options.secrets));
+      }
+      return;
+    }
+    const error = errorOf(outcome, call.batchable.api.provider, batchId);
+    const rounds = this.options.maxRounds ?? 3;
+    if (!error.retryable || this.options.signal?.aborted) {
+      this.fail(call, error);
+      return;
+    }
+    if (this.options.fallback === "online") {
+      this.stats.online++;
+      call.online.generate(call.request).then(
+        (result) => {
+          this.calls.delete(call.customId);
+          call.resolve(result);
+        },
+        (e) => this.fail(call, e),
+      );
+      return;
+    }
+    if (++call.rounds >= rounds) {
+      this.fail(call, error);
+      return;
+    }
+    this.stats.followUps++;
+    this.emit({ type: "follow-up", model: call.modelId, requests: 1, reason: error.message });
+    this.enqueue(call);
+  }
+
+  private fail(call: Call, error: unknown): void {
+    if (this.calls.get(call.customId) === call) this.calls.delete(call.customId);
+    call.reject(error);
+  }
+
+  private abortAll(): void {
+    clearTimeout(this.idleTimer);
+    const error = new AbortError("stopped while waiting for provider batches; they keep running");
+    for (const call of [...this.calls.values()]) this.fail(call, error);
+    this.queue = [];
+  }
+}
+
+/** The typed error for a request that did not succeed in a batch. */
+function errorOf(
+  outcome: Extract<BatchOutcome, { ok: false }>,
+  provider: string,
+  batchId: string,
+): LmcotError {
+  const where = `${provider} batch ${batchId}`;
+  if (outcome.kind === "expired")
+    return new BatchExpiredError(`${where} expired before this request ran`, { provider });
+  if (outcome.kind === "cancelled")
+    return new BatchCancelledError(`${where} was cancelled before this request ran`, { provider });
+  if (outcome.status === undefined) return new BadRequestError(`${where}: ${outcome.message}`, { provider });
+  return toLmcotError({ status: outcome.status, message: `batch ${batchId}: ${outcome.message}` }, provider);
+}
+
+/** `promise`, or an AbortError as soon as `signal` fires. */
+function untilAborted<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(new AbortError());
+  return new Promise<T>((resolve, reject) => {
+    const stop = () => reject(new AbortError());
+    signal.addEventListener("abort", stop, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener("abort", stop);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener("abort", stop);
+        reject(e);
+      },
+    );
+  });
+}

@@ -1,0 +1,91 @@
+import type { CallWarning, GenerateRequest, GenerateResult } from "@lmcot/core";
+
+/** The most one batch may hold; the providers' own limits unless a test makes them small. */
+export interface BatchLimits {
+  maxRequests: number;
+  maxBytes: number;
+}
+
+/** OpenAI: 50,000 requests and 200 MB per input file. Anthropic: 100,000 requests and 256 MB. */
+export const BATCH_LIMITS: Record<BatchProvider, BatchLimits> = {
+  openai: { maxRequests: 50_000, maxBytes: 200 * 1024 * 1024 },
+  anthropic: { maxRequests: 100_000, maxBytes: 256 * 1024 * 1024 },
+};
+
+export type BatchProvider = "openai" | "anthropic";
+
+/** One request of a batch: the provider's own request body, named by its `custom_id`. */
+export interface BatchRequest {
+  customId: string;
+  body: Record<string, unknown>;
+}
+
+/** A batch as the provider reports it, in one shape for both. */
+export interface BatchStatus {
+  id: string;
+  /** `ended` once results (or errors) for every request can be read. */
+  state: "running" | "ended";
+  /** The provider's own word: validating, in_progress, finalizing, completed, failed, expired, cancelled, ended … */
+  status: string;
+  total: number;
+  /** Requests finished, failed ones included. */
+  done: number;
+  failed: number;
+  /** When the provider created it (ms since the epoch). */
+  createdAt?: number;
+  /** Why the whole batch failed (OpenAI's validation errors), when it did. */
+  error?: string;
+}
+
+/** What became of one request. */
+export type BatchOutcome =
+  | { customId: string; ok: true; response: unknown }
+  | {
+      customId: string;
+      ok: false;
+      /** `error`: the provider answered with an error; `expired` / `cancelled`: never run. */
+      kind: "error" | "expired" | "cancelled";
+      status?: number;
+      message: string;
+    };
+
+/** A provider's batch endpoints, through its official client. */
+export interface BatchAPI {
+  readonly provider: BatchProvider;
+  /** The bytes one request takes in the submitted payload (for the size limit). */
+  size(request: BatchRequest, model: string): number;
+  /** Uploads and creates the batch; `submission` is lmcot's own id for it, kept where the provider allows. */
+  submit(
+    requests: readonly BatchRequest[],
+    info: { model: string; submission: string; signal?: AbortSignal },
+  ): Promise<{ id: string; inputFileId?: string }>;
+  retrieve(id: string, signal?: AbortSignal): Promise<BatchStatus>;
+  /** Every request's outcome, once the batch has ended; order is the provider's. */
+  results(id: string, signal?: AbortSignal): Promise<BatchOutcome[]>;
+  cancel(id: string, signal?: AbortSignal): Promise<BatchStatus>;
+  /**
+   * The batch a killed process created but never recorded: found by the submission id where the
+   * provider keeps metadata (OpenAI), else by creation time and request count (Anthropic).
+   */
+  find(submission: {
+    id: string;
+    at: number;
+    requests: number;
+    known: ReadonlySet<string>;
+  }): Promise<string | undefined>;
+}
+
+/** What a model offers for batching: its batch API and the request body it would send online. */
+export interface Batchable {
+  readonly api: BatchAPI;
+  /** The provider's model name (`gpt-4o-mini`). */
+  readonly model: string;
+  body(request: GenerateRequest): { body: Record<string, unknown>; warnings: CallWarning[] };
+  /** A successful response body (as a batch returns it) → the result `generate` would have returned. */
+  parse(response: unknown, body: Record<string, unknown>, warnings: CallWarning[]): GenerateResult;
+}
+
+/** A model that can be batched exposes `batchable()`; it returns undefined where its provider has no batch API. */
+export interface MaybeBatchable {
+  batchable?(): Batchable | undefined;
+}
