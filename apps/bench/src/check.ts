@@ -1,7 +1,8 @@
 import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { didYouMean, type Example, errorMessage, parseModelId } from "@lmcot/core";
-import { getModel } from "@lmcot/llm";
+import { DataFetchError, dataDir, findSource, loadSample } from "@lmcot/datasets";
+import { batchUnsupported, getModel } from "@lmcot/llm";
 import { getRationaleModel, isLocalSpec, rationaleBackends, smallLmEnv } from "@lmcot/small-lm";
 import type { BenchConfig } from "./config";
 import { loadExamples } from "./data";
@@ -14,16 +15,25 @@ export interface BenchCheck {
   warnings: string[];
   /** The examples of each dataset that loaded (by dataset name). */
   examples: Map<string, Example[]>;
+  /**
+   * For a dry run on a split not yet downloaded: the bundled sample stands in for it, and each of
+   * its examples counts this many times (the split's size over the sample's).
+   */
+  scale: Map<string, number>;
 }
 
 export interface CheckOptions {
   env?: NodeJS.ProcessEnv;
+  /** A dry run prices a split missing from the cache from the bundled sample (with a warning). */
+  dryRun?: boolean;
 }
 
 /** A large LM id: a known provider that can be built from the environment (its key variable set). */
-function checkLarge(id: string, env: NodeJS.ProcessEnv): string | undefined {
+function checkLarge(id: string, env: NodeJS.ProcessEnv, batch: boolean): string | undefined {
   try {
-    getModel(id, { env });
+    const model = getModel(id, { env });
+    const unsupported = batch ? batchUnsupported(model) : undefined;
+    if (unsupported) return `large ${id}: --batch: ${unsupported}`;
     return undefined;
   } catch (error) {
     return `large ${id}: ${errorMessage(error)}`;
@@ -66,9 +76,10 @@ async function checkSmall({ id, label }: BenchConfig["small"][number]): Promise<
  */
 export async function checkBench(config: BenchConfig, options: CheckOptions = {}): Promise<BenchCheck> {
   const env = options.env ?? process.env;
-  const check: BenchCheck = { errors: [], warnings: [], examples: new Map() };
+  const check: BenchCheck = { errors: [], warnings: [], examples: new Map(), scale: new Map() };
   const note = (problem: string | undefined) => problem && check.errors.push(problem);
-  for (const id of new Set(config.large.map((l) => parseLarge(l).id))) note(checkLarge(id, env));
+  for (const id of new Set(config.large.map((l) => parseLarge(l).id)))
+    note(checkLarge(id, env, config.batch));
   if (config.methods.includes("lm-guided")) for (const small of config.small) note(await checkSmall(small));
   for (const entry of config.datasets) {
     try {
@@ -79,8 +90,30 @@ export async function checkBench(config: BenchConfig, options: CheckOptions = {}
       });
       check.examples.set(entry.name, examples);
     } catch (error) {
+      const standIn =
+        options.dryRun && DataFetchError.is(error, "dataset_missing") && (await standInFor(entry));
+      if (standIn) {
+        check.examples.set(entry.name, standIn.examples);
+        check.scale.set(entry.name, standIn.scale);
+        check.warnings.push(standIn.warning);
+      }
+      // Still a problem: the run itself needs the split.
       note(`datasets: ${errorMessage(error)}`);
     }
   }
   return check;
+}
+
+/** The bundled sample, scaled to the size of a split that is not downloaded (its size from the registry). */
+async function standInFor(entry: BenchConfig["datasets"][number]) {
+  const id = `${entry.name}:${entry.source}`;
+  const source = await findSource(id, dataDir()).catch(() => undefined);
+  const size = entry.sample ?? source?.examples;
+  if (!size || entry.split !== "all") return undefined;
+  const examples = await loadSample(entry.name);
+  return {
+    examples,
+    scale: size / examples.length,
+    warning: `${id} is not downloaded: the estimate below scales the bundled sample (${examples.length} questions) to its ${size.toLocaleString("en-US")}`,
+  };
 }

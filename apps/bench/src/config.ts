@@ -84,6 +84,15 @@ export const benchConfigSchema = z
     totalTimeout: z.number().min(0).optional(),
     /** Stop before the run's spend would exceed this many USD. */
     budget: z.number().positive().optional(),
+    /**
+     * Send the large-LM calls as provider batches (OpenAI Batch API, Anthropic Message Batches): half
+     * the price, results within 24 h. Every cell runs at once, in rounds; re-running re-attaches.
+     */
+    batch: z.boolean().default(false),
+    /** Where expired or failed-but-retryable batch requests go: a follow-up batch (default) or online. */
+    batchFallback: z.enum(["batch", "online"]).optional(),
+    /** Seconds between two looks at a running batch (default 30). */
+    batchPoll: z.number().positive().optional(),
     /** Run a dataset whose `sample` asks for more examples than it has on all it has (with a warning). */
     allowSmaller: z.boolean().default(false),
     /** Download a `source` dataset missing from the cache (else the run stops, naming `lmcot data get`). */
@@ -173,6 +182,9 @@ export function defaultRunDir(config: BenchConfig): string {
     out: _out,
     concurrency: _c,
     budget: _b,
+    batch: _batch,
+    batchFallback: _bf,
+    batchPoll: _bp,
     allowSmaller: _a,
     download: _dl,
     minClaimN: _m,

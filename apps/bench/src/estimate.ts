@@ -24,19 +24,27 @@ const REPLY_TOKENS = { answer: 8, cot: 120, rationale: 80 };
 
 type PriceOf = (modelId: string) => { input: number; output: number } | undefined;
 
-function estimateCell(config: BenchConfig, cell: Cell, items: Example[], priceOf: PriceOf): CellEstimate {
+function estimateCell(
+  config: BenchConfig,
+  cell: Cell,
+  items: Example[],
+  priceOf: PriceOf,
+  scale = 1,
+): CellEstimate {
   const k = cell.method === "lm-guided" ? config.selfConsistency : 1;
   const rationale = cell.method === "lm-guided" ? REPLY_TOKENS.rationale : 0;
-  let inputTokens = 0;
+  let sampled = 0;
   for (const e of items)
-    inputTokens += (approximateTokens(formatContext(e, config.context)) + 80 + rationale) * k;
-  const outputTokens = items.length * k * (cell.method === "cot" ? REPLY_TOKENS.cot : REPLY_TOKENS.answer);
+    sampled += (approximateTokens(formatContext(e, config.context)) + 80 + rationale) * k;
+  const examples = Math.round(items.length * scale);
+  const inputTokens = Math.round(sampled * scale);
+  const outputTokens = examples * k * (cell.method === "cot" ? REPLY_TOKENS.cot : REPLY_TOKENS.answer);
   const id = parseLarge(cell.large).id;
   const price = id.startsWith("extractive:") ? { input: 0, output: 0 } : priceOf(id);
   return {
     cell,
-    examples: items.length,
-    calls: items.length * k,
+    examples,
+    calls: examples * k,
     inputTokens,
     outputTokens,
     costUsd: price ? (inputTokens * price.input + outputTokens * price.output) / 1e6 : undefined,
@@ -45,17 +53,21 @@ function estimateCell(config: BenchConfig, cell: Cell, items: Example[], priceOf
 
 /**
  * `--dry-run`: counts calls and estimates tokens (≈ 4 characters a token) and cost per cell from
- * the rendered prompts, calling nothing. `priceOf` gives USD per million input/output tokens;
- * `examples` (by dataset name, e.g. from `checkBench`) saves loading the datasets again.
+ * the rendered prompts, calling nothing. `priceOf` gives USD per million input/output tokens (batch
+ * prices for `batch: true`); `examples` (by dataset name, e.g. from `checkBench`) saves loading the
+ * datasets again, and `scale` counts each of a dataset's examples that many times (a stand-in sample).
  */
 export async function estimateBench(
   config: BenchConfig,
   priceOf: PriceOf,
   examples?: ReadonlyMap<string, Example[]>,
+  scale?: ReadonlyMap<string, number>,
 ): Promise<CellEstimate[]> {
   const loaded = new Map(examples);
   for (const d of config.datasets) if (!loaded.has(d.name)) loaded.set(d.name, await loadExamples(d, config));
-  return cells(config).map((cell) => estimateCell(config, cell, loaded.get(cell.dataset) ?? [], priceOf));
+  return cells(config).map((cell) =>
+    estimateCell(config, cell, loaded.get(cell.dataset) ?? [], priceOf, scale?.get(cell.dataset)),
+  );
 }
 
 /** The grand total of a grid's estimates; its cost is the sum of the known costs. */

@@ -1,11 +1,12 @@
 import type { CallPolicy, LanguageModel, RationaleModel } from "@lmcot/core";
-import { createModel } from "@lmcot/llm";
+import { type BatchSession, createModel } from "@lmcot/llm";
 import { getRationaleModel } from "@lmcot/small-lm";
 import type { BenchConfig } from "./config";
 
 /** Turns model ids into models; the bench asks it once per id. Tests pass their own. */
 export interface ModelResolver {
-  large(id: string): Promise<LanguageModel> | LanguageModel;
+  /** `batch`: the run's provider batch session (`batch: true`), which the model's calls must go through. */
+  large(id: string, options?: { batch?: BatchSession }): Promise<LanguageModel> | LanguageModel;
   small(id: string): Promise<RationaleModel> | RationaleModel;
 }
 
@@ -28,10 +29,14 @@ export function callLimitsOf(config: Pick<BenchConfig, "timeout" | "retries" | "
 export function defaultResolver(options: { cacheDir?: string; limits?: CallLimits } = {}): ModelResolver {
   const limits = options.limits ?? {};
   return {
-    large(id) {
+    large(id, { batch } = {}) {
       // Offline stand-ins are free and instant: no cache, retry or timeout around them.
-      if (id.startsWith("extractive:")) return createModel(id, { retry: false });
-      return createModel(id, { ...limits, ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) });
+      if (id.startsWith("extractive:") && !batch) return createModel(id, { retry: false });
+      return createModel(id, {
+        ...limits,
+        ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+        ...(batch ? { batch } : {}),
+      });
     },
     small: (id) => getRationaleModel(id, { ...limits }),
   };

@@ -61,6 +61,19 @@ export class ProgressDisplay {
     else if (!end) this.pending.set(cell.id, line);
   }
 
+  /**
+   * A line about something other than a cell (a provider batch, by `key`): on a terminal it is one
+   * more row redrawn in place; elsewhere it is printed as it comes.
+   */
+  note(key: string, line: string): void {
+    if (!this.live) {
+      this.out.write(`${line}\n`);
+      return;
+    }
+    this.lines.set(`\0${key}`, line);
+    this.redraw();
+  }
+
   /** Prints each cell's newest line that was held back (a run stopped before its cells ended). */
   finish(): void {
     for (const line of this.pending.values()) this.out.write(`${line}\n`);

@@ -9,12 +9,14 @@ import {
   type LmGuidedOptions,
   methodPromptVersion,
   methods,
+  type Prediction,
   type RationaleModel,
+  type ResumableResult,
   type RunProgress,
   runResumable,
 } from "@lmcot/core";
 import { lockRunDir, openFailureLog, openRunStore, type RunLock } from "@lmcot/datasets";
-import { apiKeysInEnv } from "@lmcot/llm";
+import { apiKeysInEnv, type BatchEvent, type BatchLimits, BatchSession } from "@lmcot/llm";
 import { scoreAnswer } from "@lmcot/metrics";
 import { type BenchConfig, defaultRunDir } from "./config";
 import { compactPrompts, openContexts } from "./contexts";
@@ -39,6 +41,10 @@ export interface RunBenchOptions {
   secrets?: readonly string[];
   /** Told when a dataset has fewer examples than its `sample` asks for (with `allowSmaller`). */
   onWarning?: (message: string) => void;
+  /** With `batch: true`: each provider batch submitted, polled, ended (progress while waiting). */
+  onBatchEvent?: (event: BatchEvent) => void;
+  /** With `batch: true`: limits smaller than the providers' (tests). */
+  batchLimits?: Partial<BatchLimits>;
 }
 
 export interface RunBenchResult {
@@ -57,6 +63,11 @@ export interface RunBenchResult {
   /** Items in the whole grid. */
   total: number;
   costUsd: number;
+  /** With `batch: true`: what the batch session did, and the batches still running at the provider. */
+  batch?: {
+    stats: BatchSession["stats"];
+    running: ReturnType<BatchSession["runningBatches"]>;
+  };
 }
 
 /**
@@ -105,101 +116,142 @@ async function runLocked(
   const errorLog = await openFailureLog(join(runDir, "errors.jsonl"), {
     keep: (f) => keys.has(f.key) && !store.has(f.key),
   });
-  const resolver =
-    options.resolver ??
-    defaultResolver({ ...(config.cache ? { cacheDir: config.cacheDir } : {}), limits: callLimitsOf(config) });
   const secrets = options.secrets ?? apiKeysInEnv();
+  const limits = callLimitsOf(config);
+  const session = config.batch
+    ? new BatchSession({
+        dir: runDir,
+        ...(config.budget !== undefined ? { budgetUsd: config.budget } : {}),
+        ...(config.batchPoll !== undefined ? { pollIntervalMs: config.batchPoll * 1000 } : {}),
+        ...(config.batchFallback ? { fallback: config.batchFallback } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.onBatchEvent ? { onEvent: options.onBatchEvent } : {}),
+        ...(options.batchLimits ? { limits: options.batchLimits } : {}),
+        policy: limits,
+        secrets,
+      })
+    : undefined;
+  const resolver =
+    options.resolver ?? defaultResolver({ ...(config.cache ? { cacheDir: config.cacheDir } : {}), limits });
   const large = new Map<string, LanguageModel>();
   const small = new Map<string, RationaleModel>();
   const result: RunBenchResult = { runDir, cells: [], total: keys.size, costUsd: 0 };
   // The budget check needs a cost per item before it runs: the mean of what items cost so far.
   const spent = { usd: 0, items: 0 };
+
+  type CellOutcome = RunBenchResult["cells"][number] & { outcome: ResumableResult };
+  const runCell = async (cell: Cell, items: Example[]): Promise<CellOutcome> => {
+    const largeId = parseLarge(cell.large).id;
+    const version = methodPromptVersion(cell.method);
+    options.onCellStart?.(cell, items.length);
+    const methodOptions: LmGuidedOptions = {
+      seed: cell.seed,
+      context: config.context,
+      selfConsistency: config.selfConsistency,
+      ...(cell.effort ? { reasoning: { effort: cell.effort } } : {}),
+    };
+    const outcome = await runResumable<Example, BenchRecord>({
+      items,
+      keyOf: (e) => itemKey(cell, e, version),
+      store,
+      // A batch holds what every item waits on, so every item is in flight at once.
+      concurrency: session ? Math.max(1, items.length) : config.concurrency,
+      signal: options.signal,
+      // With batches the session checks the budget before each submission.
+      budgetUsd: config.budget === undefined || session ? undefined : config.budget - result.costUsd,
+      estimateCostUsd: () => (spent.items ? spent.usd / spent.items : 0),
+      onProgress: (p) => options.onProgress?.(cell, p),
+      cell: cell.id,
+      secrets,
+      onFailure: (failure) => errorLog.append(failure),
+      ...(session ? { scope: session.track } : {}),
+      run: async (example, { key, signal }) => {
+        const models = {
+          large: large.get(largeId)!,
+          ...(cell.small ? { small: small.get(cell.small.id)! } : {}),
+        };
+        const prediction = await methods[cell.method](example, models, { ...methodOptions, signal });
+        spent.usd += prediction.costUsd;
+        spent.items++;
+        const contextText = formatContext(example, config.context);
+        contexts.add(example, contextText);
+        return benchRecord(key, cell, example, prediction, contextText);
+      },
+    });
+    return { cell, progress: outcome.progress, stopped: outcome.stopped, errors: outcome.errors, outcome };
+  };
+
   try {
-    for (const { cell, items } of grid) {
+    for (const { cell } of grid) {
       const largeId = parseLarge(cell.large).id;
-      if (!large.has(largeId)) large.set(largeId, await resolver.large(largeId));
+      if (!large.has(largeId))
+        large.set(largeId, await resolver.large(largeId, session ? { batch: session } : {}));
       if (cell.small && !small.has(cell.small.id))
         small.set(cell.small.id, await resolver.small(cell.small.id));
-      const version = methodPromptVersion(cell.method);
-      options.onCellStart?.(cell, items.length);
-      const methodOptions: LmGuidedOptions = {
-        seed: cell.seed,
-        context: config.context,
-        selfConsistency: config.selfConsistency,
-        ...(cell.effort ? { reasoning: { effort: cell.effort } } : {}),
-      };
-      const outcome = await runResumable<Example, BenchRecord>({
-        items,
-        keyOf: (e) => itemKey(cell, e, version),
-        store,
-        concurrency: config.concurrency,
-        signal: options.signal,
-        budgetUsd: config.budget === undefined ? undefined : config.budget - result.costUsd,
-        estimateCostUsd: () => (spent.items ? spent.usd / spent.items : 0),
-        onProgress: (p) => options.onProgress?.(cell, p),
-        cell: cell.id,
-        secrets,
-        onFailure: (failure) => errorLog.append(failure),
-        run: async (example, { key, signal }) => {
-          const models = {
-            large: large.get(largeId)!,
-            ...(cell.small ? { small: small.get(cell.small.id)! } : {}),
-          };
-          const prediction = await methods[cell.method](example, models, { ...methodOptions, signal });
-          const gold = example.answerAliases?.length ? example.answerAliases : [example.answer];
-          const score = scoreAnswer(prediction.answer, gold);
-          spent.usd += prediction.costUsd;
-          spent.items++;
-          const contextText = formatContext(example, config.context);
-          contexts.add(example, contextText);
-          return {
-            key,
-            cell,
-            exampleId: example.id,
-            ...(example.type ? { type: example.type } : {}),
-            question: example.question,
-            gold,
-            contextChars: contextText.length,
-            answer: prediction.answer,
-            ...(prediction.rationale !== undefined ? { rationale: prediction.rationale } : {}),
-            em: score.em,
-            f1: score.f1,
-            costUsd: prediction.costUsd,
-            latencyMs: Math.round(prediction.latencyMs * 100) / 100,
-            cached: prediction.cached === true,
-            usage: {
-              ...prediction.usage.large,
-              ...(prediction.usage.small
-                ? {
-                    smallInputTokens: prediction.usage.small.inputTokens,
-                    smallOutputTokens: prediction.usage.small.outputTokens,
-                  }
-                : {}),
-            },
-            promptVersion: prediction.promptVersion,
-            prompts: compactPrompts(prediction.prompts, contextText),
-            ...(prediction.samples ? { samples: prediction.samples } : {}),
-          };
-        },
-      });
-      result.costUsd += outcome.progress.costUsd;
-      result.cells.push({
-        cell,
-        progress: outcome.progress,
-        stopped: outcome.stopped,
-        errors: outcome.errors,
-      });
-      if (outcome.stopped) {
+    }
+    const outcomes: CellOutcome[] = [];
+    if (session) outcomes.push(...(await Promise.all(grid.map(({ cell, items }) => runCell(cell, items)))));
+    else
+      for (const { cell, items } of grid) {
+        const done = await runCell(cell, items);
+        outcomes.push(done);
+        result.costUsd += done.progress.costUsd;
+        if (done.stopped) break;
+      }
+    if (session) result.costUsd = outcomes.reduce((sum, o) => sum + o.progress.costUsd, 0);
+    for (const { outcome, ...cell } of outcomes) {
+      result.cells.push(cell);
+      if (outcome.stopped && !result.stopped) {
         result.stopped = outcome.stopped;
         if (outcome.budgetError) result.budgetError = outcome.budgetError;
         if (outcome.fatal) result.fatal = outcome.fatal;
-        break;
       }
     }
   } finally {
+    if (session) result.batch = { stats: { ...session.stats }, running: session.runningBatches() };
     await store.close();
     await errorLog.close();
     for (const m of small.values()) await m.dispose?.();
   }
   return result;
+}
+
+/** The run.jsonl record of one finished item. */
+function benchRecord(
+  key: string,
+  cell: Cell,
+  example: Example,
+  prediction: Prediction,
+  contextText: string,
+): BenchRecord {
+  const gold = example.answerAliases?.length ? example.answerAliases : [example.answer];
+  const score = scoreAnswer(prediction.answer, gold);
+  return {
+    key,
+    cell,
+    exampleId: example.id,
+    ...(example.type ? { type: example.type } : {}),
+    question: example.question,
+    gold,
+    contextChars: contextText.length,
+    answer: prediction.answer,
+    ...(prediction.rationale !== undefined ? { rationale: prediction.rationale } : {}),
+    em: score.em,
+    f1: score.f1,
+    costUsd: prediction.costUsd,
+    latencyMs: Math.round(prediction.latencyMs * 100) / 100,
+    cached: prediction.cached === true,
+    usage: {
+      ...prediction.usage.large,
+      ...(prediction.usage.small
+        ? {
+            smallInputTokens: prediction.usage.small.inputTokens,
+            smallOutputTokens: prediction.usage.small.outputTokens,
+          }
+        : {}),
+    },
+    promptVersion: prediction.promptVersion,
+    prompts: compactPrompts(prediction.prompts, contextText),
+    ...(prediction.samples ? { samples: prediction.samples } : {}),
+  };
 }

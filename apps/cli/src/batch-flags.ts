@@ -27,7 +27,11 @@ export function batchOptions(command: Command): Command {
 }
 
 const minutes = (ms: number) =>
-  ms < 60_000 ? `${Math.round(ms / 1000)} s` : ms < 3_600_000 ? `${Math.round(ms / 60_000)} min` : `${(ms / 3_600_000).toFixed(1)} h`;
+  ms < 60_000
+    ? `${Math.round(ms / 1000)} s`
+    : ms < 3_600_000
+      ? `${Math.round(ms / 60_000)} min`
+      : `${(ms / 3_600_000).toFixed(1)} h`;
 
 /** One stderr line per batch event: submitted, progress (status, done / failed, elapsed, ETA), ended. */
 export function formatBatchEvent(e: BatchEvent): string {
@@ -72,8 +76,12 @@ export function batchSessionFrom(
 }
 
 /** After Ctrl-C: the batches still running, and how to collect them. */
-export function batchInterruptNote(session: BatchSession | undefined, dir: string, command: string): void {
-  const running = session?.runningBatches() ?? [];
+export function batchInterruptNote(
+  session: BatchSession | ReturnType<BatchSession["runningBatches"]> | undefined,
+  dir: string,
+  command: string,
+): void {
+  const running = (Array.isArray(session) ? session : session?.runningBatches()) ?? [];
   if (!running.length) return;
   process.stderr.write(
     `lmcot: ${running.length} batch${running.length === 1 ? "" : "es"} keep running at the provider (${running.map((b) => b.batchId).join(", ")}).\n` +

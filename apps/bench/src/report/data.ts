@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { type FailureClassSummary, type FailureRecord, summarizeFailures } from "@lmcot/core";
 import { openFailures, openRunStore, readFailures } from "@lmcot/datasets";
+import { readJournal } from "@lmcot/llm";
 import {
   type Aggregate,
   aggregate,
@@ -84,6 +85,8 @@ export interface ReportData {
   minClaimN: number;
   /** Failures that still stand, by error class (most frequent first), with the fix for each. */
   failures: { total: number; byClass: FailureClassSummary[] };
+  /** Provider batches the run sent (`--batch`), from batches.jsonl. */
+  batches?: BatchRow[];
   /** What the run was made with (run-info.json), absent for runs older than it. */
   runInfo?: RunInfo;
   /** How each comparison's 95% CI and p were computed (one resampling scheme for both). */
@@ -273,6 +276,7 @@ export function judgeClaims(comparisons: Comparison[], minN: number): Claim[] {
 export async function buildReportData(runDir: string, options: ReportOptions = {}): Promise<ReportData> {
   const records = await readRecords(runDir);
   const done = new Set(records.map((r) => r.key));
+  const batches = batchRows(runDir);
   const failures = openFailures(await readFailures(join(runDir, "errors.jsonl")), (k) => done.has(k));
   const cellsById = groupBy(records, (r) => r.cell.id);
   const cells = reportedCells(runDir, cellsById).map(({ cell, expected }) =>
@@ -333,6 +337,7 @@ export async function buildReportData(runDir: string, options: ReportOptions = {
     claims: judgeClaims(comparisons, minClaimN(options)),
     minClaimN: minClaimN(options),
     failures: { total: failures.length, byClass: summarizeFailures(failures) },
+    ...(batches.length ? { batches } : {}),
     ...(runInfo ? { runInfo } : {}),
     statistics: STATISTICS,
     examples: records.map(({ prompts: _, ...r }) => r),
@@ -361,4 +366,26 @@ export function failureNote(data: ReportData): string | undefined {
   if (!data.failures.total) return undefined;
   const expected = data.cells.reduce((s, c) => s + (c.expected ?? c.n + c.failed), 0);
   return `${data.failures.total} of ${expected} items failed and have not succeeded since (errors.jsonl keeps each one with its reason); the results above count finished items only.`;
+}
+
+/** One provider batch of the run, as its journal last saw it. */
+export interface BatchRow {
+  batch: string;
+  model: string;
+  requests: number;
+  /** The provider's last status (completed, expired, …), or the journal's state when it never ended. */
+  status: string;
+  succeeded?: number;
+  failed?: number;
+}
+
+function batchRows(runDir: string): BatchRow[] {
+  return readJournal(join(runDir, "batches.jsonl")).map((j) => ({
+    batch: j.batchId ?? j.submission,
+    model: j.model,
+    requests: j.customIds.length,
+    status: j.status ?? (j.state === "not-submitted" ? `not submitted: ${j.reason ?? ""}` : j.state),
+    ...(j.succeeded !== undefined ? { succeeded: j.succeeded } : {}),
+    ...(j.failed !== undefined ? { failed: j.failed } : {}),
+  }));
 }

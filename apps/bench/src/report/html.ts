@@ -96,6 +96,17 @@ const SCRIPT = `const rows=[...document.querySelectorAll('#examples tbody tr')];
 function apply(){const t=q.value.toLowerCase();let n=0;for(const r of rows){const show=(!t||r.textContent.toLowerCase().includes(t))&&(!cell.value||r.dataset.cell===cell.value)&&(!wrong.checked||r.dataset.correct==='0');r.hidden=!show;if(show)n++;}count.textContent=n+' shown';}
 q.addEventListener('input',apply);cell.addEventListener('change',apply);wrong.addEventListener('change',apply);apply();`;
 
+function batchesSection(data: ReportData): string {
+  if (!data.batches) return "";
+  const rows = data.batches
+    .map(
+      (b) =>
+        `<tr><td><code>${esc(b.batch)}</code></td><td>${esc(b.model)}</td><td class="num">${b.requests}</td><td>${esc(b.status)}</td><td class="num">${b.succeeded ?? ""}</td><td class="num">${b.failed ?? ""}</td></tr>`,
+    )
+    .join("");
+  return `<section id="batches"><h2>Batches</h2><p>Large-LM calls sent as provider batches, at batch prices.</p><table><thead><tr><th>batch</th><th>model</th><th>requests</th><th>status</th><th>succeeded</th><th>failed</th></tr></thead><tbody>${rows}</tbody></table></section>`;
+}
+
 function failuresSection(data: ReportData): string {
   const note = failureNote(data);
   if (!note) return "";
@@ -144,6 +155,7 @@ ${data.offlineNote ? `<section class="note" id="offline-note"><strong>Offline st
 <section><h2>EM and F1 per method × dataset</h2><table id="results"><thead><tr><th>method</th><th>dataset</th><th>large LM</th><th>n / expected</th><th>EM % [95% CI]</th><th>F1 % [95% CI]</th><th>cost / 100 q</th><th>latency / 100 q</th><th>cache hits</th></tr></thead><tbody>${cellsTable}</tbody></table>
 <h3>F1 (bars, with 95% CI) and EM (pale bars)</h3>${barChart(data.cells.filter((c) => c.n))}</section>
 ${failuresSection(data)}
+${batchesSection(data)}
 <section><h2>The paper's claims in this run</h2><p>A claim is judged only on comparisons of at least ${data.minClaimN} questions.</p><table id="claims"><thead><tr><th>claim</th><th>verdict</th><th>evidence</th></tr></thead><tbody>${data.claims.map((c) => `<tr><td>${esc(c.claim)}</td><td class="verdict">${esc(c.verdict)}</td><td>${esc(c.evidence)}</td></tr>`).join("")}</tbody></table></section>
 <section id="tokens"><h2>Tokens per cell</h2><table><thead><tr>${tokenHeaders(data)
     .map((h) => `<th>${h}</th>`)

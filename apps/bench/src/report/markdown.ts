@@ -64,6 +64,21 @@ export function renderMarkdown(data: ReportData): string {
       );
     out.push("");
   }
+  if (data.batches) {
+    out.push(
+      "## Batches",
+      "",
+      "Large-LM calls sent as provider batches (`--batch`), at batch prices; requests that failed or expired are in Failures above.",
+      "",
+      "| batch | model | requests | status | succeeded | failed |",
+      "| --- | --- | ---: | --- | ---: | ---: |",
+    );
+    for (const b of data.batches)
+      out.push(
+        `| ${b.batch} | ${b.model} | ${b.requests} | ${b.status} | ${b.succeeded ?? ""} | ${b.failed ?? ""} |`,
+      );
+    out.push("");
+  }
   out.push("## LM-guided CoT vs baselines (paired bootstrap)", "", data.statistics, "");
   out.push(
     "| dataset | large LM | comparison | metric | n | Δ (pts) | 95% CI | p |",

@@ -13,8 +13,9 @@ import {
   runBench,
   totalEstimate,
 } from "@lmcot/bench";
-import { priceOf } from "@lmcot/llm";
+import { batchPriceOf, priceOf } from "@lmcot/llm";
 import type { Command } from "commander";
+import { batchInterruptNote, batchOptions, formatBatchEvent } from "../batch-flags";
 import { callOptions } from "../call-flags";
 import { lockNotice, reportBudgetStop, reportFailures } from "../failures";
 import { onInterrupt } from "../interrupt";
@@ -58,10 +59,15 @@ const datasetsFromFlag = (values: string[]) =>
 export const configFromCommand = (command: Command): BenchConfig =>
   commandOptions(benchConfigSchema, command, { parse: { small: smallFromFlag, datasets: datasetsFromFlag } });
 
-/** Every problem the dry run can find, on stderr; exits 2 when any stops the run. */
-async function preflight(config: BenchConfig) {
-  const check = await checkBench(config);
+/**
+ * Every problem the dry run can find, on stderr; exits 2 when any stops the run. A dry run prints
+ * its estimate first when every dataset could be priced (a split not downloaded, from the sample).
+ */
+async function preflight(config: BenchConfig, dryRun: boolean) {
+  const check = await checkBench(config, { dryRun });
   for (const w of check.warnings) process.stderr.write(`lmcot: warning: ${w}\n`);
+  if (dryRun && check.errors.length && config.datasets.every((d) => check.examples.has(d.name)))
+    await printEstimate(config, check);
   if (check.errors.length)
     throw new UsageError(
       `${check.errors.length} problem${check.errors.length === 1 ? "" : "s"} with this run:\n${check.errors.map((e) => `  ${e}`).join("\n")}`,
@@ -69,10 +75,18 @@ async function preflight(config: BenchConfig) {
   return check;
 }
 
-async function dryRun(config: BenchConfig, examples: BenchCheck["examples"]) {
-  const estimates = await estimateBench(config, (id) => priceOf(id), examples);
+/** Calls, tokens and cost per cell and in total; with `--batch` at batch prices, the online total beside. */
+async function printEstimate(config: BenchConfig, check: BenchCheck) {
+  const price = config.batch ? (id: string) => batchPriceOf(id) : (id: string) => priceOf(id);
+  const estimates = await estimateBench(config, price, check.examples, check.scale);
   const lines = estimates.map((e) => formatEstimate(e.cell.id, e));
-  lines.push(formatEstimate("TOTAL", totalEstimate(estimates)));
+  lines.push(formatEstimate(config.batch ? "TOTAL at batch prices" : "TOTAL", totalEstimate(estimates)));
+  if (config.batch) {
+    const online = totalEstimate(
+      await estimateBench(config, (id) => priceOf(id), check.examples, check.scale),
+    );
+    lines.push(`(online, the same grid: ~$${(online.costUsd ?? 0).toFixed(4)})`);
+  }
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 
@@ -95,12 +109,15 @@ function benchSummary(result: RunBenchResult, data: Report["data"], files: strin
 }
 
 function summaryText(result: RunBenchResult, data: Report["data"], files: string[], seconds: number) {
-  const stopped = result.stopped === "abort" ? "Interrupted; re-run the same command to resume. " : "";
+  const stopped =
+    result.stopped === "abort" && !result.batch?.running.length
+      ? "Interrupted; re-run the same command to resume. "
+      : "";
   return `\n${headlineTable(data)}\n\n${data.offlineNote ? `Note: ${data.offlineNote}\n\n` : ""}${stopped}Done in ${seconds.toFixed(1)} s, $${result.costUsd.toFixed(4)}. Reports: ${files.join(", ")}\n`;
 }
 
 export const registerBench: RegisterCommand = (program: Command) => {
-  const bench = callOptions(program.command("bench"))
+  const bench = batchOptions(callOptions(program.command("bench")))
     .description("run the paper's grid (standard vs CoT vs LM-guided CoT), resumably, and write reports")
     .option("--config <file>", "YAML or JSON config (flags override it)")
     .option("--large <ids>", "large LM id(s), comma-separated", collect)
@@ -135,8 +152,8 @@ export const registerBench: RegisterCommand = (program: Command) => {
     .option("--json", "print the final summary (per-cell metrics, cost, report files) as JSON")
     .action(async (flags: { dryRun?: boolean; json?: boolean }, command: Command) => {
       const config = configFromCommand(command);
-      const check = await preflight(config);
-      if (flags.dryRun) return dryRun(config, check.examples);
+      const check = await preflight(config, flags.dryRun === true);
+      if (flags.dryRun) return printEstimate(config, check);
       const display = isQuiet() ? undefined : new ProgressDisplay();
       await onInterrupt(async (signal) => {
         const started = performance.now();
@@ -145,6 +162,13 @@ export const registerBench: RegisterCommand = (program: Command) => {
           command: "lmcot bench",
           onLock: lockNotice,
           onProgress: (cell, p) => display?.update(cell, p),
+          onBatchEvent: (e) => {
+            if (isQuiet()) return;
+            const line = formatBatchEvent(e);
+            const key = "batchId" in e ? e.batchId : "id" in e ? e.id : undefined;
+            if (display && key) display.note(key, line);
+            else process.stderr.write(`${line}\n`);
+          },
         });
         display?.finish();
         const { data, files } = await buildReport(result.runDir, { minClaimN: config.minClaimN });
@@ -158,7 +182,10 @@ export const registerBench: RegisterCommand = (program: Command) => {
           result.fatal,
         );
         if (result.stopped === "budget") reportBudgetStop(result.budgetError?.message);
-        if (result.stopped === "abort") process.exitCode = 130;
+        if (result.stopped === "abort") {
+          process.exitCode = 130;
+          batchInterruptNote(result.batch?.running, result.runDir, "lmcot bench");
+        }
       });
     });
   bench

@@ -1,0 +1,83 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createModel } from "@lmcot/llm";
+import { type BatchServer, batchServer } from "@lmcot/llm/testing";
+import { getRationaleModel } from "@lmcot/small-lm";
+import { afterEach, describe, expect, it } from "vitest";
+import { buildReportData, type ModelResolver, parseConfig, runBench } from "../src/index";
+
+const KEY = "sk-test-benchbatch0123456789abcd";
+let server: BatchServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+/** Large ids through the loopback batch server; the small LM is the offline selector. */
+const resolver = (s: BatchServer): ModelResolver => ({
+  large: (id, { batch } = {}) =>
+    createModel(id, {
+      apiKey: KEY,
+      baseURL: id.startsWith("openai:") ? s.openaiBaseURL : s.anthropicBaseURL,
+      ...(batch ? { batch } : {}),
+    }),
+  small: (id) => getRationaleModel(id),
+});
+
+describe("runBench with batch: true", () => {
+  it("splits a grid larger than one batch's limit, runs both providers' cells at once, and reports the batches", async () => {
+    server = await batchServer({ apiKey: KEY });
+    const out = join(mkdtempSync(join(tmpdir(), "lmcot-bench-batch-")), "run");
+    const config = parseConfig({
+      batch: true,
+      batchPoll: 0.01,
+      large: ["openai:gpt-4o-mini", "anthropic:claude-3-5-haiku-latest"],
+      datasets: [{ name: "hotpotqa", sample: 7 }],
+      methods: ["standard", "lm-guided"],
+      cache: false,
+      out,
+    });
+    const events: string[] = [];
+    const result = await runBench(config, {
+      resolver: resolver(server),
+      batchLimits: { maxRequests: 5 },
+      onBatchEvent: (e) => events.push(e.type),
+    });
+    expect(result.stopped).toBeUndefined();
+    expect(result.cells.map((c) => c.progress.done)).toEqual([7, 7, 7, 7]);
+    // 14 calls per model, at most 5 a batch: 3 batches each, submitted together, never one per cell.
+    const byModel = (p: string) =>
+      server!.created.filter((b) => b.provider === p).map((b) => b.customIds.length);
+    expect(byModel("openai")).toEqual([5, 5, 4]);
+    expect(byModel("anthropic")).toEqual([5, 5, 4]);
+    expect(result.batch?.stats).toMatchObject({ submitted: 6, requests: 28 });
+    expect(result.batch?.running).toEqual([]);
+    expect(events.filter((e) => e === "ended")).toHaveLength(6);
+    const data = await buildReportData(out);
+    expect(data.batches).toHaveLength(6);
+    expect(data.batches?.every((b) => b.status === "completed" || b.status === "ended")).toBe(true);
+    expect(readFileSync(join(out, "run.jsonl"), "utf8").trim().split("\n")).toHaveLength(28);
+  });
+
+  it("the budget is checked before each submission: a batch that could pass it is not sent", async () => {
+    server = await batchServer({ apiKey: KEY });
+    const out = join(mkdtempSync(join(tmpdir(), "lmcot-bench-batch-")), "run");
+    const config = parseConfig({
+      batch: true,
+      batchPoll: 0.01,
+      large: ["openai:gpt-4o-mini"],
+      datasets: [{ name: "hotpotqa", sample: 7 }],
+      methods: ["standard"],
+      budget: 0.000001,
+      cache: false,
+      out,
+    });
+    const result = await runBench(config, { resolver: resolver(server) });
+    expect(result.stopped).toBe("budget");
+    expect(result.budgetError?.message).toMatch(
+      /could cost up to \$[\d.]+ at batch prices; it was not submitted/,
+    );
+    expect(server.created).toHaveLength(0);
+  });
+});
