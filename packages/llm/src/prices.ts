@@ -49,9 +49,11 @@ export function costUsd(
   usage: { inputTokens: number; outputTokens: number },
   table?: Record<string, Price>,
 ): number | undefined {
-  const price = priceOf(id, table);
-  return price ? (usage.inputTokens * price.input + usage.outputTokens * price.output) / 1e6 : undefined;
+  return priced(priceOf(id, table), usage);
 }
+
+const priced = (price: Price | undefined, usage: { inputTokens: number; outputTokens: number }) =>
+  price ? (usage.inputTokens * price.input + usage.outputTokens * price.output) / 1e6 : undefined;
 
 /** The price of a model id when its calls go through the provider's batch API. */
 export function batchPriceOf(id: string, table?: Record<string, Price>): Price | undefined {
@@ -70,8 +72,7 @@ export function batchCostUsd(
   usage: { inputTokens: number; outputTokens: number },
   table?: Record<string, Price>,
 ): number | undefined {
-  const price = batchPriceOf(id, table);
-  return price ? (usage.inputTokens * price.input + usage.outputTokens * price.output) / 1e6 : undefined;
+  return priced(batchPriceOf(id, table), usage);
 }
 
 /**
