@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BadRequestError, BatchExpiredError, BudgetExceededError, type LanguageModel } from "@lmcot/core";
@@ -169,6 +169,58 @@ for (const provider of ["openai", "anthropic"] as const) {
       const [answered] = await run(online.batch, (q) => ask(online.model, q), ["q9"]);
       expect(answered!.status).toBe("fulfilled");
       expect(server.calls[provider === "openai" ? "chat.completions" : "messages"]).toBe(1);
+    });
+
+    it("a refused key at submission fails every call in it as authentication, nothing pending", async () => {
+      const { server, make } = await setup(provider);
+      const { batch } = make();
+      const model = createModel(
+        provider === "openai" ? "openai:gpt-4o-mini" : "anthropic:claude-3-5-haiku-latest",
+        {
+          apiKey: "sk-wrong-0123456789abcdefghij",
+          baseURL: provider === "openai" ? server.openaiBaseURL : server.anthropicBaseURL,
+          batch,
+          retries: 0,
+        },
+      );
+      const results = await run(batch, (q) => ask(model, q), questions);
+      expect(server.created).toHaveLength(0);
+      for (const r of results) {
+        const error = (r as PromiseRejectedResult).reason;
+        expect(error.code).toBe("authentication");
+        expect(error.message).not.toContain("sk-wrong-0123456789abcdefghij");
+      }
+    });
+
+    it("a journal that cannot be read or written: nothing is submitted, every call says why", async () => {
+      const { server, make, dir } = await setup(provider);
+      mkdirSync(join(dir, "batches.jsonl"));
+      const { batch, model } = make();
+      const results = await run(batch, (q) => ask(model, q), questions);
+      expect(server.created).toHaveLength(0);
+      for (const r of results)
+        expect((r as PromiseRejectedResult).reason.message).toMatch(
+          /could not read .*batches\.jsonl \(EISDIR.*nothing is/,
+        );
+    });
+
+    it("results that cannot be saved are used from memory; a re-run downloads them again", async () => {
+      const { server, make, dir, journal } = await setup(provider);
+      writeFileSync(join(dir, "batches"), "in the way");
+      const { batch, model, events } = make();
+      const results = await run(batch, (q) => ask(model, q), questions);
+      expect(results.every((r) => r.status === "fulfilled")).toBe(true);
+      expect(events).toContain("notice");
+      expect(journal().map((e) => e.event)).toEqual(["submitting", "submitted", "ended"]);
+      rmSync(join(dir, "batches"));
+      const again = make();
+      expect(
+        (await run(again.batch, (q) => ask(again.model, q), questions)).every(
+          (r) => r.status === "fulfilled",
+        ),
+      ).toBe(true);
+      expect(server.created).toHaveLength(1);
+      expect(journal().map((e) => e.event)).toContain("collected");
     });
 
     it("a budget too small for the batch submits nothing", async () => {

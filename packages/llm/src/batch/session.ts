@@ -16,7 +16,7 @@ import {
   type GenerateResult,
   isFatalError,
   type LanguageModel,
-  type LmcotError,
+  LmcotError,
   sleep,
   toLmcotError,
 } from "@lmcot/core";
@@ -154,7 +154,25 @@ export class BatchSession {
     for (const c of calls) byModel.set(c.modelId, [...(byModel.get(c.modelId) ?? []), c]);
     for (const group of byModel.values())
       for (const chunk of this.chunks(group))
-        this.submitting = this.submitting.then(() => this.submit(chunk));
+        this.submitting = this.submitting.then(() =>
+          this.submit(chunk).catch((error) => {
+            for (const c of chunk) if (this.calls.get(c.customId) === c) this.fail(c, error);
+          }),
+        );
+  }
+
+  /** Appends to the journal; a failed write (full disk) is told, not thrown, where the work can go on. */
+  private record(event: Parameters<Journal["append"]>[0], consequence: string): boolean {
+    try {
+      this.journal.append(event);
+      return true;
+    } catch (error) {
+      this.emit({
+        type: "notice",
+        message: `could not write ${this.paths.journal} (${errorMessage(error)}): ${consequence}`,
+      });
+      return false;
+    }
   }
 
   private emit(event: BatchEvent): void {
@@ -209,7 +227,15 @@ export class BatchSession {
 
   /** Reads the journal once; batches a killed process created but never recorded are looked for. */
   private async load(): Promise<void> {
-    const jobs = readJournal(this.paths.journal);
+    let jobs: BatchJob[];
+    try {
+      jobs = readJournal(this.paths.journal);
+    } catch (error) {
+      throw new LmcotError(
+        "journal_unreadable",
+        `could not read ${this.paths.journal} (${errorMessage(error)}): without it, batches could be submitted twice, so nothing is`,
+      );
+    }
     const ids = new Set(jobs.flatMap((j) => (j.batchId ? [j.batchId] : [])));
     for (const job of jobs) {
       if (job.state === "submitting") await this.findOrphan(job, ids);
@@ -362,15 +388,23 @@ export class BatchSession {
       submittedAt: Date.now(),
       state: "submitting",
     };
-    this.journal.append({
-      event: "submitting",
-      submission,
-      provider: api.provider,
-      model: modelId,
-      customIds,
-      estimatedUsd: estimate,
-      at: job.submittedAt,
-    });
+    try {
+      this.journal.append({
+        event: "submitting",
+        submission,
+        provider: api.provider,
+        model: modelId,
+        customIds,
+        estimatedUsd: estimate,
+        at: job.submittedAt,
+      });
+    } catch (error) {
+      // Unrecorded, a batch could be paid for twice: it is not sent.
+      throw new LmcotError(
+        "journal_unwritable",
+        `could not write ${this.paths.journal} (${errorMessage(error)}), so the batch of ${live.length} requests to ${modelId} was not submitted`,
+      );
+    }
     let created: { id: string; inputFileId?: string };
     try {
       const requests = live.map((c) => ({ customId: c.customId, body: c.body }));
@@ -398,17 +432,23 @@ export class BatchSession {
       );
     } catch (error) {
       const typed = toLmcotError(error, api.provider, this.options.secrets);
-      this.journal.append({ event: "not-submitted", submission, reason: typed.message, at: Date.now() });
+      this.record(
+        { event: "not-submitted", submission, reason: typed.message, at: Date.now() },
+        "a re-run looks for this submission at the provider first",
+      );
       for (const c of live) this.fail(c, typed);
       return;
     }
-    this.journal.append({
-      event: "submitted",
-      submission,
-      batchId: created.id,
-      ...(created.inputFileId ? { inputFileId: created.inputFileId } : {}),
-      at: Date.now(),
-    });
+    this.record(
+      {
+        event: "submitted",
+        submission,
+        batchId: created.id,
+        ...(created.inputFileId ? { inputFileId: created.inputFileId } : {}),
+        at: Date.now(),
+      },
+      `batch ${created.id} is waited for all the same, and a re-run finds it at the provider by its submission`,
+    );
     Object.assign(job, { state: "running", batchId: created.id });
     this.stats.submitted++;
     this.stats.requests += live.length;
@@ -479,28 +519,22 @@ export class BatchSession {
         });
         if (status.state === "ended") break;
       }
-      this.journal.append({
-        event: "ended",
-        batchId: id,
-        status: status.status,
-        total: status.total,
-        failed: status.failed,
-        at: Date.now(),
-      });
+      this.record(
+        {
+          event: "ended",
+          batchId: id,
+          status: status.status,
+          total: status.total,
+          failed: status.failed,
+          at: Date.now(),
+        },
+        "its results are collected all the same",
+      );
       const outcomes = status.error
         ? []
         : await callWithPolicy((s) => api.results(id, s), this.options.policy, label);
-      const file = relative(this.paths.dir, writeResults(this.paths.results, id, outcomes));
       const succeeded = outcomes.filter((o) => o.ok).length;
-      this.journal.append({
-        event: "collected",
-        batchId: id,
-        file,
-        succeeded,
-        failed: outcomes.length - succeeded,
-        at: Date.now(),
-      });
-      Object.assign(job, { state: "collected", file });
+      this.saveResults(job, id, outcomes, succeeded);
       this.reservedUsd -= job.estimatedUsd ?? 0;
       this.running.delete(id);
       this.emit({
@@ -529,6 +563,35 @@ export class BatchSession {
         : toLmcotError(error, api.provider, this.options.secrets);
       for (const call of running.calls.values()) this.fail(call, typed);
     }
+  }
+
+  /**
+   * Keeps a batch's results in the run directory before they are handed out. Where they cannot be
+   * written (a full disk) they are handed out from memory, and a re-run downloads them again.
+   */
+  private saveResults(job: BatchJob, id: string, outcomes: BatchOutcome[], succeeded: number): void {
+    let file: string;
+    try {
+      file = relative(this.paths.dir, writeResults(this.paths.results, id, outcomes));
+    } catch (error) {
+      this.emit({
+        type: "notice",
+        message: `could not save the results of batch ${id} in ${this.paths.results} (${errorMessage(error)}); they are used from memory, and a re-run downloads them again from the provider`,
+      });
+      return;
+    }
+    const recorded = this.record(
+      {
+        event: "collected",
+        batchId: id,
+        file,
+        succeeded,
+        failed: outcomes.length - succeeded,
+        at: Date.now(),
+      },
+      "a re-run downloads the results again from the provider",
+    );
+    if (recorded) Object.assign(job, { state: "collected", file });
   }
 
   /** Hands a result to its callers, or decides what a failed request becomes. */
