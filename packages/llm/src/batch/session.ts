@@ -175,6 +175,16 @@ export class BatchSession {
     }
   }
 
+  /** Uploads and downloads of up to 200 MB get longer than one model call: 15 min an attempt, 1 h in all. */
+  private transferPolicy(): CallPolicy {
+    const p = this.options.policy ?? {};
+    return {
+      ...p,
+      timeoutMs: Math.max(p.timeoutMs ?? 0, 15 * 60_000),
+      totalTimeoutMs: Math.max(p.totalTimeoutMs ?? 0, 60 * 60_000),
+    };
+  }
+
   private emit(event: BatchEvent): void {
     this.options.onEvent?.(event);
   }
@@ -424,7 +434,7 @@ export class BatchSession {
           }
           return api.submit(requests, { model: batchable.model, submission, signal });
         },
-        this.options.policy,
+        this.transferPolicy(),
         {
           label: `${modelId} batch submission`,
           ...(this.options.signal ? { signal: this.options.signal } : {}),
@@ -532,7 +542,7 @@ export class BatchSession {
       );
       const outcomes = status.error
         ? []
-        : await callWithPolicy((s) => api.results(id, s), this.options.policy, label);
+        : await callWithPolicy((s) => api.results(id, s), this.transferPolicy(), label);
       const succeeded = outcomes.filter((o) => o.ok).length;
       this.saveResults(job, id, outcomes, succeeded);
       this.reservedUsd -= job.estimatedUsd ?? 0;
