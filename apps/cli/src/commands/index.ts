@@ -60,6 +60,11 @@ export const commands: CommandEntry[] = [
     load: async () => (await import("./data")).registerData,
   },
   {
+    name: "batch",
+    summary: "the provider batches of a run made with --batch: list them, their live status, cancel them",
+    load: async () => (await import("./batch")).registerBatch,
+  },
+  {
     name: "view",
     summary:
       "look at every question across methods: a local, read-only page over one or more run directories",
