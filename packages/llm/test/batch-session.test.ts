@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BadRequestError, BatchExpiredError, BudgetExceededError, type LanguageModel } from "@lmcot/core";
 import { afterEach, describe, expect, it } from "vitest";
+import { cancelBatches } from "../src/batch/admin";
 import { BatchSession, type BatchSessionOptions } from "../src/batch/session";
 import { createModel } from "../src/create";
 import { costUsd } from "../src/prices";
@@ -261,6 +262,30 @@ for (const provider of ["openai", "anthropic"] as const) {
         ),
       ).toBe(true);
       expect(JSON.stringify(server.calls)).toBe(before);
+    });
+
+    it("a batch cancelled between runs (lmcot batch cancel): the next run sends the cancelled requests again", async () => {
+      const { server, make, dir } = await setup(provider, { pollsToEnd: 1_000_000 });
+      const stop = new AbortController();
+      const first = make({ signal: stop.signal });
+      const pending = run(first.batch, (q) => ask(first.model, q, stop.signal), questions);
+      await until(() => first.batch.runningBatches().length === 1);
+      stop.abort();
+      await pending;
+      const env = {
+        OPENAI_API_KEY: KEY,
+        OPENAI_BASE_URL: server.openaiBaseURL,
+        ANTHROPIC_API_KEY: KEY,
+        ANTHROPIC_BASE_URL: server.anthropicBaseURL,
+      };
+      const [cancelled] = await cancelBatches(dir, { env });
+      expect(cancelled?.outcome).toBe("cancelling");
+      const second = make({ pollIntervalMs: 5 });
+      const resumed = run(second.batch, (q) => ask(second.model, q), questions);
+      await until(() => server.created.length === 2);
+      server.end(server.created[1]!.id);
+      expect((await resumed).every((r) => r.status === "fulfilled")).toBe(true);
+      expect(server.created.map((b) => b.customIds.length)).toEqual([5, 5]);
     });
 
     it("a batch created by a process killed before it wrote the id is found, not submitted again", async () => {

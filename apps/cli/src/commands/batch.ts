@@ -133,7 +133,7 @@ async function cancel(target: string, flags: Flags): Promise<void> {
     if (!batches.some((b) => b.outcome !== "skipped")) lines.push(`no running batches in ${j.path}`);
     if (cancelled.length)
       lines.push(
-        `${cancelled.length} batch${cancelled.length === 1 ? "" : "es"} cancelled. Requests already done are kept: re-running the original command (with --batch) collects them and submits the cancelled ones again (the first re-run reports them as batch_cancelled failures; the one after re-submits them).`,
+        `${cancelled.length} batch${cancelled.length === 1 ? "" : "es"} cancelled. Requests already done are kept: re-running the original command (with --batch) collects them and submits the cancelled ones again.`,
       );
     return `${lines.join("\n")}\n`;
   });

@@ -120,7 +120,7 @@ export class Journal {
   }
 }
 
-/** Writes a batch's outcomes to `<results>/<batchId>.jsonl` (whole, or not at all) and returns the relative name. */
+/** Writes a batch's outcomes to `<results>/<batchId>.jsonl` (whole, or not at all) and returns its path. */
 export function writeResults(results: string, batchId: string, outcomes: readonly BatchOutcome[]): string {
   mkdirSync(results, { recursive: true });
   const file = join(results, `${batchId}.jsonl`);

@@ -84,6 +84,8 @@ interface Running {
   job: BatchJob;
   calls: Map<string, Call>;
   batchable: Batchable;
+  /** Submitted by an earlier session (re-attached from the journal). */
+  earlier?: boolean;
 }
 
 const usd = (x: number) => `$${x.toFixed(x >= 1 ? 2 : 4)}`;
@@ -479,7 +481,7 @@ export class BatchSession {
   private attach(job: BatchJob, call: Call): void {
     let running = this.running.get(job.batchId!);
     if (!running) {
-      running = { job, calls: new Map(), batchable: call.batchable };
+      running = { job, calls: new Map(), batchable: call.batchable, earlier: true };
       this.running.set(job.batchId!, running);
       this.stats.attached++;
       this.emit({
@@ -564,7 +566,7 @@ export class BatchSession {
           ...(status.error ? { status: 400 } : {}),
           message: status.error ? `the batch failed: ${status.error}` : "missing from the batch's results",
         };
-        this.settle(call, outcome, id);
+        this.settle(call, outcome, id, running.earlier);
       }
     } catch (error) {
       this.running.delete(id);
@@ -605,7 +607,7 @@ export class BatchSession {
   }
 
   /** Hands a result to its callers, or decides what a failed request becomes. */
-  private settle(call: Call, outcome: BatchOutcome, batchId: string): void {
+  private settle(call: Call, outcome: BatchOutcome, batchId: string, earlier = false): void {
     if (outcome.ok) {
       try {
         const result = call.batchable.parse(outcome.response, call.body, call.warnings);
@@ -620,7 +622,9 @@ export class BatchSession {
     }
     const error = errorOf(outcome, call.batchable.api.provider, batchId);
     const rounds = this.options.maxRounds ?? 3;
-    if (!error.retryable || this.options.signal?.aborted) {
+    // A batch cancelled while no run waited on it (`lmcot batch cancel`): this re-run sends it again.
+    const resend = earlier && outcome.kind === "cancelled";
+    if ((!error.retryable && !resend) || this.options.signal?.aborted) {
       this.fail(call, error);
       return;
     }
