@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { callKeys } from "../options";
+import { callKeys, text } from "../options";
 
 export const EXPORT_FORMATS = ["trl", "openai", "seq2seq", "rl"] as const;
 
@@ -27,6 +27,9 @@ export const distillOptionsSchema = z.object({
   export: exportFormats,
   cacheDir: z.string().min(1),
   cache: z.boolean(),
+  batch: z.boolean().optional(),
+  batchFallback: z.enum(["batch", "online"]).optional(),
+  batchPoll: text.optional(),
 });
 
 export type DistillOptions = z.output<typeof distillOptionsSchema>;

@@ -3,9 +3,10 @@ import { join } from "node:path";
 import { defaultResolver } from "@lmcot/bench";
 import type { Example } from "@lmcot/core";
 import { loadSample, readAll, trainEvalSplit } from "@lmcot/datasets";
-import { apiKeysInEnv } from "@lmcot/llm";
+import { apiKeysInEnv, batchUnsupported, createModel, getModel } from "@lmcot/llm";
 import { distill, type ExportFormat, readKept, validateExport, writeExport } from "@lmcot/train";
 import { type Command, Option } from "commander";
+import { batchInterruptNote, batchOptions, batchSessionFrom } from "../batch-flags";
 import { callOptions, callPolicyFrom } from "../call-flags";
 import { lockNotice, reportBudgetStop, reportFailures } from "../failures";
 import { onInterrupt } from "../interrupt";
@@ -38,7 +39,7 @@ async function examplesFor(flags: DistillOptions): Promise<Example[]> {
 }
 
 export const registerDistill: RegisterCommand = (program: Command) => {
-  callOptions(program.command("distill"))
+  batchOptions(callOptions(program.command("distill")))
     .description(
       "rationale distillation (step 1): the teacher writes rationales; correct ones become training data",
     )
@@ -86,27 +87,40 @@ export const registerDistill: RegisterCommand = (program: Command) => {
       const flags = commandOptions(distillOptionsSchema, command);
       const formats = flags.export;
       const examples = await examplesFor(flags);
-      const teacher = await defaultResolver({
-        ...(flags.cache ? { cacheDir: flags.cacheDir } : {}),
-        limits: callPolicyFrom(flags),
-      }).large(flags.teacher);
+      const why = flags.batch ? batchUnsupported(getModel(flags.teacher)) : undefined;
+      if (why) throw new UsageError(why);
+      const limits = callPolicyFrom(flags);
+      const cacheDir = flags.cache ? { cacheDir: flags.cacheDir } : {};
+      const online = flags.batch
+        ? undefined
+        : await defaultResolver({ ...cacheDir, limits }).large(flags.teacher);
+      const secrets = apiKeysInEnv();
       let last = 0;
       await onInterrupt(async (signal) => {
+        // --batch: every question (and sample) in flight at once, so all go into one batch.
+        const session = batchSessionFrom(flags, {
+          dir: flags.out,
+          secrets,
+          signal,
+          ...(flags.budget !== undefined ? { budgetUsd: flags.budget } : {}),
+        });
+        const teacher = online ?? createModel(flags.teacher, { ...limits, ...cacheDir, batch: session! });
         const stats = await distill({
           teacher,
           examples,
           outDir: flags.out,
           command: "lmcot distill",
           onLock: lockNotice,
-          secrets: apiKeysInEnv(),
+          secrets,
           samples: flags.samples,
           ...(flags.temperature !== undefined ? { temperature: flags.temperature } : {}),
           filter: {
             metric: flags.filter,
             threshold: flags.threshold ?? (flags.filter === "em" ? 1 : 0.5),
           },
-          concurrency: flags.concurrency,
-          ...(flags.budget !== undefined ? { budgetUsd: flags.budget } : {}),
+          concurrency: session ? Math.max(1, examples.length * flags.samples) : flags.concurrency,
+          ...(session ? { scope: session.track } : {}),
+          ...(flags.budget !== undefined && !session ? { budgetUsd: flags.budget } : {}),
           signal,
           onProgress: (p) => {
             const finished = p.done + p.failed;
@@ -119,6 +133,7 @@ export const registerDistill: RegisterCommand = (program: Command) => {
             }
           },
         });
+        if (stats.stoppedBy === "abort") batchInterruptNote(session, flags.out, "lmcot distill");
         const rows = await readKept(join(flags.out, "kept.jsonl"));
         const written: string[] = [];
         for (const format of formats) {

@@ -1,8 +1,9 @@
 import type { LanguageModel } from "@lmcot/core";
-import { createModel } from "@lmcot/llm";
+import { type BatchSession, batchUnsupported, createModel, getModel } from "@lmcot/llm";
 import {
   ASPECTS,
   type AspectName,
+  chosenAspects,
   isAspect,
   type JudgeFailurePolicy,
   type RewardConfig,
@@ -12,6 +13,7 @@ import {
   rewardPresets,
 } from "@lmcot/rewards";
 import { type Command, Option } from "commander";
+import { batchOptions } from "../batch-flags";
 import { type CallFlags, callPolicyFrom } from "../call-flags";
 import { UsageError } from "../usage-error";
 
@@ -87,15 +89,50 @@ export function configFromFlags(flags: RewardFlags): RewardConfig {
   return rewardConfig(flags.preset, overrides);
 }
 
-function model(id: string, flags: RewardFlags): LanguageModel {
+function model(id: string, flags: RewardFlags, batch?: BatchSession): LanguageModel {
   // Offline stand-ins are free and instant: nothing to cache or retry.
-  if (id.startsWith("extractive:")) return createModel(id, { retry: false });
-  return createModel(id, { ...callPolicyFrom(flags), ...(flags.cache ? { cacheDir: flags.cacheDir } : {}) });
+  if (id.startsWith("extractive:") && !batch) return createModel(id, { retry: false });
+  return createModel(id, {
+    ...callPolicyFrom(flags),
+    ...(flags.cache ? { cacheDir: flags.cacheDir } : {}),
+    ...(batch ? { batch } : {}),
+  });
 }
 
-export function scorerFrom(flags: RewardFlags, config: RewardConfig, needLarge: boolean): RewardScorer {
-  const scoresAspects = config.aspectWeight !== 0 && Object.values(config.aspects).some((w) => w !== 0);
-  if (scoresAspects && !flags.judge)
+const scoresAspects = (config: RewardConfig) =>
+  config.aspectWeight !== 0 && Object.values(config.aspects).some((w) => w !== 0);
+
+/** The judge and large-LM calls of scoring `items` rationales: at most this many (first round). */
+export function callsPerRun(flags: RewardFlags, config: RewardConfig, items: number): number {
+  const judge = !scoresAspects(config)
+    ? 0
+    : config.judgeMode === "one-call"
+      ? 1
+      : chosenAspects(config).length;
+  return Math.max(1, items * (judge + (flags.large && config.taskWeight !== 0 ? 1 : 0)));
+}
+
+/** With --batch: a usage error for a model the scorer would call that has no batch API. */
+export function checkBatchable(flags: RewardFlags, config: RewardConfig): void {
+  const ids = [scoresAspects(config) ? flags.judge : undefined, flags.large];
+  for (const id of ids) {
+    const why = id ? batchUnsupported(getModel(id)) : undefined;
+    if (why) throw new UsageError(why);
+  }
+}
+
+/**
+ * The scorer of these flags. With `batch`, its models' calls go through the session, and the
+ * scorer's own limit is `batch.calls`, so it never keeps a call out of a batch.
+ */
+export function scorerFrom(
+  flags: RewardFlags,
+  config: RewardConfig,
+  needLarge: boolean,
+  batch?: { session: BatchSession; calls: number },
+): RewardScorer {
+  const aspects = scoresAspects(config);
+  if (aspects && !flags.judge)
     throw new UsageError(
       "this reward scores rationale aspects: give --judge <model id> (or --preset task-only)",
     );
@@ -105,13 +142,15 @@ export function scorerFrom(flags: RewardFlags, config: RewardConfig, needLarge: 
     );
   return new RewardScorer({
     config,
-    concurrency: number("--concurrency", flags.concurrency, 1),
-    ...(scoresAspects && flags.judge ? { judge: model(flags.judge, flags) } : {}),
-    ...(flags.large ? { large: model(flags.large, flags) } : {}),
+    concurrency: batch ? batch.calls : number("--concurrency", flags.concurrency, 1),
+    ...(aspects && flags.judge ? { judge: model(flags.judge, flags, batch?.session) } : {}),
+    ...(flags.large ? { large: model(flags.large, flags, batch?.session) } : {}),
   });
 }
 
 export function rewardOptions(command: Command): Command {
+  // Only `rewards score` takes --batch: serve and train need each reward at once.
+  if (command.name() === "score") batchOptions(command);
   return command
     .option("--judge <id>", "judge LM for the aspect rewards, e.g. openai:gpt-4o-mini")
     .addOption(

@@ -1,16 +1,24 @@
 import { existsSync } from "node:fs";
-import { basename, dirname, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { DataValidationError, type Example, fnv1a, type RunStore, runResumable } from "@lmcot/core";
 import { loadSample, lockRunDir, openFailureLog, openRunStore, readAll, readLines } from "@lmcot/datasets";
 import { apiKeysInEnv } from "@lmcot/llm";
 import { ASPECTS, type ItemReward, type RewardConfig, type RewardItem } from "@lmcot/rewards";
 import { z } from "zod";
+import { type BatchFlags, batchInterruptNote, batchSessionFrom } from "../batch-flags";
 import { lockNotice, reportFailures } from "../failures";
 import { onInterrupt } from "../interrupt";
 import { UsageError } from "../usage-error";
-import { configFromFlags, number, type RewardFlags, scorerFrom } from "./rewards-flags";
+import {
+  callsPerRun,
+  checkBatchable,
+  configFromFlags,
+  number,
+  type RewardFlags,
+  scorerFrom,
+} from "./rewards-flags";
 
-export interface ScoreFlags extends RewardFlags {
+export interface ScoreFlags extends RewardFlags, BatchFlags {
   run: string;
   data?: string;
   out?: string;
@@ -220,7 +228,11 @@ export async function score(flags: ScoreFlags): Promise<void> {
     throw new UsageError(
       "--normalize: `rewards score` writes each row as it is scored, so it cannot normalise across the run; normalise the reward column afterwards (the server normalises per request)",
     );
-  const scorer = scorerFrom(flags, config, false);
+  if (flags.batch) {
+    if (!flags.out) throw new UsageError("--batch needs --out: the batch journal is kept next to it");
+    checkBatchable(flags, config);
+  }
+  let scorer = scorerFrom(flags, config, false);
   const { items, withoutRationale } = await readRun(flags);
   const setup = fnv1a(JSON.stringify({ config, judge: flags.judge ?? null, large: flags.large ?? null }));
   const opened = flags.out ? await openOut(flags.out, setup, new Set(items.map((i) => i.key))) : undefined;
@@ -229,18 +241,37 @@ export async function score(flags: ScoreFlags): Promise<void> {
   let result: Awaited<ReturnType<typeof runResumable>>;
   const rows: RewardRow[] = [];
   try {
-    result = await onInterrupt((signal) =>
-      runResumable<ScoreItem, RewardRow>({
+    result = await onInterrupt(async (signal) => {
+      // The journal sits next to --out: rewards.jsonl → rewards.batches.jsonl, rewards.batches/.
+      const out = flags.out ?? "";
+      const name = `${basename(out).replace(/\.jsonl$/, "")}.batches`;
+      const session = batchSessionFrom(flags, {
+        dir: dirname(out),
+        name,
+        secrets: apiKeysInEnv(),
+        signal,
+      });
+      if (session)
+        scorer = scorerFrom(flags, config, false, {
+          session,
+          calls: callsPerRun(flags, config, items.length),
+        });
+      const ran = await runResumable<ScoreItem, RewardRow>({
         items,
         keyOf: (item) => item.key,
         store,
         signal,
-        concurrency: number("--concurrency", flags.concurrency, 1),
+        // --batch: every item in flight at once, so all their calls go into one batch.
+        concurrency: session ? items.length : number("--concurrency", flags.concurrency, 1),
+        ...(session ? { scope: session.track } : {}),
         secrets: apiKeysInEnv(),
         ...(errors ? { onFailure: (failure) => errors.append(failure) } : {}),
         run: async (item, { key, signal }) => rowOf(key, setup, item, await scorer.score(item, signal)),
-      }),
-    );
+      });
+      if (ran.stopped === "abort")
+        batchInterruptNote(session, join(dirname(out), `${name}.jsonl`), "lmcot rewards score");
+      return ran;
+    });
     for await (const row of store.records()) rows.push(row);
   } finally {
     await store.close();

@@ -44,6 +44,8 @@ export interface DistillOptions {
   onLock?: (lock: RunLock) => void;
   /** Strings to redact from failure messages (the API keys in use). */
   secrets?: readonly string[];
+  /** Runs each teacher call inside it: a provider batch session's `track` (`lmcot distill --batch`). */
+  scope?: <T>(run: () => Promise<T>) => Promise<T>;
 }
 
 /** One teacher call as the run file keeps it. */
@@ -167,6 +169,7 @@ async function distillLocked(options: DistillOptions): Promise<DistillResult> {
       store,
       cell: "teacher",
       ...(options.secrets ? { secrets: options.secrets } : {}),
+      ...(options.scope ? { scope: options.scope } : {}),
       onFailure: (failure) => errorLog.append(failure),
       concurrency: options.concurrency ?? 4,
       signal: options.signal,
