@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { mkdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import {
@@ -680,6 +681,8 @@ function errorOf(
 function untilAborted<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
   if (!signal) return promise;
   if (signal.aborted) return Promise.reject(new AbortError());
+  // Every item of a run waits at once on the run's one signal: that many listeners is no leak.
+  setMaxListeners(0, signal);
   return new Promise<T>((resolve, reject) => {
     const stop = () => reject(new AbortError());
     signal.addEventListener("abort", stop, { once: true });
