@@ -27,7 +27,6 @@ async function interruptedRun(name?: string) {
     dir,
     ...(name ? { name } : {}),
     pollIntervalMs: 20,
-    idleMs: 10,
     signal: ac.signal,
     onEvent: (e) => {
       if (e.type === "submitted" && ++submitted === 2) ac.abort();
@@ -40,21 +39,17 @@ async function interruptedRun(name?: string) {
   });
   const o = session.wrap(openai, openai.batchable()!);
   const a = session.wrap(anthropic, anthropic.batchable());
+  // Tracked, the three are submitted together once all wait (two batches: one per provider).
   await Promise.allSettled([
-    o.generate({ prompt: "first?", maxTokens: 16 }),
-    o.generate({ prompt: "second?", maxTokens: 16 }),
-    a.generate({ prompt: "third?", maxTokens: 16 }),
+    session.track(() => o.generate({ prompt: "first?", maxTokens: 16 })),
+    session.track(() => o.generate({ prompt: "second?", maxTokens: 16 })),
+    session.track(() => a.generate({ prompt: "third?", maxTokens: 16 })),
   ]);
   const ids = {
     openai: s.created.find((c) => c.provider === "openai")!.id,
     anthropic: s.created.find((c) => c.provider === "anthropic")!.id,
   };
-  const env = {
-    OPENAI_API_KEY: KEY,
-    OPENAI_BASE_URL: s.openaiBaseURL,
-    ANTHROPIC_API_KEY: KEY,
-    ANTHROPIC_BASE_URL: s.anthropicBaseURL,
-  };
+  const env = s.env(KEY);
   return { s, dir, ids, env };
 }
 

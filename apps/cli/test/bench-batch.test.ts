@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { batchCostUsd, costUsd } from "@lmcot/llm";
 import { type BatchServer, batchServer } from "@lmcot/llm/testing";
 import { afterEach, describe, expect, it } from "vitest";
+import { until } from "./rewards-helpers";
 import { bin, lmcotEnv } from "./run-cli";
 
 const KEY = "sk-test-batch0123456789abcdefghij";
@@ -29,15 +30,7 @@ const jsonl = (path: string) =>
 
 const MODELS = { openai: "openai:gpt-4o-mini", anthropic: "anthropic:claude-3-5-haiku-latest" } as const;
 
-function env(server: BatchServer) {
-  return {
-    OPENAI_BASE_URL: server.openaiBaseURL,
-    OPENAI_API_KEY: KEY,
-    ANTHROPIC_BASE_URL: server.anthropicBaseURL,
-    ANTHROPIC_API_KEY: KEY,
-    CI: "1",
-  };
-}
+const env = (server: BatchServer) => ({ ...server.env(KEY), CI: "1" });
 
 /** The whole grid (standard, CoT, LM-guided CoT with the offline selector) on 6 questions, as batches. */
 const gridArgs = (provider: keyof typeof MODELS, out: string) => [
@@ -187,11 +180,3 @@ describe("lmcot bench --batch", () => {
     expect(batch / online).toBeCloseTo(0.5, 2);
   });
 });
-
-async function until(condition: () => boolean, ms = 20_000) {
-  const end = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

@@ -29,14 +29,7 @@ async function teacherServer(pollsToEnd?: number): Promise<BatchServer> {
   return server;
 }
 
-function distillEnv(s: BatchServer) {
-  return {
-    OPENAI_BASE_URL: s.openaiBaseURL,
-    OPENAI_API_KEY: KEY,
-    ANTHROPIC_BASE_URL: s.anthropicBaseURL,
-    ANTHROPIC_API_KEY: KEY,
-  };
-}
+const distillEnv = (s: BatchServer) => s.env(KEY);
 
 const lines = (path: string) => readFileSync(path, "utf8").trim().split("\n").filter(Boolean);
 

@@ -21,12 +21,7 @@ async function judgeServer(): Promise<BatchServer> {
   return server;
 }
 
-const env = (s: BatchServer) => ({
-  OPENAI_BASE_URL: s.openaiBaseURL,
-  OPENAI_API_KEY: KEY,
-  ANTHROPIC_BASE_URL: s.anthropicBaseURL,
-  ANTHROPIC_API_KEY: KEY,
-});
+const env = (s: BatchServer) => s.env(KEY);
 
 async function score(judge: string) {
   const s = await judgeServer();

@@ -47,7 +47,6 @@ async function run(
   const session = new BatchSession({
     dir,
     pollIntervalMs: 20,
-    idleMs: 10,
     signal: ac.signal,
     onEvent: (e) => {
       if (e.type === "submitted" && ++submitted === stopAfter) ac.abort();
@@ -64,7 +63,9 @@ async function run(
   ];
   const settled = await Promise.allSettled(
     models.flatMap(([m, n]) =>
-      Array.from({ length: n }, (_, i) => m.generate({ prompt: `question ${i}?`, maxTokens: 16 })),
+      Array.from({ length: n }, (_, i) =>
+        session.track(() => m.generate({ prompt: `question ${i}?`, maxTokens: 16 })),
+      ),
     ),
   );
   return { dir, s: server, settled };

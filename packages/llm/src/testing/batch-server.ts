@@ -48,6 +48,8 @@ export interface BatchServer {
   readonly calls: Record<string, number>;
   /** Ends a batch now with a fate (default completed); takes effect on the next request that reads it. */
   end(id: string, fate?: BatchFate): void;
+  /** The variables that point `openai:` and `anthropic:` model ids (and the CLI) at this server with `key`. */
+  env(key: string): Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -208,6 +210,12 @@ export async function batchServer(options: BatchServerOptions = {}): Promise<Bat
       if (!job) throw new Error(`batchServer: no batch ${id}`);
       job.forced = fate;
     },
+    env: (key) => ({
+      OPENAI_BASE_URL: `${state.url}/v1`,
+      OPENAI_API_KEY: key,
+      ANTHROPIC_BASE_URL: state.url,
+      ANTHROPIC_API_KEY: key,
+    }),
     close: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();
