@@ -86,6 +86,12 @@ async function printEstimate(config: BenchConfig, check: BenchCheck) {
       await estimateBench(config, (id) => priceOf(id), check.examples, check.scale),
     );
     lines.push(`(online, the same grid: ~$${(online.costUsd ?? 0).toFixed(4)})`);
+    // Measured: ~9 KB a waiting call besides its prompt text (packages/llm/bench/batch-scale.mts).
+    const gb = (online.calls * 9_000 + online.inputTokens * 4) / 1e9;
+    if (gb >= 1)
+      lines.push(
+        `(--batch holds every waiting call in memory: ~${gb.toFixed(1)} GB for these ${online.calls} calls; run the grid by large LM or by dataset if this machine has less)`,
+      );
   }
   process.stdout.write(`${lines.join("\n")}\n`);
 }
@@ -102,6 +108,7 @@ function benchSummary(result: RunBenchResult, data: Report["data"], files: strin
     total: result.total,
     failed: result.cells.reduce((n, c) => n + c.errors.length, 0),
     ...(result.stopped ? { stopped: result.stopped } : {}),
+    ...(result.batch ? { batch: result.batch } : {}),
     ...(data.offlineNote ? { offlineNote: data.offlineNote } : {}),
     cells: data.cells,
     comparisons: data.comparisons,

@@ -107,6 +107,8 @@ export class BatchSession {
   private active = 0;
   private blocked = 0;
   private queue: Call[] = [];
+  /** Queued calls made outside `track` (they wait for `idleMs` of quiet instead). */
+  private untracked = 0;
   private readonly calls = new Map<string, Call>();
   private readonly running = new Map<string, Running>();
   /** Jobs of earlier sessions, by custom id (the latest job holding it). */
@@ -154,7 +156,12 @@ export class BatchSession {
     const calls = this.queue.splice(0);
     if (!calls.length) return;
     const byModel = new Map<string, Call[]>();
-    for (const c of calls) byModel.set(c.modelId, [...(byModel.get(c.modelId) ?? []), c]);
+    this.untracked = 0;
+    for (const c of calls) {
+      const group = byModel.get(c.modelId);
+      if (group) group.push(c);
+      else byModel.set(c.modelId, [c]);
+    }
     for (const group of byModel.values())
       for (const chunk of this.chunks(group))
         this.submitting = this.submitting.then(() =>
@@ -329,13 +336,14 @@ export class BatchSession {
 
   private enqueue(call: Call): void {
     this.queue.push(call);
+    if (!call.tracked) this.untracked++;
     this.check();
   }
 
   /** Submits when every tracked item waits on a batched call; untracked calls after `idleMs` quiet. */
   private check(): void {
     if (!this.queue.length) return;
-    if (this.queue.some((c) => !c.tracked)) {
+    if (this.untracked > 0) {
       clearTimeout(this.idleTimer);
       this.idleTimer = setTimeout(() => this.flush(), this.options.idleMs ?? 200);
       this.idleTimer.unref?.();
@@ -659,6 +667,7 @@ export class BatchSession {
     const error = new AbortError("stopped while waiting for provider batches; they keep running");
     for (const call of [...this.calls.values()]) this.fail(call, error);
     this.queue = [];
+    this.untracked = 0;
   }
 }
 
