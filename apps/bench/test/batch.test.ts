@@ -60,6 +60,34 @@ describe("runBench with batch: true", () => {
     expect(readFileSync(join(out, "run.jsonl"), "utf8").trim().split("\n")).toHaveLength(28);
   });
 
+  it("self-consistency: the k answers of every question go out in one batch, after every rationale", async () => {
+    server = await batchServer({ apiKey: KEY });
+    const out = join(mkdtempSync(join(tmpdir(), "lmcot-bench-batch-")), "run");
+    const config = parseConfig({
+      batch: true,
+      batchPoll: 0.01,
+      large: ["openai:gpt-4o-mini"],
+      datasets: [{ name: "hotpotqa", sample: 6 }],
+      methods: ["lm-guided"],
+      selfConsistency: 3,
+      cache: false,
+      out,
+    });
+    const result = await runBench(config, { resolver: resolver(server) });
+    expect(result.cells[0]!.progress.done).toBe(6);
+    expect(server.created).toHaveLength(1);
+    const records = readFileSync(join(out, "run.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    // Identical samples are one request (one custom id); every distinct one is in the single batch.
+    const distinct = new Set(
+      records.flatMap((r) => r.samples.map((x: { rationale: string }) => `${r.exampleId}\0${x.rationale}`)),
+    );
+    expect(server.created[0]!.customIds.length).toBe(distinct.size);
+    expect(records.every((r) => r.samples.length === 3)).toBe(true);
+  });
+
   it("the budget is checked before each submission: a batch that could pass it is not sent", async () => {
     server = await batchServer({ apiKey: KEY });
     const out = join(mkdtempSync(join(tmpdir(), "lmcot-bench-batch-")), "run");
