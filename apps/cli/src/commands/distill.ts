@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { defaultResolver } from "@lmcot/bench";
 import type { Example } from "@lmcot/core";
 import { loadSample, readAll, trainEvalSplit } from "@lmcot/datasets";
-import { apiKeysInEnv, batchUnsupported, createModel, getModel } from "@lmcot/llm";
+import { apiKeysInEnv, batchUnsupported, getModel } from "@lmcot/llm";
 import { distill, type ExportFormat, readKept, validateExport, writeExport } from "@lmcot/train";
 import { type Command, Option } from "commander";
 import { batchInterruptNote, batchOptions, batchSessionFrom } from "../batch-flags";
@@ -89,11 +89,10 @@ export const registerDistill: RegisterCommand = (program: Command) => {
       const examples = await examplesFor(flags);
       const why = flags.batch ? batchUnsupported(getModel(flags.teacher)) : undefined;
       if (why) throw new UsageError(why);
-      const limits = callPolicyFrom(flags);
-      const cacheDir = flags.cache ? { cacheDir: flags.cacheDir } : {};
-      const online = flags.batch
-        ? undefined
-        : await defaultResolver({ ...cacheDir, limits }).large(flags.teacher);
+      const resolver = defaultResolver({
+        ...(flags.cache ? { cacheDir: flags.cacheDir } : {}),
+        limits: callPolicyFrom(flags),
+      });
       const secrets = apiKeysInEnv();
       let last = 0;
       await onInterrupt(async (signal) => {
@@ -104,7 +103,7 @@ export const registerDistill: RegisterCommand = (program: Command) => {
           signal,
           ...(flags.budget !== undefined ? { budgetUsd: flags.budget } : {}),
         });
-        const teacher = online ?? createModel(flags.teacher, { ...limits, ...cacheDir, batch: session! });
+        const teacher = await resolver.large(flags.teacher, session ? { batch: session } : {});
         const stats = await distill({
           teacher,
           examples,
