@@ -307,6 +307,23 @@ for (const provider of ["openai", "anthropic"] as const) {
       expect((await resumed).every((r) => r.status === "fulfilled")).toBe(true);
       expect(server.created).toHaveLength(1);
       expect(journal().find((e) => e.event === "submitted")?.adopted).toBe(true);
+      // A submission that never reached the provider: said, and its requests sent.
+      appendFileSync(
+        join(dir, "batches.jsonl"),
+        `${JSON.stringify({ event: "submitting", submission: "lmcot-lost", provider, model: second.model.id, customIds: ["x"], at: Date.now() })}\n`,
+      );
+      const notices: string[] = [];
+      const third = new BatchSession({ dir, onEvent: (e) => e.type === "notice" && notices.push(e.message) });
+      const model = createModel(second.model.id, {
+        apiKey: KEY,
+        baseURL: provider === "openai" ? server.openaiBaseURL : server.anthropicBaseURL,
+        batch: third,
+      });
+      await run(third, (q) => ask(model, q), ["q1 alpha"]);
+      expect(notices.join("\n")).toMatch(/submission lmcot-lost \(1 requests to .*\), left unfinished by the last run, is not at the provider/);
+      expect(
+        journal().find((e) => e.submission === "lmcot-lost" && e.event === "not-submitted"),
+      ).toBeDefined();
       appendFileSync(join(dir, "batches.jsonl"), "{torn");
       expect(() => new BatchSession({ dir }).runningBatches()).not.toThrow();
     });

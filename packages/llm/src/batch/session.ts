@@ -293,7 +293,14 @@ export class BatchSession {
       this.emit({ type: "notice", message: `found batch ${found}, created before the last run stopped` });
     } else {
       const reason = "not found at the provider: the last run stopped before creating it";
-      this.journal.append({ event: "not-submitted", submission: job.submission, reason, at: Date.now() });
+      this.record(
+        { event: "not-submitted", submission: job.submission, reason, at: Date.now() },
+        "it is looked for again next time",
+      );
+      this.emit({
+        type: "notice",
+        message: `submission ${job.submission} (${job.customIds.length} requests to ${job.model}), left unfinished by the last run, is not at the provider${job.provider === "anthropic" ? " (or no single batch of that size and time matched)" : ""}: its requests are submitted again`,
+      });
       job.state = "not-submitted";
     }
   }
