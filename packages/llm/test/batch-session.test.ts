@@ -320,7 +320,9 @@ for (const provider of ["openai", "anthropic"] as const) {
         batch: third,
       });
       await run(third, (q) => ask(model, q), ["q1 alpha"]);
-      expect(notices.join("\n")).toMatch(/submission lmcot-lost \(1 requests to .*\), left unfinished by the last run, is not at the provider/);
+      expect(notices.join("\n")).toMatch(
+        /submission lmcot-lost \(1 requests to .*\), left unfinished by the last run, is not at the provider/,
+      );
       expect(
         journal().find((e) => e.submission === "lmcot-lost" && e.event === "not-submitted"),
       ).toBeDefined();
