@@ -59,10 +59,17 @@ export function withAttempts(error: unknown, attempts: number, elapsedMs: number
   return e;
 }
 
-/** The promise's outcome, or the signal's reason as soon as it fires, for attempts that ignore their signal. */
-function settledOrAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+/**
+ * The promise's outcome, or a rejection as soon as the signal fires (with `reasonOf(signal)`,
+ * default its reason), for work that ignores the signal.
+ */
+export function settledOrAborted<T>(
+  promise: Promise<T>,
+  signal: AbortSignal,
+  reasonOf: (signal: AbortSignal) => unknown = (s) => s.reason,
+): Promise<T> {
   return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
+    const onAbort = () => reject(reasonOf(signal));
     if (signal.aborted) onAbort();
     else signal.addEventListener("abort", onAbort, { once: true });
     promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));

@@ -2,6 +2,7 @@ export {
   type CallPolicy,
   callWithPolicy,
   DEFAULT_CALL_POLICY,
+  settledOrAborted,
   sleep,
   withAttempts,
 } from "./call-policy";

@@ -47,30 +47,30 @@ export function createModel(
   const meter = options.meter ?? new UsageMeter();
   const { maxRetries, ...backoff } = options.retry || {};
   const retries = options.retries ?? (options.retry === false ? 0 : maxRetries);
-  const stack: Middleware[] = [usageMeter(meter, options.prices)];
+  // What every call goes through, batched or not; then what only calls made online go through.
+  const outer: Middleware[] = [usageMeter(meter, options.prices)];
   if (options.cacheDir)
-    stack.push(
+    outer.push(
       diskCache({
         dir: options.cacheDir,
         ...(options.cacheMode ? { mode: options.cacheMode } : {}),
         ...(options.onCacheWarning ? { onWarning: options.onCacheWarning } : {}),
       }),
     );
-  stack.push(
+  const online: Middleware[] = [
     callPolicy({
       ...backoff,
       ...(retries !== undefined ? { retries } : {}),
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
       ...(options.totalTimeoutMs !== undefined ? { totalTimeoutMs: options.totalTimeoutMs } : {}),
     }),
-  );
-  if (options.concurrency || options.rpm || options.tpm) stack.push(limit(options));
+  ];
+  if (options.concurrency || options.rpm || options.tpm) online.push(limit(options));
   const adapter = getModel(id, options) as LanguageModel & MaybeBatchable;
-  if (!options.batch) return Object.assign(wrapModel(adapter, stack), { meter });
+  if (!options.batch) return Object.assign(wrapModel(adapter, [...outer, ...online]), { meter });
   const batchable = adapter.batchable?.();
   if (!batchable) throw new LmcotError("batch_unsupported", batchUnsupported(adapter)!);
-  // Usage meter ∘ disk cache ∘ batch; the call policy and limiter only serve the online fallback.
-  const online = wrapModel(adapter, stack.slice(options.cacheDir ? 2 : 1));
-  const batched = options.batch.wrap(adapter, batchable, online);
-  return Object.assign(wrapModel(batched, stack.slice(0, options.cacheDir ? 2 : 1)), { meter });
+  // Usage meter ∘ disk cache ∘ batch; the call policy and limiter serve only the online fallback.
+  const batched = options.batch.wrap(adapter, batchable, wrapModel(adapter, online));
+  return Object.assign(wrapModel(batched, outer), { meter });
 }

@@ -1,7 +1,13 @@
 import { BadRequestError, errorMessage, redact } from "@lmcot/core";
 import { apiKeysInEnv, getModel } from "../registry";
 import { type BatchJob, Journal, journalPaths, readJournal } from "./journal";
-import type { BatchAPI, BatchProvider, BatchStatus, MaybeBatchable } from "./types";
+import {
+  type BatchAPI,
+  type BatchProvider,
+  type BatchStatus,
+  batchTiming,
+  type MaybeBatchable,
+} from "./types";
 
 export interface BatchAdminOptions {
   /** Base name of the journal (default `batches`: `<dir>/batches.jsonl`). */
@@ -103,15 +109,6 @@ async function perJob<T>(
   );
 }
 
-const timing = (status: BatchStatus, job: BatchJob) => {
-  const elapsedMs = Math.max(0, Date.now() - (status.createdAt ?? job.submittedAt));
-  const etaMs =
-    status.state === "running" && status.done > 0 && status.done < status.total
-      ? (elapsedMs * (status.total - status.done)) / status.done
-      : undefined;
-  return { elapsedMs, ...(etaMs !== undefined ? { etaMs } : {}) };
-};
-
 /**
  * Every job with its provider's status now; collected jobs (and those never created) from the
  * journal. A job the provider could not be asked about carries `error`; nothing is thrown for it.
@@ -127,7 +124,7 @@ export async function batchStatuses(
     async (job, api) => {
       if (job.state === "collected" || !job.batchId) return listing(job);
       const live = await api().retrieve(job.batchId, options.signal);
-      return { ...listing(job), live, ...timing(live, job) };
+      return { ...listing(job), live, ...batchTiming(live, job.submittedAt) };
     },
     (job, error) => ({ ...listing(job), error }),
   );

@@ -1,22 +1,14 @@
 import type Anthropic from "@anthropic-ai/sdk";
-import { toLmcotError } from "@lmcot/core";
-import type { BatchAPI, BatchOutcome, BatchRequest, BatchStatus } from "./types";
+import { type BatchAPI, type BatchOutcome, type BatchRequest, type BatchStatus, calling } from "./types";
 
 /** Anthropic's Message Batches: requests inline, results read as a JSONL stream once ended. */
 export class AnthropicBatchAPI implements BatchAPI {
   readonly provider = "anthropic" as const;
 
-  constructor(
-    private readonly connect: () => Promise<Anthropic>,
-    private readonly secrets: readonly (string | undefined)[],
-  ) {}
+  private readonly call: <T>(run: (client: Anthropic) => Promise<T>) => Promise<T>;
 
-  private async call<T>(run: (client: Anthropic) => Promise<T>): Promise<T> {
-    try {
-      return await run(await this.connect());
-    } catch (error) {
-      throw toLmcotError(error, "anthropic", this.secrets);
-    }
+  constructor(connect: () => Promise<Anthropic>, secrets: readonly (string | undefined)[]) {
+    this.call = calling(connect, "anthropic", secrets);
   }
 
   size(request: BatchRequest): number {

@@ -1,6 +1,5 @@
-import { toLmcotError } from "@lmcot/core";
 import type OpenAI from "openai";
-import type { BatchAPI, BatchOutcome, BatchRequest, BatchStatus } from "./types";
+import { type BatchAPI, type BatchOutcome, type BatchRequest, type BatchStatus, calling } from "./types";
 
 const ENDPOINT = "/v1/chat/completions";
 
@@ -8,17 +7,10 @@ const ENDPOINT = "/v1/chat/completions";
 export class OpenAIBatchAPI implements BatchAPI {
   readonly provider = "openai" as const;
 
-  constructor(
-    private readonly connect: () => Promise<OpenAI>,
-    private readonly secrets: readonly (string | undefined)[],
-  ) {}
+  private readonly call: <T>(run: (client: OpenAI) => Promise<T>) => Promise<T>;
 
-  private async call<T>(run: (client: OpenAI) => Promise<T>): Promise<T> {
-    try {
-      return await run(await this.connect());
-    } catch (error) {
-      throw toLmcotError(error, "openai", this.secrets);
-    }
+  constructor(connect: () => Promise<OpenAI>, secrets: readonly (string | undefined)[]) {
+    this.call = calling(connect, "openai", secrets);
   }
 
   private line(request: BatchRequest): string {

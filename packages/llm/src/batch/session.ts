@@ -18,6 +18,7 @@ import {
   isFatalError,
   type LanguageModel,
   LmcotError,
+  settledOrAborted,
   sleep,
   toLmcotError,
 } from "@lmcot/core";
@@ -25,7 +26,14 @@ import { cacheKey } from "../middleware/cache";
 import { withGenerate } from "../middleware/types";
 import { batchCostUsd, estimateBatchCostUsd, type Price } from "../prices";
 import { type BatchJob, Journal, journalPaths, readJournal, readResults, writeResults } from "./journal";
-import { BATCH_LIMITS, type Batchable, type BatchLimits, type BatchOutcome, type BatchStatus } from "./types";
+import {
+  BATCH_LIMITS,
+  type Batchable,
+  type BatchLimits,
+  type BatchOutcome,
+  type BatchStatus,
+  batchTiming,
+} from "./types";
 
 /** What a session tells its caller while it works (progress lines, notices). */
 export type BatchEvent =
@@ -238,7 +246,11 @@ export class BatchSession {
         this.calls.set(customId, call);
         this.route(call);
       }
-      return await untilAborted(call.promise, request.signal);
+      const signal = request.signal;
+      if (!signal) return await call.promise;
+      // Every item of a run waits at once on the run's one signal: that many listeners is no leak.
+      setMaxListeners(0, signal);
+      return await settledOrAborted(call.promise, signal, () => new AbortError());
     } finally {
       if (task && --task.waiting === 0) this.blocked--;
       this.check();
@@ -265,7 +277,7 @@ export class BatchSession {
   }
 
   private async findOrphan(job: BatchJob, known: Set<string>): Promise<void> {
-    const api = this.apiFor(job);
+    const api = this.apis.get(job.model);
     let found: string | undefined;
     try {
       found = await api?.find({
@@ -281,13 +293,10 @@ export class BatchSession {
       });
     }
     if (found) {
-      this.journal.append({
-        event: "submitted",
-        submission: job.submission,
-        batchId: found,
-        adopted: true,
-        at: Date.now(),
-      });
+      this.record(
+        { event: "submitted", submission: job.submission, batchId: found, adopted: true, at: Date.now() },
+        `batch ${found} is waited for all the same, and found again next time`,
+      );
       Object.assign(job, { state: "running", batchId: found });
       known.add(found);
       this.emit({ type: "notice", message: `found batch ${found}, created before the last run stopped` });
@@ -303,11 +312,6 @@ export class BatchSession {
       });
       job.state = "not-submitted";
     }
-  }
-
-  /** An API client for a job of an earlier session, from the models wrapped so far. */
-  private apiFor(job: BatchJob) {
-    return this.apis.get(job.model);
   }
 
   /** Batch APIs of wrapped models, by model id (for jobs found in the journal before any call). */
@@ -373,10 +377,7 @@ export class BatchSession {
     let chunk: Call[] = [];
     let bytes = 0;
     for (const call of calls) {
-      const size = call.batchable.api.size(
-        { customId: call.customId, body: call.body },
-        call.batchable.model,
-      );
+      const size = call.batchable.api.size({ customId: call.customId, body: call.body });
       if (chunk.length && (chunk.length >= limits.maxRequests || bytes + size > limits.maxBytes)) {
         yield chunk;
         chunk = [];
@@ -533,18 +534,7 @@ export class BatchSession {
           });
           continue;
         }
-        const elapsedMs = Date.now() - (status.createdAt ?? job.submittedAt);
-        const etaMs =
-          status.done > 0 && status.done < status.total
-            ? (elapsedMs * (status.total - status.done)) / status.done
-            : undefined;
-        this.emit({
-          type: "progress",
-          model: job.model,
-          elapsedMs,
-          ...(etaMs !== undefined ? { etaMs } : {}),
-          ...status,
-        });
+        this.emit({ type: "progress", model: job.model, ...batchTiming(status, job.submittedAt), ...status });
         if (status.state === "ended") break;
       }
       this.record(
@@ -691,26 +681,4 @@ function errorOf(
     return new BatchCancelledError(`${where} was cancelled before this request ran`, { provider });
   if (outcome.status === undefined) return new BadRequestError(`${where}: ${outcome.message}`, { provider });
   return toLmcotError({ status: outcome.status, message: `batch ${batchId}: ${outcome.message}` }, provider);
-}
-
-/** `promise`, or an AbortError as soon as `signal` fires. */
-function untilAborted<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(new AbortError());
-  // Every item of a run waits at once on the run's one signal: that many listeners is no leak.
-  setMaxListeners(0, signal);
-  return new Promise<T>((resolve, reject) => {
-    const stop = () => reject(new AbortError());
-    signal.addEventListener("abort", stop, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener("abort", stop);
-        resolve(v);
-      },
-      (e) => {
-        signal.removeEventListener("abort", stop);
-        reject(e);
-      },
-    );
-  });
 }

@@ -1,4 +1,4 @@
-import type { CallWarning, GenerateRequest, GenerateResult } from "@lmcot/core";
+import { type CallWarning, type GenerateRequest, type GenerateResult, toLmcotError } from "@lmcot/core";
 
 /** The most one batch may hold; the providers' own limits unless a test makes them small. */
 export interface BatchLimits {
@@ -49,11 +49,39 @@ export type BatchOutcome =
       message: string;
     };
 
+/**
+ * Time since the batch was created and, while some but not all of a running batch's requests are
+ * done, the time left at the rate so far.
+ */
+export function batchTiming(status: BatchStatus, submittedAt: number): { elapsedMs: number; etaMs?: number } {
+  const elapsedMs = Math.max(0, Date.now() - (status.createdAt ?? submittedAt));
+  const etaMs =
+    status.state === "running" && status.done > 0 && status.done < status.total
+      ? (elapsedMs * (status.total - status.done)) / status.done
+      : undefined;
+  return { elapsedMs, ...(etaMs !== undefined ? { etaMs } : {}) };
+}
+
+/** Runs calls on a lazily connected client; whatever they throw becomes lmcot's typed error, keys redacted. */
+export function calling<C>(
+  connect: () => Promise<C>,
+  provider: BatchProvider,
+  secrets: readonly (string | undefined)[],
+): <T>(run: (client: C) => Promise<T>) => Promise<T> {
+  return async (run) => {
+    try {
+      return await run(await connect());
+    } catch (error) {
+      throw toLmcotError(error, provider, secrets);
+    }
+  };
+}
+
 /** A provider's batch endpoints, through its official client. */
 export interface BatchAPI {
   readonly provider: BatchProvider;
   /** The bytes one request takes in the submitted payload (for the size limit). */
-  size(request: BatchRequest, model: string): number;
+  size(request: BatchRequest): number;
   /** Uploads and creates the batch; `submission` is lmcot's own id for it, kept where the provider allows. */
   submit(
     requests: readonly BatchRequest[],
