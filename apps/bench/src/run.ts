@@ -139,8 +139,7 @@ async function runLocked(
   // The budget check needs a cost per item before it runs: the mean of what items cost so far.
   const spent = { usd: 0, items: 0 };
 
-  type CellOutcome = RunBenchResult["cells"][number] & { outcome: ResumableResult };
-  const runCell = async (cell: Cell, items: Example[]): Promise<CellOutcome> => {
+  const runCell = async (cell: Cell, items: Example[]): Promise<{ cell: Cell; outcome: ResumableResult }> => {
     const largeId = parseLarge(cell.large).id;
     const version = methodPromptVersion(cell.method);
     options.onCellStart?.(cell, items.length);
@@ -178,7 +177,8 @@ async function runLocked(
         return benchRecord(key, cell, example, prediction, contextText);
       },
     });
-    return { cell, progress: outcome.progress, stopped: outcome.stopped, errors: outcome.errors, outcome };
+    result.costUsd += outcome.progress.costUsd;
+    return { cell, outcome };
   };
 
   try {
@@ -189,18 +189,17 @@ async function runLocked(
       if (cell.small && !small.has(cell.small.id))
         small.set(cell.small.id, await resolver.small(cell.small.id));
     }
-    const outcomes: CellOutcome[] = [];
+    const outcomes: Awaited<ReturnType<typeof runCell>>[] = [];
     if (session) outcomes.push(...(await Promise.all(grid.map(({ cell, items }) => runCell(cell, items)))));
     else
       for (const { cell, items } of grid) {
         const done = await runCell(cell, items);
         outcomes.push(done);
-        result.costUsd += done.progress.costUsd;
-        if (done.stopped) break;
+        if (done.outcome.stopped) break;
       }
-    if (session) result.costUsd = outcomes.reduce((sum, o) => sum + o.progress.costUsd, 0);
-    for (const { outcome, ...cell } of outcomes) {
-      result.cells.push(cell);
+    for (const { cell, outcome } of outcomes) {
+      const { progress, stopped, errors } = outcome;
+      result.cells.push({ cell, progress, stopped, errors });
       if (outcome.stopped && !result.stopped) {
         result.stopped = outcome.stopped;
         if (outcome.budgetError) result.budgetError = outcome.budgetError;
