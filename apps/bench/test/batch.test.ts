@@ -5,7 +5,13 @@ import { createModel } from "@lmcot/llm";
 import { type BatchServer, batchServer } from "@lmcot/llm/testing";
 import { getRationaleModel } from "@lmcot/small-lm";
 import { afterEach, describe, expect, it } from "vitest";
-import { buildReportData, type ModelResolver, parseConfig, runBench } from "../src/index";
+import {
+  type BenchConfigInput,
+  buildReportData,
+  type ModelResolver,
+  parseConfig,
+  runBench,
+} from "../src/index";
 
 const KEY = "sk-test-benchbatch0123456789abcd";
 let server: BatchServer | undefined;
@@ -25,18 +31,24 @@ const resolver = (s: BatchServer): ModelResolver => ({
   small: (id) => getRationaleModel(id),
 });
 
+/** A fresh loopback server, and a batched grid of `grid` writing to a new run directory. */
+async function batchGrid(grid: BenchConfigInput) {
+  const s = await batchServer({ apiKey: KEY });
+  server = s;
+  const out = join(mkdtempSync(join(tmpdir(), "lmcot-bench-batch-")), "run");
+  return {
+    server: s,
+    out,
+    config: parseConfig({ ...grid, batch: true, batchPoll: 0.01, cache: false, out }),
+  };
+}
+
 describe("runBench with batch: true", () => {
   it("splits a grid larger than one batch's limit, runs both providers' cells at once, and reports the batches", async () => {
-    server = await batchServer({ apiKey: KEY });
-    const out = join(mkdtempSync(join(tmpdir(), "lmcot-bench-batch-")), "run");
-    const config = parseConfig({
-      batch: true,
-      batchPoll: 0.01,
+    const { server, out, config } = await batchGrid({
       large: ["openai:gpt-4o-mini", "anthropic:claude-3-5-haiku-latest"],
       datasets: [{ name: "hotpotqa", sample: 7 }],
       methods: ["standard", "lm-guided"],
-      cache: false,
-      out,
     });
     const events: string[] = [];
     const result = await runBench(config, {
@@ -48,7 +60,7 @@ describe("runBench with batch: true", () => {
     expect(result.cells.map((c) => c.progress.done)).toEqual([7, 7, 7, 7]);
     // 14 calls per model, at most 5 a batch: 3 batches each, submitted together, never one per cell.
     const byModel = (p: string) =>
-      server!.created.filter((b) => b.provider === p).map((b) => b.customIds.length);
+      server.created.filter((b) => b.provider === p).map((b) => b.customIds.length);
     expect(byModel("openai")).toEqual([5, 5, 4]);
     expect(byModel("anthropic")).toEqual([5, 5, 4]);
     expect(result.batch?.stats).toMatchObject({ submitted: 6, requests: 28 });
@@ -61,17 +73,11 @@ describe("runBench with batch: true", () => {
   });
 
   it("self-consistency: the k answers of every question go out in one batch, after every rationale", async () => {
-    server = await batchServer({ apiKey: KEY });
-    const out = join(mkdtempSync(join(tmpdir(), "lmcot-bench-batch-")), "run");
-    const config = parseConfig({
-      batch: true,
-      batchPoll: 0.01,
+    const { server, out, config } = await batchGrid({
       large: ["openai:gpt-4o-mini"],
       datasets: [{ name: "hotpotqa", sample: 6 }],
       methods: ["lm-guided"],
       selfConsistency: 3,
-      cache: false,
-      out,
     });
     const result = await runBench(config, { resolver: resolver(server) });
     expect(result.cells[0]!.progress.done).toBe(6);
@@ -89,17 +95,11 @@ describe("runBench with batch: true", () => {
   });
 
   it("the budget is checked before each submission: a batch that could pass it is not sent", async () => {
-    server = await batchServer({ apiKey: KEY });
-    const out = join(mkdtempSync(join(tmpdir(), "lmcot-bench-batch-")), "run");
-    const config = parseConfig({
-      batch: true,
-      batchPoll: 0.01,
+    const { server, config } = await batchGrid({
       large: ["openai:gpt-4o-mini"],
       datasets: [{ name: "hotpotqa", sample: 7 }],
       methods: ["standard"],
       budget: 0.000001,
-      cache: false,
-      out,
     });
     const result = await runBench(config, { resolver: resolver(server) });
     expect(result.stopped).toBe("budget");

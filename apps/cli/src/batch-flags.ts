@@ -26,12 +26,15 @@ export function batchOptions(command: Command): Command {
     .option("--batch-poll <s>", "seconds between two looks at a running batch (default 30)");
 }
 
-const minutes = (ms: number) =>
-  ms < 60_000
-    ? `${Math.round(ms / 1000)} s`
-    : ms < 3_600_000
-      ? `${Math.round(ms / 60_000)} min`
-      : `${(ms / 3_600_000).toFixed(1)} h`;
+/** `42 s`, `12 min`, `3.5 h`; `-` for a time not known. */
+export const duration = (ms: number | undefined) =>
+  ms === undefined
+    ? "-"
+    : ms < 60_000
+      ? `${Math.round(ms / 1000)} s`
+      : ms < 3_600_000
+        ? `${Math.round(ms / 60_000)} min`
+        : `${(ms / 3_600_000).toFixed(1)} h`;
 
 /** One stderr line per batch event: submitted, progress (status, done / failed, elapsed, ETA), ended. */
 export function formatBatchEvent(e: BatchEvent): string {
@@ -41,7 +44,7 @@ export function formatBatchEvent(e: BatchEvent): string {
     case "attached":
       return `batch ${e.batchId}: re-attached (${e.requests} requests to ${e.model}, submitted by an earlier run)`;
     case "progress":
-      return `batch ${e.id} ${e.model}: ${e.status}, ${e.done}/${e.total} done, ${e.failed} failed, ${minutes(e.elapsedMs)} elapsed${e.etaMs !== undefined ? `, ETA ${minutes(e.etaMs)}` : ""}`;
+      return `batch ${e.id} ${e.model}: ${e.status}, ${e.done}/${e.total} done, ${e.failed} failed, ${duration(e.elapsedMs)} elapsed${e.etaMs !== undefined ? `, ETA ${duration(e.etaMs)}` : ""}`;
     case "ended":
       return `batch ${e.batchId}: ${e.status}, ${e.succeeded} succeeded, ${e.failed} failed`;
     case "follow-up":
@@ -77,12 +80,11 @@ export function batchSessionFrom(
 
 /** After Ctrl-C: the batches still running, and how to collect them. */
 export function batchInterruptNote(
-  session: BatchSession | ReturnType<BatchSession["runningBatches"]> | undefined,
+  running: ReturnType<BatchSession["runningBatches"]> | undefined,
   dir: string,
   command: string,
 ): void {
-  const running = (Array.isArray(session) ? session : session?.runningBatches()) ?? [];
-  if (!running.length) return;
+  if (!running?.length) return;
   process.stderr.write(
     `lmcot: ${running.length} batch${running.length === 1 ? "" : "es"} keep running at the provider (${running.map((b) => b.batchId).join(", ")}).\n` +
       `  Re-run the same command (${command} … --batch) to collect the results; nothing is submitted twice.\n` +

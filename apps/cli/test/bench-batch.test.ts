@@ -1,12 +1,12 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { batchCostUsd, costUsd } from "@lmcot/llm";
 import { type BatchServer, batchServer } from "@lmcot/llm/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { until } from "./rewards-helpers";
-import { bin, lmcotEnv } from "./run-cli";
+import { bin, jsonl, lmcotEnv } from "./run-cli";
 
 const KEY = "sk-test-batch0123456789abcdefghij";
 const servers: BatchServer[] = [];
@@ -19,14 +19,6 @@ async function serve(options: Parameters<typeof batchServer>[0] = {}) {
   servers.push(server);
   return server;
 }
-
-const jsonl = (path: string) =>
-  existsSync(path)
-    ? readFileSync(path, "utf8")
-        .split("\n")
-        .filter(Boolean)
-        .map((l) => JSON.parse(l))
-    : [];
 
 const MODELS = { openai: "openai:gpt-4o-mini", anthropic: "anthropic:claude-3-5-haiku-latest" } as const;
 

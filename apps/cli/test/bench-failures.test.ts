@@ -3,7 +3,7 @@ import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { type FaultServerOptions, faultServer } from "@lmcot/llm/testing";
 import { afterEach, describe, expect, it } from "vitest";
-import { lmcotEnv } from "./run-cli";
+import { jsonl, lmcotEnv } from "./run-cli";
 
 const KEY = "sk-test-bench0123456789abcdefghij";
 const servers: { close(): Promise<void> }[] = [];
@@ -18,13 +18,6 @@ async function serve(options: FaultServerOptions) {
 }
 
 const outDir = () => join(mkdtempSync(join(tmpdir(), "lmcot-bench-fail-")), "run");
-const jsonl = (path: string) =>
-  existsSync(path)
-    ? readFileSync(path, "utf8")
-        .split("\n")
-        .filter(Boolean)
-        .map((l) => JSON.parse(l))
-    : [];
 
 /** `lmcot bench` on the loopback server: 10 HotpotQA questions, standard prompting, no retries. */
 function bench(url: string, out: string, ...extra: string[]) {

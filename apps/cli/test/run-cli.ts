@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 
@@ -27,3 +28,12 @@ export async function lmcotEnv(
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
 }
+
+/** The records of a JSONL file a run wrote (none when it was not written). */
+export const jsonl = (path: string) =>
+  existsSync(path)
+    ? readFileSync(path, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+    : [];

@@ -272,13 +272,7 @@ for (const provider of ["openai", "anthropic"] as const) {
       await until(() => first.batch.runningBatches().length === 1);
       stop.abort();
       await pending;
-      const env = {
-        OPENAI_API_KEY: KEY,
-        OPENAI_BASE_URL: server.openaiBaseURL,
-        ANTHROPIC_API_KEY: KEY,
-        ANTHROPIC_BASE_URL: server.anthropicBaseURL,
-      };
-      const [cancelled] = await cancelBatches(dir, { env });
+      const [cancelled] = await cancelBatches(dir, { env: server.env(KEY) });
       expect(cancelled?.outcome).toBe("cancelling");
       const second = make({ pollIntervalMs: 5 });
       const resumed = run(second.batch, (q) => ask(second.model, q), questions);

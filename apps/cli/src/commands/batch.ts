@@ -2,6 +2,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { type BatchListing, batchStatuses, cancelBatches, listBatches } from "@lmcot/llm";
 import type { Command } from "commander";
+import { duration } from "../batch-flags";
 import { EXIT_FAILURE } from "../exit-codes";
 import { printResult } from "../log";
 import { UsageError } from "../usage-error";
@@ -33,13 +34,6 @@ export function journalOf(target: string): { dir: string; name: string; path: st
 }
 
 const time = (ms: number) => new Date(ms).toISOString().replace("T", " ").slice(0, 19);
-
-const duration = (ms: number | undefined) => {
-  if (ms === undefined) return "-";
-  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
-  if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min`;
-  return `${(ms / 3_600_000).toFixed(1)} h`;
-};
 
 /** Left-aligned columns, two spaces apart. */
 function table(rows: string[][]): string {

@@ -132,7 +132,8 @@ export const registerDistill: RegisterCommand = (program: Command) => {
             }
           },
         });
-        if (stats.stoppedBy === "abort") batchInterruptNote(session, flags.out, "lmcot distill");
+        if (stats.stoppedBy === "abort")
+          batchInterruptNote(session?.runningBatches(), flags.out, "lmcot distill");
         const rows = await readKept(join(flags.out, "kept.jsonl"));
         const written: string[] = [];
         for (const format of formats) {

@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, dirname, resolve } from "node:path";
 import { DataValidationError, type Example, fnv1a, type RunStore, runResumable } from "@lmcot/core";
 import { loadSample, lockRunDir, openFailureLog, openRunStore, readAll, readLines } from "@lmcot/datasets";
-import { apiKeysInEnv } from "@lmcot/llm";
+import { apiKeysInEnv, journalPaths } from "@lmcot/llm";
 import { ASPECTS, type ItemReward, type RewardConfig, type RewardItem } from "@lmcot/rewards";
 import { z } from "zod";
 import { type BatchFlags, batchInterruptNote, batchSessionFrom } from "../batch-flags";
@@ -245,12 +245,8 @@ export async function score(flags: ScoreFlags): Promise<void> {
       // The journal sits next to --out: rewards.jsonl → rewards.batches.jsonl, rewards.batches/.
       const out = flags.out ?? "";
       const name = `${basename(out).replace(/\.jsonl$/, "")}.batches`;
-      const session = batchSessionFrom(flags, {
-        dir: dirname(out),
-        name,
-        secrets: apiKeysInEnv(),
-        signal,
-      });
+      const secrets = apiKeysInEnv();
+      const session = batchSessionFrom(flags, { dir: dirname(out), name, secrets, signal });
       if (session)
         scorer = scorerFrom(flags, config, false, {
           session,
@@ -264,12 +260,16 @@ export async function score(flags: ScoreFlags): Promise<void> {
         // --batch: every item in flight at once, so all their calls go into one batch.
         concurrency: session ? items.length : number("--concurrency", flags.concurrency, 1),
         ...(session ? { scope: session.track } : {}),
-        secrets: apiKeysInEnv(),
+        secrets,
         ...(errors ? { onFailure: (failure) => errors.append(failure) } : {}),
         run: async (item, { key, signal }) => rowOf(key, setup, item, await scorer.score(item, signal)),
       });
       if (ran.stopped === "abort")
-        batchInterruptNote(session, join(dirname(out), `${name}.jsonl`), "lmcot rewards score");
+        batchInterruptNote(
+          session?.runningBatches(),
+          journalPaths(dirname(out), name).journal,
+          "lmcot rewards score",
+        );
       return ran;
     });
     for await (const row of store.records()) rows.push(row);
