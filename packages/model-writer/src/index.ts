@@ -20,7 +20,10 @@ export { relativeBiasTable, t5RelativePositionBucket } from "./relative-position
 export { decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensors } from "./safetensors";
 export {
   type GenerationDefaults,
+  isGatedT5,
   resolveT5Config,
+  T5_FEED_FORWARD,
+  type T5FeedForward,
   type T5Config,
   type T5ConfigInput,
   t5ConfigSchema,

@@ -2,7 +2,11 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 
-/** The T5 v1.0 hyper-parameters the writer understands (HF `config.json` field names). */
+/** The feed-forward variants of HF's T5: v1.0 (`relu`) and v1.1 / FLAN-T5 (`gated-gelu`, tanh-approximated GELU). */
+export const T5_FEED_FORWARD = ["relu", "gated-gelu"] as const;
+export type T5FeedForward = (typeof T5_FEED_FORWARD)[number];
+
+/** The T5 v1.0 and v1.1 / FLAN-T5 hyper-parameters the writer understands (HF `config.json` field names). */
 export const t5ConfigSchema = z.object({
   model_type: z.literal("t5").default("t5"),
   vocab_size: z.number().int().positive(),
@@ -15,7 +19,8 @@ export const t5ConfigSchema = z.object({
   relative_attention_num_buckets: z.number().int().min(2).default(32),
   relative_attention_max_distance: z.number().int().min(2).default(128),
   layer_norm_epsilon: z.number().positive().default(1e-6),
-  feed_forward_proj: z.literal("relu").default("relu"),
+  feed_forward_proj: z.enum(T5_FEED_FORWARD).default("relu"),
+  dropout_rate: z.number().min(0).max(1).default(0.1),
   tie_word_embeddings: z.boolean().default(true),
   decoder_start_token_id: z.number().int().min(0).default(0),
   pad_token_id: z.number().int().min(0).default(0),
@@ -24,6 +29,10 @@ export const t5ConfigSchema = z.object({
 
 export type T5ConfigInput = z.input<typeof t5ConfigSchema>;
 export type T5Config = z.output<typeof t5ConfigSchema> & { num_decoder_layers: number };
+
+/** Whether the feed-forward is gated (`wi_0`, `wi_1`, `wo`) rather than one `wi` (v1.0). */
+export const isGatedT5 = (config: { feed_forward_proj?: string }) =>
+  config.feed_forward_proj === "gated-gelu";
 
 /** Fills defaults and checks sizes; throws a message naming the bad field. */
 export function resolveT5Config(input: T5ConfigInput): T5Config {
@@ -52,11 +61,10 @@ export async function writeT5Config(
     architectures: ["T5ForConditionalGeneration"],
     ...config,
     n_positions: 512,
-    dense_act_fn: "relu",
-    is_gated_act: false,
+    dense_act_fn: isGatedT5(config) ? "gelu_new" : "relu",
+    is_gated_act: isGatedT5(config),
     is_encoder_decoder: true,
     use_cache: true,
-    dropout_rate: 0.1,
     initializer_factor: 1.0,
     transformers_version: "4.46.0",
   };

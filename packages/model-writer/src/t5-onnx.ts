@@ -2,7 +2,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { OnnxGraph } from "./onnx-graph";
 import { relativeBiasTable } from "./relative-position";
-import { resolveT5Config, type T5Config, type T5ConfigInput } from "./t5-config";
+import { isGatedT5, resolveT5Config, type T5Config, type T5ConfigInput } from "./t5-config";
 
 /** A float32 tensor in row-major order. */
 export interface WeightTensor {
@@ -16,7 +16,7 @@ export type T5Weights = Map<string, WeightTensor>;
 /** Float32 minimum, the value HF T5 adds to masked attention scores. */
 const MASK_VALUE = -3.4028234663852886e38;
 
-/** The HF parameter names and shapes a T5 v1.0 model with this config must have. */
+/** The HF parameter names and shapes a T5 (v1.0 or v1.1 / FLAN-T5) model with this config must have. */
 export function t5ParameterShapes(input: T5ConfigInput): Map<string, number[]> {
   const c = resolveT5Config(input);
   const inner = c.num_heads * c.d_kv;
@@ -46,7 +46,8 @@ export function t5ParameterShapes(input: T5ConfigInput): Map<string, number[]> {
         shapes.set(`${block}.layer.1.layer_norm.weight`, [c.d_model]);
         ff = 2;
       }
-      shapes.set(`${block}.layer.${ff}.DenseReluDense.wi.weight`, [c.d_ff, c.d_model]);
+      const wi = isGatedT5(c) ? ["wi_0", "wi_1"] : ["wi"];
+      for (const w of wi) shapes.set(`${block}.layer.${ff}.DenseReluDense.${w}.weight`, [c.d_ff, c.d_model]);
       shapes.set(`${block}.layer.${ff}.DenseReluDense.wo.weight`, [c.d_model, c.d_ff]);
       shapes.set(`${block}.layer.${ff}.layer_norm.weight`, [c.d_model]);
     }
