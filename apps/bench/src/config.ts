@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { basename } from "node:path";
 import { closest, DataValidationError, fnv1a } from "@lmcot/core";
 import { validate } from "@lmcot/datasets";
@@ -155,8 +155,17 @@ export function parseConfig(value: unknown, file = "config"): BenchConfig {
   return validateConfig(benchConfigSchema, value, file) as BenchConfig;
 }
 
-/** A YAML (or JSON) file's value, not yet validated (an empty file is `{}`). */
+/** The largest config file read (1 MB): a config is a few keys, and YAML parsing costs many times the file's size in memory. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/** A YAML (or JSON) file's value, not yet validated (an empty file is `{}`); over `MAX_CONFIG_BYTES` is an error. */
 export function readConfigValue(path: string): unknown {
+  const size = statSync(path).size;
+  if (size > MAX_CONFIG_BYTES)
+    throw new DataValidationError(
+      `is ${(size / 1024 / 1024).toFixed(1)} MB, over the 1 MB limit for a config file (a config holds settings; data goes in the files it names)`,
+      { file: basename(path) },
+    );
   try {
     return parseYaml(readFileSync(path, "utf8")) ?? {};
   } catch (error) {

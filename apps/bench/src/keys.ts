@@ -18,6 +18,9 @@ const WRAPPERS = new Set(["optional", "nullable", "default", "prefault", "catch"
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
+/** Keys that reach an object's prototype when assigned: no schema has them, in any kind of mapping. */
+const PROTOTYPE_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
 function unwrap(schema: z.ZodType): Def {
   let def = defOf(schema);
   for (;;) {
@@ -34,13 +37,19 @@ function unwrap(schema: z.ZodType): Def {
  */
 export function unknownKeys(schema: z.ZodType, value: unknown, path: PropertyKey[] = []): string[] {
   const def = unwrap(schema);
+  const unknown = (key: string, known: string[]) =>
+    `${fieldPath([...path, key])}: unknown key${didYouMean(key, known)}`;
+  if (isRecord(value)) {
+    const reserved = Object.keys(value).filter((k) => PROTOTYPE_KEYS.has(k));
+    if (reserved.length) return reserved.map((k) => unknown(k, def.shape ? Object.keys(def.shape) : []));
+  }
   if (def.type === "object" && def.shape && isRecord(value)) {
     const known = Object.keys(def.shape);
     const open = def.catchall !== undefined && defOf(def.catchall).type !== "never";
     return Object.entries(value).flatMap(([key, v]) => {
-      const inner = def.shape?.[key];
+      const inner = Object.hasOwn(def.shape!, key) ? def.shape![key] : undefined;
       if (inner) return unknownKeys(inner, v, [...path, key]);
-      return open ? [] : [`${fieldPath([...path, key])}: unknown key${didYouMean(key, known)}`];
+      return open ? [] : [unknown(key, known)];
     });
   }
   if (def.type === "array" && def.element && Array.isArray(value))

@@ -75,6 +75,52 @@ describe("one schema for flags and config files", () => {
     expect(rl.stderr).toContain("rl.yaml: polcy: unknown key; did you mean policy?");
   });
 
+  it("__proto__ / constructor / prototype keys, at any depth, are unknown keys (exit 2), not a crash", async () => {
+    const cases: [string[], string, string, string][] = [
+      [
+        ["bench", "--dry-run"],
+        "bench.yaml",
+        "__proto__: { budget: 1 }\n",
+        "bench.yaml: __proto__: unknown key",
+      ],
+      [["bench", "--dry-run"], "bench.yaml", "constructor: 1\n", "bench.yaml: constructor: unknown key"],
+      [
+        ["bench", "--dry-run"],
+        "bench.json",
+        '{"prototype": {"x": 1}}\n',
+        "bench.json: prototype: unknown key",
+      ],
+      [
+        ["bench", "--dry-run"],
+        "bench.json",
+        '{"datasets": [{"name": "hotpotqa", "__proto__": {"sample": 1}}]}\n',
+        "bench.json: datasets[0].__proto__: unknown key",
+      ],
+      [
+        ["train", "kd"],
+        "kd.yaml",
+        "data: x\nout: y\noptimizer: { constructor: 1 }\n",
+        "kd.yaml: optimizer.constructor: unknown key",
+      ],
+      [["rewards", "serve"], "serve.yaml", "__proto__: { port: 1 }\n", "serve.yaml: __proto__: unknown key"],
+      [["distill"], "distill.yaml", "constructor: 1\n", "distill.yaml: constructor: unknown key"],
+    ];
+    for (const [args, name, text, message] of cases) {
+      const r = await lmcot(...args, "--config", configFile(name, text));
+      expect(r.stderr, text).toContain(message);
+      expect(r.stderr).not.toContain("Cannot read properties");
+      expect(r.code, text).toBe(2);
+    }
+    expect(({} as Record<string, unknown>).budget).toBeUndefined();
+  });
+
+  it("a config file over 1 MB is refused with its size before it is parsed (exit 2)", async () => {
+    const big = configFile("bench.yaml", `large:\n${"  - openai:gpt-4o-mini\n".repeat(60_000)}`);
+    const r = await lmcot("bench", "--config", big, "--dry-run");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/bench\.yaml is 1\.\d MB, over the 1 MB limit for a config file/);
+  });
+
   it("a reasoning effort suffix on a large LM makes one cell per effort, from a flag or a file", async () => {
     const keyed = (...args: string[]) => lmcotEnv({ ...offline, OPENAI_API_KEY: "sk-test" }, ...args);
     const flag = await keyed(
