@@ -100,6 +100,7 @@ describe("no command prints or writes an API key", () => {
     const prompts = examples.map((e) => rationalePrompt.render(e));
     const reply = await fetch(`${url}/get_reward`, {
       method: "POST",
+      headers: { "content-type": "application/json" },
       body: JSON.stringify({
         query: prompts.map((p, i) => `${p} rationale ${i}</s>`),
         prompts,

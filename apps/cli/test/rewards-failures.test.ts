@@ -51,7 +51,8 @@ describe("lmcot rewards serve under a failing judge", () => {
         prompts: Array(8).fill(prompt),
         labels: Array(8).fill(example.answer),
       });
-      const ask = () => fetch(`${url}/get_reward`, { method: "POST", body });
+      const ask = () =>
+        fetch(`${url}/get_reward`, { method: "POST", headers: { "content-type": "application/json" }, body });
       const first = await ask();
       expect(first.status).toBe(502);
       const reply = (await first.json()) as { failed: { index: number; error_class: string }[] };

@@ -121,6 +121,45 @@ describe("lmcot rewards score", () => {
 });
 
 describe("lmcot rewards serve", () => {
+  it("warns at start-up without a token and refuses what a web page can send (text/plain 415, Origin 403)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "lmcot-rewards-guard-"));
+    const env = { ...process.env };
+    delete env.LMCOT_REWARD_TOKEN;
+    const child = spawn(
+      process.execPath,
+      [bin, "rewards", "serve", "--port", "0", "--judge", judgeId, "--preset", "aspects-only"].concat([
+        "--cache-dir",
+        join(dir, "cache"),
+      ]),
+      { env },
+    );
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c) => (stdout += c));
+    child.stderr.on("data", (c) => (stderr += c));
+    const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+    while (!/reward server on (\S+) /.test(stdout) && child.exitCode === null)
+      await new Promise((r) => setTimeout(r, 20));
+    const url = /reward server on (\S+) /.exec(stdout)?.[1];
+    expect(url, stderr).toBeDefined();
+    expect(stderr).toContain("warning: no bearer token (LMCOT_REWARD_TOKEN is not set)");
+    const example = (await loadSample("hotpotqa"))[0]!;
+    const prompt = rationalePrompt.render(example);
+    const body = JSON.stringify({ query: [`${prompt} r</s>`], prompts: [prompt], labels: [example.answer] });
+    const before = judgeCalls;
+    const plain = await fetch(`${url!}/get_reward`, { method: "POST", body });
+    expect(plain.status).toBe(415);
+    const page = await fetch(`${url!}/get_reward`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: "https://evil.example" },
+      body,
+    });
+    expect(page.status).toBe(403);
+    expect(judgeCalls).toBe(before);
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+  });
+
   it("serves OpenRLHF requests on loopback and shuts down gracefully on SIGTERM", async () => {
     const dir = mkdtempSync(join(tmpdir(), "lmcot-rewards-"));
     const child = spawn(

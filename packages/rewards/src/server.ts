@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { StringDecoder } from "node:string_decoder";
 import { errorMessage, failureRecord, LmcotError, redact } from "@lmcot/core";
+import { allowedHosts, refusal } from "./guard";
 import { throttledLog } from "./log-throttle";
 import { pacer } from "./pace";
 import { parseRewardRequest, RequestItemError, requestItem } from "./protocol";
@@ -12,8 +13,17 @@ export interface RewardServerOptions {
   scorer: RewardScorer;
   /** Default 0: any free port (the CLI defaults to 5000). */
   port?: number;
-  /** Default 127.0.0.1; anything else exposes the judge's budget to the network. */
+  /**
+   * Default 127.0.0.1; anything else exposes the judge's budget to the network. A request's Host
+   * header must name this address or a loopback name (a DNS-rebinding guard), unless it is a
+   * wildcard (`0.0.0.0`, `::`).
+   */
   host?: string;
+  /**
+   * Browser origins allowed to POST (default none): a request with any other `Origin` header gets 403.
+   * POSTs need `Content-Type: application/json` (415 otherwise), so a page cannot send a form.
+   */
+  allowedOrigins?: string[];
   /** When set, `POST /get_reward` needs `Authorization: Bearer <token>`. */
   token?: string;
   /** Larger bodies get 413 (default 16 MiB). */
@@ -30,7 +40,7 @@ export interface RewardServerOptions {
   authLogIntervalMs?: number;
   /** Strings redacted from error messages in replies and logs (the token always is). */
   secrets?: string[];
-  /** Shown by `GET /health`. */
+  /** Shown by `GET /health`, with secrets and credentials in URLs redacted. */
   info?: Record<string, unknown>;
 }
 
@@ -183,10 +193,17 @@ function detailOf(r: ItemReward) {
   };
 }
 
+/** What `/health` may show of `info`: the token, keys and URL credentials (`//user:pass@`) redacted. */
+function publicInfo(info: Record<string, unknown>, secrets: readonly string[]): Record<string, unknown> {
+  const text = redact(JSON.stringify(info), secrets).replace(/\/\/[^/@\s"]*@/g, "//[redacted]@");
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
 /**
  * Starts the reward HTTP server: `POST /get_reward` (OpenRLHF's remote reward model shape) and
  * `GET /health`. Every body is validated; errors are JSON `{ "error", "field"? }` with 400 / 401 /
- * 404 / 405 / 413 / 502 / 503.
+ * 403 / 404 / 405 / 413 / 415 / 502 / 503. Requests from web pages are refused (see `host` and
+ * `allowedOrigins`).
  */
 export async function startRewardServer(options: RewardServerOptions): Promise<RewardServer> {
   const maxBody = options.maxBodyBytes ?? 16 * 1024 * 1024;
@@ -196,6 +213,9 @@ export async function startRewardServer(options: RewardServerOptions): Promise<R
   const refusedLog = throttledLog(log, options.authLogIntervalMs ?? 10_000);
   const pace = pacer();
   const started = Date.now();
+  const info = publicInfo(options.info ?? {}, secrets);
+  const origins = options.allowedOrigins ?? [];
+  let hosts: ReturnType<typeof allowedHosts> = new Set();
   let inFlight = 0;
   let served = 0;
   let closing = false;
@@ -263,6 +283,15 @@ export async function startRewardServer(options: RewardServerOptions): Promise<R
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0];
+    // From the headers alone: the body is never read, only dropped.
+    const refused = refusal(req, hosts, origins);
+    if (refused) {
+      refusedLog.hit(
+        `${req.method} ${path} ${refused.status} ${refused.error} (from ${req.socket.remoteAddress})`,
+      );
+      send(res, refused.status, { error: refused.error });
+      return discardBody(req);
+    }
     if (closing)
       return send(res, 503, { error: "the reward server is shutting down" }, { connection: "close" });
     if (path === "/health") {
@@ -279,7 +308,7 @@ export async function startRewardServer(options: RewardServerOptions): Promise<R
         call_failures: totals.callFailures,
         cost_usd: totals.usage.costUsd,
         cached_calls: totals.usage.cachedCalls,
-        ...options.info,
+        ...info,
       });
     }
     if (path !== "/get_reward")
@@ -344,6 +373,7 @@ export async function startRewardServer(options: RewardServerOptions): Promise<R
     });
   });
   const address = server.address() as AddressInfo;
+  hosts = allowedHosts(options.host ?? "127.0.0.1", address.address);
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   let closed: Promise<void> | undefined;
   return {

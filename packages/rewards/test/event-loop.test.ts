@@ -55,7 +55,7 @@ describe("reward server: a 4,096-item request", () => {
     const file = join(mkdtempSync(join(tmpdir(), "lmcot-loop-")), "body.json");
     writeFileSync(file, body);
     // The client is another process, so the blocks measured here are the server's alone.
-    const client = `fetch(process.argv[1], { method: "POST", body: require("fs").readFileSync(process.argv[2]) })
+    const client = `fetch(process.argv[1], { method: "POST", headers: { "content-type": "application/json" }, body: require("fs").readFileSync(process.argv[2]) })
       .then(async (r) => process.stdout.write(JSON.stringify({ status: r.status, ...(await r.json()) })))`;
     const { result, blockMs, wallMs } = await longestBlock(async () => {
       const { stdout } = await promisify(execFile)(

@@ -128,7 +128,9 @@ function sendAllThenRead(server: RewardServer, bodyBytes: number, headers = ""):
         socket.destroy();
       }
     });
-    socket.write(`POST /get_reward HTTP/1.1\r\nhost: x\r\ncontent-length: ${bodyBytes}\r\n${headers}\r\n`);
+    socket.write(
+      `POST /get_reward HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${bodyBytes}\r\n${headers}\r\n`,
+    );
     socket.write(Buffer.alloc(bodyBytes, 120), () => socket.resume());
   });
 }
@@ -138,7 +140,9 @@ describe("reward server: refusals from the headers", () => {
     const server = await serve({}, { maxBodyBytes: 2000 });
     const early = await new Promise<string>((resolve) => {
       const socket = connect(server.port, "127.0.0.1", () =>
-        socket.write("POST /get_reward HTTP/1.1\r\nhost: x\r\ncontent-length: 100000000\r\n\r\n{"),
+        socket.write(
+          "POST /get_reward HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: 100000000\r\n\r\n{",
+        ),
       );
       socket.on("data", (chunk) => {
         resolve(String(chunk).split("\r\n")[0]!);

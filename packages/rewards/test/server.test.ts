@@ -86,7 +86,7 @@ describe("reward server: POST /get_reward", () => {
     const streamed = await new Promise<number>((resolve, reject) => {
       const req = request(
         `${server.url}/get_reward`,
-        { method: "POST", headers: { "transfer-encoding": "chunked" } },
+        { method: "POST", headers: { "content-type": "application/json", "transfer-encoding": "chunked" } },
         (res) => {
           res.resume();
           resolve(res.statusCode ?? 0);

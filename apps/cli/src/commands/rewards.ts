@@ -15,9 +15,11 @@ async function serve(command: Command): Promise<void> {
   const scorer = scorerFrom(flags, config, true);
   const token = process.env[flags.tokenEnv] || undefined;
   const loopback = ["127.0.0.1", "localhost", "::1"].includes(flags.host);
-  if (!loopback && !token)
+  if (!token)
     process.stderr.write(
-      `warning: listening on ${flags.host} without a token; anyone who can reach it spends your judge budget (set ${flags.tokenEnv})\n`,
+      loopback
+        ? `warning: no bearer token (${flags.tokenEnv} is not set): any program on this machine can spend your judge budget; web pages are refused (Host, Origin and Content-Type checks)\n`
+        : `warning: listening on ${flags.host} without a token; anyone who can reach it spends your judge budget (set ${flags.tokenEnv})\n`,
     );
   const server = await startRewardServer({
     scorer,
