@@ -1,6 +1,8 @@
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Example, PromptRecord } from "@lmcot/core";
+import { DataValidationError, type Example, type PromptRecord } from "@lmcot/core";
+import { validate } from "@lmcot/datasets";
+import { contextRecordSchema } from "./record-schema";
 
 /** One example's context as the run showed it, stored once per example in `contexts.jsonl`. */
 export interface ContextRecord {
@@ -22,14 +24,20 @@ export function readContexts(runDir: string): Map<string, ContextRecord> {
   const file = join(runDir, "contexts.jsonl");
   const out = new Map<string, ContextRecord>();
   if (!existsSync(file)) return out;
-  for (const line of readFileSync(file, "utf8").split("\n")) {
+  const lines = readFileSync(file, "utf8").split("\n");
+  lines.forEach((text, i) => {
+    if (text.trim() === "") return;
+    let value: unknown;
     try {
-      const c = JSON.parse(line) as ContextRecord;
-      out.set(contextKey(c.dataset, c.exampleId), c);
+      value = JSON.parse(text);
     } catch {
-      // a torn last line: the example is written again by the next run that needs it
+      // A torn last line: the example is written again by the next run that needs it.
+      if (i === lines.length - 1) return;
+      throw new DataValidationError("is not valid JSON", { file: "contexts.jsonl", line: i + 1 });
     }
-  }
+    const c = validate(contextRecordSchema, value, { file: "contexts.jsonl", line: i + 1 });
+    out.set(contextKey(c.dataset, c.exampleId), c);
+  });
   return out;
 }
 

@@ -1,39 +1,42 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { describe, expect, it } from "vitest";
-import { buildReport, runBench } from "../src/index";
+import { buildReport, buildReportData, renderHtml, runBench } from "../src/index";
 import { offlineConfig, tempDir } from "./helpers";
+import { watchPage } from "./page-watch";
+import { writeGeneratedRun } from "./view-fixture";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const available = existsSync(CHROMIUM);
 if (!available && process.env.CI)
   throw new Error(`CI needs Chromium at ${CHROMIUM} for the report test (apt-get install chromium)`);
 
+const launch = () =>
+  chromium.launch({
+    executablePath: CHROMIUM,
+    // playwright starts Chromium with a fresh, empty profile of its own.
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+
 describe.skipIf(!available)("report.html in headless Chromium", () => {
-  it("renders its charts and tables with no console errors and no network", async () => {
+  it("renders its charts and tables with no console errors, no CSP violation and no network", async () => {
     const out = tempDir("lmcot-bench-html-");
     await runBench(offlineConfig(out));
     const { files } = await buildReport(out);
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      // playwright starts Chromium with a fresh, empty profile of its own.
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    const browser = await launch();
     try {
       const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-      const errors: string[] = [];
+      const { problems: errors, violations } = await watchPage(page);
       const requests: string[] = [];
-      page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
-      page.on("pageerror", (e) => errors.push(e.message));
       page.on("request", (r) => !r.url().startsWith("file://") && requests.push(r.url()));
       await page.goto(`file://${files[2]}`);
       expect(await page.locator("#results tbody tr").count()).toBe(6);
@@ -73,7 +76,44 @@ describe.skipIf(!available)("report.html in headless Chromium", () => {
       mkdirSync(shots, { recursive: true });
       await page.screenshot({ path: join(shots, "report.png"), fullPage: true });
       expect(errors).toEqual([]);
+      expect(await violations()).toEqual([]);
       expect(requests).toEqual([]);
+      // The policy is in force: markup slipped into the page by any means cannot run a handler.
+      await page.evaluate(() => {
+        const div = document.createElement("div");
+        div.innerHTML = '<img src="data:," onerror="window.__injected=1">';
+        document.body.append(div);
+      });
+      await expect.poll(violations).toEqual(["script-src-attr"]);
+      expect(await page.evaluate(() => (window as { __injected?: number }).__injected)).toBeUndefined();
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it("a run holding markup in its text fields shows it as text; nothing runs, the filters still work", async () => {
+    const dir = tempDir("lmcot-bench-html-xss-");
+    writeGeneratedRun(dir, 4);
+    const xss = '"><img src=x onerror="window.__xss=1"><script>window.__xss=2</script>';
+    const data = await buildReportData(dir);
+    data.examples[0]!.question = xss;
+    data.examples[0]!.em = xss as unknown as number;
+    data.examples[1]!.answer = xss;
+    data.cells[0]!.byType[xss] = data.cells[0]!.byType.bridge!;
+    const file = join(dir, "report.html");
+    writeFileSync(file, renderHtml(data));
+    const browser = await launch();
+    try {
+      const page = await browser.newPage();
+      const { problems, violations } = await watchPage(page);
+      await page.goto(`file://${file}`);
+      expect(await page.locator("#examples img, #examples script, #by-type img").count()).toBe(0);
+      expect(await page.locator("#examples tbody tr").first().locator("td").nth(1).textContent()).toBe(xss);
+      expect(await page.evaluate(() => (window as { __xss?: number }).__xss)).toBeUndefined();
+      await page.check("#wrong");
+      expect(await page.locator("#examples tbody tr:not([hidden])").count()).toBeGreaterThan(0);
+      expect(problems).toEqual([]);
+      expect(await violations()).toEqual([]);
     } finally {
       await browser.close();
     }

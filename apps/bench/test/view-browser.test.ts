@@ -3,8 +3,9 @@ import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BenchRecord } from "../src/grid";
-import { buildView, buildViewData, exportView, FLAGS, runBench, serveView } from "../src/index";
+import { buildView, buildViewData, exportView, FLAGS, runBench, serveView, viewFiles } from "../src/index";
 import { offlineConfig, tempDir } from "./helpers";
+import { watchPage } from "./page-watch";
 import { writeGeneratedRun } from "./view-fixture";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -37,18 +38,22 @@ function makeRunB(a: string): string {
   return b;
 }
 
+/** Opens the viewer; `all()`: its console errors, uncaught exceptions, CSP violations and network use so far. */
 async function open(browser: Browser, url: string) {
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  const problems: string[] = [];
-  page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
-  page.on("pageerror", (e) => problems.push(e.message));
+  const watched = await watchPage(page);
   page.on("request", (r) => {
     const u = r.url();
-    if (!u.startsWith("file://") && !u.startsWith("http://127.0.0.1:")) problems.push(`network: ${u}`);
+    if (!u.startsWith("file://") && !u.startsWith("http://127.0.0.1:"))
+      watched.problems.push(`network: ${u}`);
   });
   await page.goto(url);
   await page.waitForSelector("#rows .row");
-  return { page, problems };
+  const all = async () => [
+    ...watched.problems,
+    ...(await watched.violations()).map((d) => `CSP violation: ${d}`),
+  ];
+  return { page, all };
 }
 
 const count = async (page: Page) => Number((await page.locator("#count").textContent())!.split(" ")[0]);
@@ -71,7 +76,7 @@ describe.skipIf(!available)("lmcot view in headless Chromium", () => {
     const expected = (flag: number) => data.items.filter((x) => x.flags & flag).length;
     const served = await serveView(await buildView([a, b]));
     try {
-      const { page, problems } = await open(browser, served.url);
+      const { page, all } = await open(browser, served.url);
       expect(await count(page)).toBe(data.items.length);
       expect(await page.locator("#head .h").allTextContents()).toContain("A · lm-guided · selector");
       await page.screenshot({ path: join(shots, "view-matrix.png") });
@@ -129,7 +134,7 @@ describe.skipIf(!available)("lmcot view in headless Chromium", () => {
       await page.click("#show-failures");
       expect(await page.locator("#failures tbody tr").count()).toBe(1);
       expect(await page.locator("#failures pre").first().textContent()).toContain('"@lmcot/core"');
-      expect([...problems, ...again.problems]).toEqual([]);
+      expect([...(await all()), ...(await again.all())]).toEqual([]);
       await again.page.close();
     } finally {
       await served.close();
@@ -144,13 +149,13 @@ describe.skipIf(!available)("lmcot view in headless Chromium", () => {
       .map((l) => (l ? (JSON.parse(l) as BenchRecord) : undefined))
       .find((r) => r?.key === key)!;
     const index = exportView(await buildView([a]), tempDir("lmcot-view-export-"));
-    const { page, problems } = await open(
+    const { page, all } = await open(
       browser,
       `file://${index}#item=${record.cell.dataset}/${record.exampleId}`,
     );
     await page.waitForSelector("#item .reward");
     expect(await page.locator("#item .reward").textContent()).toContain("reward 0.750");
-    expect(problems).toEqual([]);
+    expect(await all()).toEqual([]);
   }, 30_000);
 
   it("shows a call's reasoning text and reasoning tokens on the item page; calls without stay as they were", async () => {
@@ -181,7 +186,7 @@ describe.skipIf(!available)("lmcot view in headless Chromium", () => {
     );
     writeFileSync(join(dir, "run.jsonl"), `${changed.map((r) => JSON.stringify(r)).join("\n")}\n`);
     const index = exportView(await buildView([dir]), tempDir("lmcot-view-reasoning-out-"));
-    const { page, problems } = await open(
+    const { page, all } = await open(
       browser,
       `file://${index}#item=${target.cell.dataset}/${target.exampleId}`,
     );
@@ -195,14 +200,77 @@ describe.skipIf(!available)("lmcot view in headless Chromium", () => {
     expect(await standard.locator("pre.reasoning").textContent()).toBe(thought);
     // The other cells' calls carry no reasoning and show none.
     expect(await page.locator("#item pre.reasoning").count()).toBe(1);
-    expect(problems).toEqual([]);
+    expect(await all()).toEqual([]);
   }, 30_000);
+
+  it("sends a Content-Security-Policy; markup in any field shows as text and nothing runs, served or exported", async () => {
+    const dir = tempDir("lmcot-view-xss-");
+    writeGeneratedRun(dir, 4);
+    const xss = '"><img src=x onerror="window.__xss=1"><script>window.__xss=2</script>';
+    const records = readFileSync(join(dir, "run.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as BenchRecord);
+    const marked = records.map((r) =>
+      r.exampleId !== "gen-0"
+        ? r
+        : {
+            ...r,
+            question: xss,
+            type: xss,
+            answer: xss,
+            rationale: xss,
+            gold: [xss],
+            prompts: r.prompts!.map((p) => ({ ...p, output: xss, model: xss })),
+          },
+    );
+    writeFileSync(join(dir, "run.jsonl"), `${marked.map((r) => JSON.stringify(r)).join("\n")}\n`);
+    appendFileSync(
+      join(dir, "errors.jsonl"),
+      `${JSON.stringify({ key: "k", cell: xss, errorClass: xss, message: xss, at: xss })}\n`,
+    );
+    const { data, details } = await buildViewData([dir]);
+    // Values of the wrong type (validation bypassed) are escaped as well.
+    const wrongTypes = {
+      ...data,
+      items: data.items.map((x, i) => (i === 1 ? { ...x, contextChars: xss as unknown as number } : x)),
+    };
+    const files = viewFiles(wrongTypes, details);
+    const served = await serveView(files);
+    try {
+      const res = await fetch(served.url);
+      const policy = res.headers.get("content-security-policy") ?? "";
+      expect(policy).toMatch(
+        /default-src 'none'; script-src 'self' 'sha256-[A-Za-z0-9+/=]+'; style-src 'sha256-/,
+      );
+      expect(policy).toContain("frame-ancestors 'none'");
+      for (const url of [served.url, `file://${exportView(files, tempDir("lmcot-view-xss-out-"))}`]) {
+        const { page, all } = await open(browser, url);
+        await page.fill("#search", "gen-0");
+        await page.locator("#rows .row").first().click();
+        await page.waitForSelector("#item details.call");
+        await page.locator("#item details.call").first().click();
+        await page.keyboard.press("Escape");
+        await page.fill("#search", "");
+        await page.click("#show-failures");
+        expect(await page.locator("#item h2").textContent()).toBe(xss);
+        expect(await page.locator("#item pre.raw").first().textContent()).toBe(xss);
+        expect(await page.locator("#rows .n").nth(1).textContent()).toBe(xss);
+        expect(await page.locator("body img, #rows script, #item script, #failures script").count()).toBe(0);
+        expect(await page.evaluate(() => (window as { __xss?: number }).__xss)).toBeUndefined();
+        expect(await all(), url).toEqual([]);
+        await page.close();
+      }
+    } finally {
+      await served.close();
+    }
+  }, 60_000);
 
   it("10,000 questions × 6 cells: first paint < 2 s, a filter < 200 ms", async () => {
     const dir = tempDir("lmcot-view-10k-");
     writeGeneratedRun(dir, 10_000);
     const index = exportView(await buildView([dir]), tempDir("lmcot-view-10k-out-"));
-    const { page, problems } = await open(browser, `file://${index}`);
+    const { page, all } = await open(browser, `file://${index}`);
     const firstPaint = await page.evaluate(
       () => (window as unknown as { LMCOT_FIRST_PAINT_MS: number }).LMCOT_FIRST_PAINT_MS,
     );
@@ -243,6 +311,6 @@ describe.skipIf(!available)("lmcot view in headless Chromium", () => {
     await page.waitForSelector("#item .samples li");
     expect(await page.locator("#item .method").first().locator(".samples li").count()).toBe(0);
     expect(await page.locator("#item .samples").count()).toBe(4);
-    expect(problems).toEqual([]);
+    expect(await all()).toEqual([]);
   }, 120_000);
 });

@@ -1,10 +1,9 @@
 import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
-import { basename, dirname } from "node:path";
-import { DataValidationError, type FailureRecord } from "@lmcot/core";
+import { dirname } from "node:path";
+import type { FailureRecord } from "@lmcot/core";
 import { z } from "zod";
-import { readLines } from "./jsonl";
-import { validate } from "./validate";
+import { readValidatedJsonl } from "./validated-jsonl";
 
 const failureSchema = z.looseObject({
   key: z.string(),
@@ -23,18 +22,8 @@ const failureSchema = z.looseObject({
  * the middle of an append) is ignored; a bad line elsewhere is an error naming it.
  */
 export async function readFailures(path: string): Promise<FailureRecord[]> {
-  if (!existsSync(path)) return [];
   const out: FailureRecord[] = [];
-  for await (const { text, line, terminated } of readLines(path)) {
-    if (text.trim() === "" || !terminated) continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      throw new DataValidationError("is not valid JSON", { file: basename(path), line });
-    }
-    out.push(validate(failureSchema, value, { file: basename(path), line }) as FailureRecord);
-  }
+  for await (const { value } of readValidatedJsonl(path, failureSchema)) out.push(value as FailureRecord);
   return out;
 }
 

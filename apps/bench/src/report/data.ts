@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { type FailureClassSummary, type FailureRecord, summarizeFailures } from "@lmcot/core";
-import { openFailures, openRunStore, readFailures } from "@lmcot/datasets";
+import { openFailures, readFailures, readValidatedJsonl } from "@lmcot/datasets";
 import { readJournal } from "@lmcot/llm";
 import {
   type Aggregate,
@@ -12,6 +12,7 @@ import {
 import { isOffline } from "../config";
 import type { BenchRecord, Cell } from "../grid";
 import { readPlan } from "../plan";
+import { benchRecordSchema } from "../record-schema";
 import { type RunInfo, readRunInfo } from "../run-info";
 import { pairedBootstrap } from "./paired";
 
@@ -111,13 +112,13 @@ const groupBy = <T>(items: readonly T[], key: (t: T) => string) => {
 
 /**
  * Reads a run file back, one record per key (the first), so a file written by two processes at once
- * before locks existed still counts each item once. A torn last line is ignored.
+ * before locks existed still counts each item once. A torn last line is ignored; a record with a bad
+ * field (a hand edit) is an error naming the line and field, so no page ever shows it.
  */
 export async function readRecords(runDir: string): Promise<BenchRecord[]> {
-  const store = await openRunStore<BenchRecord>(join(runDir, "run.jsonl"));
   const byKey = new Map<string, BenchRecord>();
-  for await (const r of store.records()) if (!byKey.has(r.key)) byKey.set(r.key, r);
-  await store.close();
+  for await (const { value: r } of readValidatedJsonl(join(runDir, "run.jsonl"), benchRecordSchema))
+    if (!byKey.has(r.key)) byKey.set(r.key, r);
   return [...byKey.values()];
 }
 

@@ -8,9 +8,22 @@ export const CLIENT = String.raw`
   var cols = D.columns;
   var ROW = 28;
   var $ = function (id) { return document.getElementById(id); };
-  var esc = function (s) {
-    return String(s).replace(/[&<>"']/g, function (c) { return "&#" + c.charCodeAt(0) + ";"; });
-  };
+  // Markup is built only by h(): every value it fills in is escaped unless h() made it (the browser
+  // twin of the html template the report is built with).
+  function Markup(text) { this.text = text; }
+  function piece(v) {
+    if (v instanceof Markup) return v.text;
+    if (Array.isArray(v)) return v.map(piece).join("");
+    if (v === undefined || v === null || v === false) return "";
+    return String(v).replace(/[&<>"'\u0060]/g, function (c) { return "&#" + c.charCodeAt(0) + ";"; });
+  }
+  function h(template) {
+    var args = arguments, i = 0;
+    return new Markup(template.replace(/\{\}/g, function () { return piece(args[++i]); }));
+  }
+  function fill(el, markup) { el.innerHTML = piece(markup); }
+  // A number as text, whatever the value was (the data is validated; this keeps the page whole).
+  function fixed(v, digits) { return Number(v).toFixed(digits); }
   var hay = items.map(function (it) {
     return (it.question + "\u0001" + it.gold.join("\u0001") + "\u0001" + it.answer.join("\u0001") + "\u0001" + it.id).toLowerCase();
   });
@@ -26,9 +39,9 @@ export const CLIENT = String.raw`
   document.documentElement.style.setProperty("--cols", template);
   var heads = [["question", "question"], ["gold", "gold"], ["type", "type"], ["ctx", "context"]]
     .concat(cols.map(function (c, i) { return [String(i), c.label]; }));
-  $("head").innerHTML = heads.map(function (h) {
-    return '<div class="h" role="columnheader" data-sort="' + h[0] + '" title="sort by ' + esc(h[1]) + '">' + esc(h[1]) + '<span class="dir"></span></div>';
-  }).join("");
+  fill($("head"), heads.map(function (x) {
+    return h('<div class="h" role="columnheader" data-sort="{}" title="sort by {}">{}<span class="dir"></span></div>', x[0], x[1], x[1]);
+  }));
   var typeSel = $("type");
   D.types.forEach(function (t) { var o = document.createElement("option"); o.value = t; o.textContent = t; typeSel.appendChild(o); });
   if (D.runs.length < 2) Array.prototype.forEach.call(document.querySelectorAll("option.two-runs"), function (o) { o.remove(); });
@@ -78,25 +91,26 @@ export const CLIENT = String.raw`
 
   function cellHtml(it, c) {
     var f = it.f1[c];
-    if (f === null) return '<div class="c na">–</div>';
+    if (f === null) return h('<div class="c na">–</div>');
     var ok = it.em[c] === 1;
-    return '<div class="c ' + (ok ? "ok" : f > 0 ? "part" : "bad") + '" title="' + esc(it.answer[c] || "") + '">' + (ok ? "✓" : "✗") + " " + f.toFixed(2) + "</div>";
+    return h('<div class="c {}" title="{}">{} {}</div>', ok ? "ok" : f > 0 ? "part" : "bad", it.answer[c] || "", ok ? "✓" : "✗", fixed(f, 2));
   }
 
   function render() {
     var scroll = $("scroll");
     var first = Math.max(0, Math.floor(scroll.scrollTop / ROW) - 5);
     var last = Math.min(view.length, first + Math.ceil(scroll.clientHeight / ROW) + 10);
-    var html = "";
+    var rows = [];
     for (var k = first; k < last; k++) {
-      var i = view[k];
-      var it = items[i];
-      html += '<div class="row' + (k === sel ? " sel" : "") + '" role="row" data-k="' + k + '" style="transform:translateY(' + k * ROW + 'px)">' +
-        '<div class="q">' + esc(it.question) + "</div><div>" + esc(it.gold.join(" | ")) + "</div><div>" + esc(it.type || "") + '</div><div class="n">' + it.contextChars + "</div>";
-      for (var c = 0; c < cols.length; c++) html += cellHtml(it, c);
-      html += "</div>";
+      var it = items[view[k]];
+      rows.push(h('<div class="row{}" role="row" data-k="{}"><div class="q">{}</div><div>{}</div><div>{}</div><div class="n">{}</div>{}</div>',
+        k === sel ? " sel" : "", k, it.question, it.gold.join(" | "), it.type || "", it.contextChars,
+        cols.map(function (_, c) { return cellHtml(it, c); })));
     }
-    $("rows").innerHTML = html;
+    var box = $("rows");
+    fill(box, rows);
+    // Placed through the style object: the page's CSP allows no inline style attributes.
+    for (var j = 0; j < box.children.length; j++) box.children[j].style.transform = "translateY(" + (first + j) * ROW + "px)";
   }
 
   function select(k, reveal) {
@@ -116,59 +130,64 @@ export const CLIENT = String.raw`
   function contextHtml(ctx) {
     var facts = new Set((ctx.supportingFacts || []).map(function (f) { return f.title + "\u0000" + f.sentence; }));
     return ctx.paragraphs.map(function (p) {
-      return '<div class="para"><b>' + esc(p.title) + "</b> " + p.sentences.map(function (s, j) {
-        return facts.has(p.title + "\u0000" + j) ? '<mark class="fact">' + esc(s) + "</mark>" : esc(s);
-      }).join("") + "</div>";
-    }).join("");
+      return h('<div class="para"><b>{}</b> {}</div>', p.title, p.sentences.map(function (s, j) {
+        return facts.has(p.title + "\u0000" + j) ? h('<mark class="fact">{}</mark>', s) : s;
+      }));
+    });
   }
 
   function promptHtml(p, ctxChars) {
     var usage = p.usage ? " · " + p.usage.inputTokens + " in / " + p.usage.outputTokens + " out tokens" +
       (p.usage.reasoningTokens ? " (" + p.usage.reasoningTokens + " reasoning)" : "") : "";
-    var prompt = p.prompt.split("{{context}}").join("[the context above, " + ctxChars + " characters]");
-    return '<details class="call"><summary>' + esc(p.step) + " · " + esc(p.model) + usage + "</summary>" +
-      (p.system ? "<h5>system</h5><pre>" + esc(p.system) + "</pre>" : "") +
-      "<h5>prompt</h5><pre>" + esc(prompt) + "</pre>" +
-      (p.reasoning ? '<h5>reasoning</h5><pre class="reasoning">' + esc(p.reasoning) + "</pre>" : "") +
-      '<h5>raw output</h5><pre class="raw">' + esc(p.output) + "</pre></details>";
+    var prompt = String(p.prompt).split("{{context}}").join("[the context above, " + ctxChars + " characters]");
+    return h('<details class="call"><summary>{} · {}{}</summary>{}<h5>prompt</h5><pre>{}</pre>{}<h5>raw output</h5><pre class="raw">{}</pre></details>',
+      p.step, p.model, usage,
+      p.system && h("<h5>system</h5><pre>{}</pre>", p.system),
+      prompt,
+      p.reasoning && h('<h5>reasoning</h5><pre class="reasoning">{}</pre>', p.reasoning),
+      p.output);
   }
 
   function rewardHtml(r) {
     if (!r) return "";
-    var parts = Object.keys(r.aspects || {}).map(function (k) { var v = r.aspects[k]; return esc(k) + " " + (v === null ? "–" : v.toFixed(2)); });
-    return '<div class="reward">reward ' + r.reward.toFixed(3) + (r.taskReward != null ? " · task " + r.taskReward.toFixed(2) : "") +
-      (r.aspectReward != null ? " · aspects " + r.aspectReward.toFixed(3) : "") + (parts.length ? " (" + parts.join(", ") + ")" : "") + "</div>";
+    var parts = Object.keys(r.aspects || {}).map(function (k) { var v = r.aspects[k]; return k + " " + (v === null ? "–" : fixed(v, 2)); });
+    return h('<div class="reward">reward {}{}{}{}</div>', r.reward === null ? "–" : fixed(r.reward, 3),
+      r.taskReward != null ? " · task " + fixed(r.taskReward, 2) : "",
+      r.aspectReward != null ? " · aspects " + fixed(r.aspectReward, 3) : "",
+      parts.length ? " (" + parts.join(", ") + ")" : "");
+  }
+
+  function cellDetailHtml(cd, it) {
+    var u = cd.usage;
+    var meta = "large " + u.inputTokens + " in / " + u.outputTokens + " out tokens" +
+      (u.reasoningTokens ? " (" + u.reasoningTokens + " reasoning)" : "") +
+      (u.smallOutputTokens !== undefined ? " · small " + (u.smallInputTokens || 0) + " in / " + u.smallOutputTokens + " out" : "") +
+      " · $" + fixed(cd.costUsd, 5) + " · " + Math.round(cd.latencyMs) + " ms" + (cd.cached ? " · cached" : "");
+    return h('{}{}{}<p class="meta">{}</p>{}',
+      cd.rationale !== undefined && h('<h4>rationale</h4><p class="rationale">{}</p>', cd.rationale),
+      cd.samples && h('<h4>self-consistency samples</h4><ol class="samples">{}</ol>', cd.samples.map(function (x) { return h("<li>{} → <b>{}</b></li>", x.rationale, x.answer); })),
+      rewardHtml(cd.reward), meta,
+      (cd.prompts || []).map(function (p) { return promptHtml(p, it.contextChars); }));
   }
 
   function openItem(i) {
     opened = i;
     var it = items[i];
     var d = details && details[i];
-    var html = '<button id="close" title="close (Esc)">×</button><h2>' + esc(it.question) + "</h2>" +
-      '<p class="meta">' + esc(it.dataset) + " · " + esc(it.id) + (it.type ? " · " + esc(it.type) : "") + " · gold: <b>" + esc(it.gold.join(" | ")) + "</b></p>";
-    if (!details) html += '<p class="meta" id="loading">loading details…</p>';
-    html += '<div class="methods">';
-    cols.forEach(function (c, j) {
-      if (it.f1[j] === null) return;
+    var methods = cols.map(function (c, j) {
+      if (it.f1[j] === null) return "";
       var cd = d && d.cells[j];
-      html += '<section class="method" data-col="' + j + '"><h3>' + esc(c.label) + ' <span class="' + (it.em[j] === 1 ? "ok" : "bad") + '">' + (it.em[j] === 1 ? "✓" : "✗") + " F1 " + it.f1[j].toFixed(2) + "</span></h3>" +
-        '<p>answer: <b class="answer">' + esc(it.answer[j]) + "</b></p>";
-      if (cd) {
-        if (cd.rationale !== undefined) html += '<h4>rationale</h4><p class="rationale">' + esc(cd.rationale) + "</p>";
-        if (cd.samples) html += '<h4>self-consistency samples</h4><ol class="samples">' + cd.samples.map(function (x) { return "<li>" + esc(x.rationale) + " → <b>" + esc(x.answer) + "</b></li>"; }).join("") + "</ol>";
-        html += rewardHtml(cd.reward);
-        html += '<p class="meta">large ' + cd.usage.inputTokens + " in / " + cd.usage.outputTokens + " out tokens" +
-          (cd.usage.reasoningTokens ? " (" + cd.usage.reasoningTokens + " reasoning)" : "") +
-          (cd.usage.smallOutputTokens !== undefined ? " · small " + (cd.usage.smallInputTokens || 0) + " in / " + cd.usage.smallOutputTokens + " out" : "") +
-          " · $" + cd.costUsd.toFixed(5) + " · " + Math.round(cd.latencyMs) + " ms" + (cd.cached ? " · cached" : "") + "</p>";
-        (cd.prompts || []).forEach(function (p) { html += promptHtml(p, it.contextChars); });
-      }
-      html += "</section>";
+      var ok = it.em[j] === 1;
+      return h('<section class="method" data-col="{}"><h3>{} <span class="{}">{} F1 {}</span></h3><p>answer: <b class="answer">{}</b></p>{}</section>',
+        j, c.label, ok ? "ok" : "bad", ok ? "✓" : "✗", fixed(it.f1[j], 2), it.answer[j], cd && cellDetailHtml(cd, it));
     });
-    html += "</div>";
-    if (d && d.context) html += '<h3>context <small>(supporting facts highlighted)</small></h3><div id="context">' + contextHtml(d.context) + "</div>";
+    var html = h('<button id="close" title="close (Esc)">×</button><h2>{}</h2><p class="meta">{} · {}{} · gold: <b>{}</b></p>{}<div class="methods">{}</div>{}',
+      it.question, it.dataset, it.id, it.type && " · " + it.type, it.gold.join(" | "),
+      !details && h('<p class="meta" id="loading">loading details…</p>'),
+      methods,
+      d && d.context && h('<h3>context <small>(supporting facts highlighted)</small></h3><div id="context">{}</div>', contextHtml(d.context)));
     var panel = $("item");
-    panel.innerHTML = html;
+    fill(panel, html);
     panel.hidden = false;
     panel.scrollTop = 0;
     $("close").onclick = closeItem;
@@ -193,22 +212,25 @@ export const CLIENT = String.raw`
   }
 
   function showFailures() {
-    var rows = "";
+    var rows = [];
     D.runs.forEach(function (r) {
       r.failures.forEach(function (f) {
-        rows += "<tr><td>" + esc(r.label) + "</td><td>" + esc(f.cell || "") + "</td><td>" + esc(f.key) + "</td><td>" + esc(f.errorClass) + "</td><td>" + esc(f.status == null ? "" : f.status) + "</td><td>" + esc(f.message || "") + "</td></tr>";
+        rows.push(h("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", r.label, f.cell, f.key, f.errorClass, f.status, f.message));
       });
     });
     var panel = $("failures");
-    panel.innerHTML = '<button id="close-failures">×</button><h2>Failures</h2>' + (rows ? "<table><thead><tr><th>run</th><th>cell</th><th>key</th><th>class</th><th>status</th><th>message</th></tr></thead><tbody>" + rows + "</tbody></table>" : "<p>No failed items.</p>") + runInfoHtml();
+    fill(panel, h('<button id="close-failures">×</button><h2>Failures</h2>{}{}',
+      rows.length ? h("<table><thead><tr><th>run</th><th>cell</th><th>key</th><th>class</th><th>status</th><th>message</th></tr></thead><tbody>{}</tbody></table>", rows) : h("<p>No failed items.</p>"),
+      runInfoHtml()));
     panel.hidden = !panel.hidden;
     $("close-failures").onclick = function () { panel.hidden = true; };
   }
 
   function runInfoHtml() {
     return D.runs.map(function (r) {
-      return "<h3>" + esc(r.label) + "</h3><p class=\"meta\">" + esc(r.dir) + (r.rewards ? " · rewards found" : "") + "</p>" + (r.info ? "<pre>" + esc(JSON.stringify(r.info, null, 2)) + "</pre>" : "<p>No run-info.json (an older run).</p>");
-    }).join("");
+      return h('<h3>{}</h3><p class="meta">{}{}</p>{}', r.label, r.dir, r.rewards && " · rewards found",
+        r.info ? h("<pre>{}</pre>", JSON.stringify(r.info, null, 2)) : h("<p>No run-info.json (an older run).</p>"));
+    });
   }
 
   // Events.

@@ -1,9 +1,10 @@
 import { existsSync, readdirSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import type { FailureRecord, Prediction, PromptRecord } from "@lmcot/core";
-import { openFailures, openRunStore, readFailures } from "@lmcot/datasets";
+import { openFailures, readFailures, readValidatedJsonl } from "@lmcot/datasets";
 import { type ContextRecord, contextKey, readContexts } from "../contexts";
 import type { BenchRecord, Cell } from "../grid";
+import { rewardLineSchema } from "../record-schema";
 import { readRecords } from "../report/data";
 import { type RunInfo, readRunInfo } from "../run-info";
 
@@ -78,7 +79,8 @@ export interface CellDetail {
 }
 
 export interface RewardSummary {
-  reward: number;
+  /** null: the reward could not be computed (a judge failure under a policy that leaves it out). */
+  reward: number | null;
   taskReward?: number | null;
   aspectReward?: number | null;
   aspects?: Record<string, number | null>;
@@ -93,17 +95,14 @@ async function readRewards(runDir: string): Promise<Map<string, RewardSummary>> 
   const files = readdirSync(runDir).filter(
     (f) => /^rewards.*\.jsonl$/.test(f) && !f.endsWith(".errors.jsonl"),
   );
-  for (const f of files) {
-    const store = await openRunStore<RewardSummary & { key: string }>(join(runDir, f));
-    for await (const r of store.records())
+  for (const f of files)
+    for await (const { value: r } of readValidatedJsonl(join(runDir, f), rewardLineSchema))
       out.set(r.key, {
         reward: r.reward,
         ...(r.taskReward !== undefined ? { taskReward: r.taskReward } : {}),
         ...(r.aspectReward !== undefined ? { aspectReward: r.aspectReward } : {}),
         ...(r.aspects ? { aspects: r.aspects } : {}),
       });
-    await store.close();
-  }
   return out;
 }
 

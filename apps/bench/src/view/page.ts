@@ -1,3 +1,4 @@
+import { contentSecurityPolicy, cspHash } from "../html";
 import { CLIENT } from "./client";
 import { buildViewData, FLAGS, type ItemDetail, type ViewData } from "./data";
 
@@ -35,7 +36,10 @@ mark.fact{background:#fde68a}
 table{border-collapse:collapse}td,th{border-bottom:1px solid #eee;padding:3px 6px;text-align:left;vertical-align:top}
 `;
 
-const HTML = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+/** The viewer's policy: its own scripts (data.js, details.js) and the inline client, its style sheet; nothing else. */
+export const VIEW_CSP = contentSecurityPolicy({ script: ["'self'", cspHash(CLIENT)], style: [cspHash(CSS)] });
+
+const HTML = `<!doctype html><html lang="en"><head><meta http-equiv="Content-Security-Policy" content="${VIEW_CSP}"><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>lmcot view</title><link rel="icon" href="data:,"><style>${CSS}</style></head><body>
 <header><h1>lmcot view</h1><span id="runs"></span>
 <select id="flag" aria-label="show"><option value="">all questions</option>

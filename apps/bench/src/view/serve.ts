@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { VIEW_CSP } from "./page";
 
 const TYPES: Record<string, string> = {
   html: "text/html; charset=utf-8",
@@ -41,6 +42,7 @@ export async function serveView(
         "content-type": TYPES[path.split(".").pop() ?? ""] ?? "text/plain",
         "cache-control": "no-store",
         "x-content-type-options": "nosniff",
+        "content-security-policy": `${VIEW_CSP}; frame-ancestors 'none'`,
       })
       .end(req.method === "HEAD" ? undefined : body);
   });
