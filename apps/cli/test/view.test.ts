@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,6 +26,9 @@ describe("lmcot view", () => {
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     const page = await fetch(url);
     expect(page.status).toBe(200);
+    expect(page.headers.get("content-security-policy")).toMatch(
+      /^default-src 'none'; script-src 'self' 'sha256-/,
+    );
     expect(await (await fetch(`${url}data.js`)).text()).toContain("LMCOT_DATA");
     expect((await fetch(url, { method: "POST" })).status).toBe(405);
     const rebound = await new Promise<number | undefined>((ok) =>
@@ -41,5 +44,26 @@ describe("lmcot view", () => {
     const refused = await lmcot("view", out);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain("not a run directory");
+  }, 60_000);
+
+  it("a hand-edited run.jsonl field holding markup stops view and bench report with file, line and field (exit 2)", async () => {
+    const run = temp("lmcot-cli-view-edited-");
+    expect((await lmcot("bench", "--out", run, "--quiet", "--datasets", "hotpotqa:3")).code).toBe(0);
+    const file = join(run, "run.jsonl");
+    const lines = readFileSync(file, "utf8").trim().split("\n");
+    const record = JSON.parse(lines[2]!);
+    record.em = '"><img src=x onerror=alert(1)>';
+    lines[2] = JSON.stringify(record);
+    writeFileSync(file, `${lines.join("\n")}\n`);
+    const before = readFileSync(join(run, "report.html"), "utf8");
+    for (const args of [
+      ["view", run, "--export", temp("lmcot-cli-view-edited-out-")],
+      ["bench", "report", run],
+    ]) {
+      const r = await lmcot(...args);
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.stderr).toBe("lmcot: run.jsonl: line 3: em must be a number\n");
+    }
+    expect(readFileSync(join(run, "report.html"), "utf8")).toBe(before);
   }, 60_000);
 });

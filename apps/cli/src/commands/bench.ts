@@ -21,7 +21,7 @@ import { lockNotice, reportBudgetStop, reportFailures } from "../failures";
 import { onInterrupt } from "../interrupt";
 import { isQuiet, printResult } from "../log";
 import { commandOptions } from "../options";
-import { UsageError } from "../usage-error";
+import { readingInput, UsageError } from "../usage-error";
 import type { RegisterCommand } from "./index";
 
 const collect = (value: string, previous: string[] = []) => [
@@ -200,7 +200,7 @@ export const registerBench: RegisterCommand = (program: Command) => {
     .description("rebuild report.md / report.json / report.html from a run directory's run.jsonl")
     .action(async (runDir: string) => {
       if (!existsSync(`${runDir}/run.jsonl`)) throw new UsageError(`${runDir} has no run.jsonl`);
-      const { data, files } = await buildReport(runDir);
+      const { data, files } = await readingInput(() => buildReport(runDir));
       process.stdout.write(`${headlineTable(data)}\n\nReports: ${files.join(", ")}\n`);
     });
 };

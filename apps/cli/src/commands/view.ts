@@ -4,7 +4,7 @@ import { buildView, exportView, serveView } from "@lmcot/bench";
 import type { Command } from "commander";
 import { onInterrupt } from "../interrupt";
 import { note } from "../log";
-import { UsageError } from "../usage-error";
+import { readingInput, UsageError } from "../usage-error";
 import type { RegisterCommand } from "./index";
 
 interface ViewFlags {
@@ -28,7 +28,7 @@ export const registerView: RegisterCommand = (program: Command) => {
       const port = Number(flags.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw new UsageError(`--port must be an integer from 0 to 65535 (got ${flags.port})`);
-      const files = await buildView(runDirs);
+      const files = await readingInput(() => buildView(runDirs));
       if (flags.export) {
         process.stdout.write(`${exportView(files, flags.export)}\n`);
         return;
