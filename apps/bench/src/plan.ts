@@ -3,26 +3,14 @@ import { join } from "node:path";
 import { z } from "zod";
 import { readConfigFile } from "./config";
 import type { Cell } from "./grid";
+import { cellSchema } from "./record-schema";
 
 /** What a run set out to do: each cell and how many items it holds (the `expected` of `n / expected`). */
 export interface Plan {
   cells: (Cell & { expected: number })[];
 }
 
-const planSchema = z.object({
-  cells: z.array(
-    z.object({
-      id: z.string(),
-      method: z.enum(["standard", "cot", "lm-guided"]),
-      dataset: z.string(),
-      large: z.string(),
-      effort: z.enum(["low", "medium", "high"]).optional(),
-      small: z.object({ id: z.string(), label: z.string() }).optional(),
-      seed: z.number(),
-      expected: z.number().int().min(0),
-    }),
-  ),
-});
+const planSchema = z.object({ cells: z.array(cellSchema.extend({ expected: z.number().int().min(0) })) });
 
 export const planFile = (runDir: string) => join(runDir, "plan.json");
 

@@ -26,17 +26,20 @@ export const promptRecordSchema: z.ZodType<PromptRecord> = z.object({
   usage: usageSchema.optional(),
 });
 
+/** A grid cell as run.jsonl and plan.json hold it. */
+export const cellSchema = z.object({
+  id: z.string(),
+  method: z.enum(["standard", "cot", "lm-guided"]),
+  dataset: z.string(),
+  large: z.string(),
+  effort: z.enum(["low", "medium", "high"]).optional(),
+  small: z.object({ id: z.string(), label: z.string() }).optional(),
+  seed: z.number().int(),
+});
+
 export const benchRecordSchema: z.ZodType<BenchRecord> = z.object({
   key: z.string(),
-  cell: z.object({
-    id: z.string(),
-    method: z.enum(["standard", "cot", "lm-guided"]),
-    dataset: z.string(),
-    large: z.string(),
-    effort: z.enum(["low", "medium", "high"]).optional(),
-    small: z.object({ id: z.string(), label: z.string() }).optional(),
-    seed: z.number().int(),
-  }),
+  cell: cellSchema,
   exampleId: z.string(),
   type: z.string().optional(),
   question: z.string(),
