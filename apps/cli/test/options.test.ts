@@ -112,14 +112,14 @@ describe("one schema for flags and config files", () => {
       expect(r.code, text).toBe(2);
     }
     expect(({} as Record<string, unknown>).budget).toBeUndefined();
-  });
+  }, 60_000);
 
   it("a config file over 1 MB is refused with its size before it is parsed (exit 2)", async () => {
     const big = configFile("bench.yaml", `large:\n${"  - openai:gpt-4o-mini\n".repeat(60_000)}`);
     const r = await lmcot("bench", "--config", big, "--dry-run");
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/bench\.yaml is 1\.\d MB, over the 1 MB limit for a config file/);
-  });
+  }, 60_000);
 
   it("a reasoning effort suffix on a large LM makes one cell per effort, from a flag or a file", async () => {
     const keyed = (...args: string[]) => lmcotEnv({ ...offline, OPENAI_API_KEY: "sk-test" }, ...args);
