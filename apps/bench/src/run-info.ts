@@ -1,6 +1,7 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { BenchConfig } from "./config";
+import { z } from "zod";
+import { type BenchConfig, benchConfigSchema, readConfigFile } from "./config";
 import { packageVersions, promptVersions } from "./versions";
 
 /** What a run was made with, beside config.json: versions, prompt versions, decoding, context mode. */
@@ -12,7 +13,8 @@ export interface RunInfo {
   temperature: number;
   selfConsistency: number;
   seeds: number[];
-  context: BenchConfig["context"];
+  /** Absent in runs older than the context setting. */
+  context?: BenchConfig["context"];
   large: string[];
   small: BenchConfig["small"];
 }
@@ -32,8 +34,20 @@ export function writeRunInfo(runDir: string, config: BenchConfig): void {
   writeFileSync(join(runDir, "run-info.json"), `${JSON.stringify(info, null, 2)}\n`);
 }
 
-/** The run's `run-info.json`, or undefined for runs older than it. */
+const runInfoSchema = z.object({
+  writtenAt: z.string(),
+  versions: z.record(z.string(), z.string()),
+  promptVersions: z.record(z.string(), z.string()),
+  temperature: z.number(),
+  selfConsistency: z.number(),
+  seeds: z.array(z.number()),
+  context: benchConfigSchema.shape.context.optional(),
+  large: z.array(z.string()),
+  small: benchConfigSchema.shape.small,
+});
+
+/** The run's `run-info.json` (validated: the pages show it), or undefined for runs older than it. */
 export function readRunInfo(runDir: string): RunInfo | undefined {
   const file = join(runDir, "run-info.json");
-  return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as RunInfo) : undefined;
+  return existsSync(file) ? (readConfigFile(file, runInfoSchema) as RunInfo) : undefined;
 }

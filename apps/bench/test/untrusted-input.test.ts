@@ -45,7 +45,7 @@ describe("run directories are validated on read", () => {
     await expect(buildReportData(range)).rejects.toThrow(/line 1: f1 must be ≤ 1/);
   });
 
-  it("contexts.jsonl and rewards.jsonl are checked the same way", async () => {
+  it("contexts.jsonl, rewards.jsonl and run-info.json are checked the same way", async () => {
     const dir = tempDir("lmcot-untrusted-ctx-");
     writeGeneratedRun(dir, 3);
     const contexts = readFileSync(join(dir, "contexts.jsonl"), "utf8").trim().split("\n");
@@ -60,6 +60,22 @@ describe("run directories are validated on read", () => {
     writeGeneratedRun(other, 3);
     writeFileSync(join(other, "rewards.jsonl"), `${JSON.stringify({ key: "k", reward: XSS })}\n`);
     await expect(buildViewData([other])).rejects.toThrow(/^rewards\.jsonl: line 1: reward must be a number$/);
+    const info = tempDir("lmcot-untrusted-info-");
+    writeGeneratedRun(info, 3);
+    const runInfo = {
+      writtenAt: "2026-01-01T00:00:00.000Z",
+      versions: { "@lmcot/core": "0.1.0" },
+      promptVersions: { standard: "1" },
+      temperature: 0,
+      selfConsistency: 1,
+      seeds: [0],
+      large: ["extractive:reader"],
+      small: [{ id: "extractive:selector", label: "selector" }],
+    };
+    writeFileSync(join(info, "run-info.json"), JSON.stringify(runInfo));
+    expect((await buildReportData(info)).runInfo?.seeds).toEqual([0]);
+    writeFileSync(join(info, "run-info.json"), JSON.stringify({ ...runInfo, seeds: [XSS] }));
+    await expect(buildReportData(info)).rejects.toThrow(/^run-info\.json: seeds\[0\] must be a number$/);
   });
 });
 
