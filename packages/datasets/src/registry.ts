@@ -9,6 +9,8 @@ export interface DataDownload {
   /** Known in advance (pinned); otherwise trusted on first use. */
   sha256?: string;
   bytes?: number;
+  /** The largest the data may become, decoded or unpacked (default: the download limit, `LMCOT_DATA_MAX_MB`). */
+  maxBytes?: number;
   archive?: "zip";
 }
 
