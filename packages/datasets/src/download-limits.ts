@@ -58,7 +58,8 @@ export function downloadLimits(options: LimitOptions, sourceMaxBytes?: number): 
   };
 }
 
-export const megabytes = (bytes: number) => `${Number((bytes / MB).toFixed(1))} MB`;
+export const megabytes = (bytes: number) =>
+  bytes < MB / 10 ? `${bytes} bytes` : `${Number((bytes / MB).toFixed(1))} MB`;
 
 /** `too_large`: a download or member over its limit, or expanding like a bomb; nothing of it is kept. */
 function tooLarge(what: string, problem: string, hint = ""): DataFetchError {

@@ -103,10 +103,18 @@ function noteRedirect(url: string, response: Response, told: Set<string>, onNoti
   if (!response.redirected || !response.url || told.has(response.url)) return;
   const from = new URL(url);
   const to = new URL(response.url);
-  if (from.host === to.host && from.protocol === to.protocol) return;
+  const other =
+    from.protocol !== to.protocol
+      ? "scheme"
+      : from.hostname !== to.hostname
+        ? "host"
+        : from.port !== to.port
+          ? "port"
+          : "";
+  if (!other) return;
   told.add(response.url);
   onNotice?.(
-    `${url} redirects to another ${from.protocol === to.protocol ? "host" : "scheme"}: following it to ${response.url} (the manifest records that URL)`,
+    `${url} redirects to another ${other}: following it to ${response.url} (the manifest records that URL)`,
   );
 }
 
@@ -258,12 +266,23 @@ export async function downloadFile(
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), totalMs);
   const signal = options.signal ? AbortSignal.any([options.signal, deadline.signal]) : deadline.signal;
+  // callWithPolicy gives up on an aborted attempt at once; its clean-up of the part is awaited here.
+  let running: Promise<unknown> = Promise.resolve();
+  const settled = () =>
+    running.then(
+      () => undefined,
+      () => undefined,
+    );
   try {
     for (;;) {
       const before = (await fileSize(part)) ?? 0;
       try {
         const bytes = await callWithPolicy(
-          (attemptSignal) => attempt(url, part, attemptSignal, options, state),
+          (attemptSignal) => {
+            const one = attempt(url, part, attemptSignal, options, state);
+            running = one;
+            return one;
+          },
           {
             retries: options.retries ?? 5,
             timeoutMs: Number.POSITIVE_INFINITY,
@@ -274,6 +293,7 @@ export async function downloadFile(
         );
         return { bytes, url: state.finalUrl ?? url };
       } catch (error) {
+        await settled();
         const after = (await fileSize(part)) ?? 0;
         const retryable = LmcotError.isInstance(error) && error.retryable;
         if (!retryable || after <= before || signal.aborted) throw error;
@@ -284,7 +304,7 @@ export async function downloadFile(
     const kept = (await fileSize(part)) ?? 0;
     throw new DataFetchError(
       "download_timeout",
-      `${url}: not downloaded within the ${totalMs / 1000} s total timeout (raise it with --total-timeout or LMCOT_DATA_TOTAL_TIMEOUT)${kept > 0 ? `; the ${kept} bytes received are kept and a re-run resumes from them` : ""}`,
+      `${url}: not downloaded within the ${Number((totalMs / 1000).toFixed(1))} s total timeout (raise it with --total-timeout or LMCOT_DATA_TOTAL_TIMEOUT)${kept > 0 ? `; the ${kept} bytes received are kept and a re-run resumes from them` : ""}`,
       { cause: error },
     );
   } finally {
