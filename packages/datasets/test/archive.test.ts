@@ -80,19 +80,21 @@ describe("2WikiMultiHopQA release archive", () => {
     expect(readdirSync(join(dir, ".partial", "2wikimultihopqa__data.zip"))).toEqual([]);
   });
 
-  /** The built-in 2wikimultihopqa:dev through `mirror` (as LMCOT_DATA_MIRROR): the error, and nothing cached. */
+  /** The built-in 2wikimultihopqa:dev through LMCOT_DATA_MIRROR: the error, and nothing cached. */
   async function refused(zip: Buffer, extra: { maxBytes?: number } = {}): Promise<DataFetchError> {
     server = await startDataServer({ "/data.zip": { body: zip } });
     const dir = mkdtempSync(join(tmpdir(), "lmcot-data-"));
-    const error = await getDataset("2wikimultihopqa", "dev", {
-      dataDir: dir,
-      download: true,
-      mirror: server.url,
-      ...extra,
-    }).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const saved = process.env.LMCOT_DATA_MIRROR;
+    process.env.LMCOT_DATA_MIRROR = server.url;
+    const error = await getDataset("2wikimultihopqa", "dev", { dataDir: dir, download: true, ...extra })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+      .finally(() => {
+        if (saved === undefined) delete process.env.LMCOT_DATA_MIRROR;
+        else process.env.LMCOT_DATA_MIRROR = saved;
+      });
     expect(DataFetchError.is(error), String(error)).toBe(true);
     expect(existsSync(join(dir, "2wikimultihopqa"))).toBe(false);
     expect(readManifest(dir).files).toEqual({});
