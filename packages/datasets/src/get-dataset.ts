@@ -158,40 +158,46 @@ async function downloadAny(
   const marker = `${part}.url`;
   const errors: unknown[] = [];
   const started = performance.now();
-  for (const url of source.download.urls) {
-    const left = limits.totalTimeoutMs - (performance.now() - started);
-    if (left <= 0) break;
-    // A part from another URL may hold other bytes: only the same URL's part is resumed.
-    if (!existsSync(marker) || readFileSync(marker, "utf8") !== url) {
-      await discardPart(part);
-      await writeFile(marker, url);
-    }
-    try {
-      const got = await downloadFile(url, part, {
-        ...options,
-        stallTimeoutMs: limits.stallTimeoutMs,
-        totalTimeoutMs: left,
-        // A size the registry knows is the most the download may be.
-        maxBytes: Math.min(source.download.bytes ?? limits.maxBytes, limits.maxBytes),
-        onProgress: (p) => options.onProgress?.({ ...p, id: source.id }),
-      });
-      return { ...got, requested: url };
-    } catch (error) {
-      if (options.signal?.aborted) throw error;
-      errors.push(error);
-    }
+  try {
+    return await tryEach();
+  } finally {
+    // Nothing kept to resume (a failure that cannot be resumed, an abort of one): no note of the URL either.
+    if (!(await fileSize(part))) await discardPart(part);
   }
-  // Nothing kept to resume: no note of the URL either.
-  if (!(await fileSize(part))) await discardPart(part);
-  const lines = errors.map((e) => `  ${(e as Error).message}`).join("\n");
-  const offline = errors.every((e) => DataFetchError.is(e, "dataset_offline"));
-  const first = errors.find((e) => !DataFetchError.is(e, "dataset_offline"));
-  const code = offline ? "dataset_offline" : DataFetchError.is(first) ? first.code : "download_failed";
-  throw new DataFetchError(
-    code,
-    `cannot download ${source.id}${offline ? " (offline?)" : ""}:\n${lines}\nThe cache is ${dir}; ${handPlacement(source, dir)}`,
-    { cause: errors.at(-1) },
-  );
+  async function tryEach(): Promise<Fetched> {
+    for (const url of source.download.urls) {
+      const left = limits.totalTimeoutMs - (performance.now() - started);
+      if (left <= 0) break;
+      // A part from another URL may hold other bytes: only the same URL's part is resumed.
+      if (!existsSync(marker) || readFileSync(marker, "utf8") !== url) {
+        await discardPart(part);
+        await writeFile(marker, url);
+      }
+      try {
+        const got = await downloadFile(url, part, {
+          ...options,
+          stallTimeoutMs: limits.stallTimeoutMs,
+          totalTimeoutMs: left,
+          // A size the registry knows is the most the download may be.
+          maxBytes: Math.min(source.download.bytes ?? limits.maxBytes, limits.maxBytes),
+          onProgress: (p) => options.onProgress?.({ ...p, id: source.id }),
+        });
+        return { ...got, requested: url };
+      } catch (error) {
+        if (options.signal?.aborted) throw error;
+        errors.push(error);
+      }
+    }
+    const lines = errors.map((e) => `  ${(e as Error).message}`).join("\n");
+    const offline = errors.every((e) => DataFetchError.is(e, "dataset_offline"));
+    const first = errors.find((e) => !DataFetchError.is(e, "dataset_offline"));
+    const code = offline ? "dataset_offline" : DataFetchError.is(first) ? first.code : "download_failed";
+    throw new DataFetchError(
+      code,
+      `cannot download ${source.id}${offline ? " (offline?)" : ""}:\n${lines}\nThe cache is ${dir}; ${handPlacement(source, dir)}`,
+      { cause: errors.at(-1) },
+    );
+  }
 }
 
 /**

@@ -261,4 +261,20 @@ describe("stalls, timeouts, redirects, leftovers", () => {
     expect(error.code).toBe("download_failed");
     expectNothingCached(dir);
   });
+
+  it("an aborted download that cannot be resumed (gzip-encoded: decoded bytes have no offsets) leaves no .partial behind", async () => {
+    const body = gzipSync(hotpotFile(20_000, 200));
+    expect(body.length).toBeGreaterThan(4 << 16);
+    const server = await serve({
+      "/dev.json": { body, headers: { "content-encoding": "gzip" }, chunkDelayMs: 50 },
+    });
+    const dir = tempDir();
+    const stop = new AbortController();
+    const onProgress = (p: { bytes: number }) => (p.bytes > 0 ? stop.abort() : undefined);
+    await expect(
+      getDataset("mine", "dev", entry(dir, `${server.url}/dev.json`, { signal: stop.signal, onProgress })),
+    ).rejects.toThrow();
+    expect(stop.signal.aborted).toBe(true);
+    expectNothingCached(dir);
+  });
 });
