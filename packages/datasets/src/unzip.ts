@@ -76,6 +76,7 @@ export async function extractZip(
   const yauzl = await import("yauzl");
   const label = options.label ?? basename(archive);
   const out: string[] = [];
+  const paths: string[] = [];
   let zip: ZipFile | undefined;
   try {
     zip = await yauzl.openPromise(archive, {
@@ -88,6 +89,12 @@ export async function extractZip(
       const path = memberName(yauzl, entry, label);
       const name = basename(path);
       if (path.endsWith("/") || name.startsWith(".") || !wanted(name)) continue;
+      const earlier = out.indexOf(name);
+      if (earlier >= 0)
+        throw new DataFetchError(
+          "archive_unsafe",
+          `${label} holds two members named ${name} (${paths[earlier]} and ${path}); the archive was refused and nothing of it was cached`,
+        );
       const what = `${label}: member ${path}`;
       const declared = overLimit(what, entry.uncompressedSize, options.maxBytes, entry.compressedSize);
       if (declared) throw declared;
@@ -97,6 +104,7 @@ export async function extractZip(
         createWriteStream(join(dest, name)),
       );
       out.push(name);
+      paths.push(path);
     }
   } catch (error) {
     if (DataFetchError.is(error)) throw error;

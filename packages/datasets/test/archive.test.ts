@@ -154,4 +154,12 @@ describe("2WikiMultiHopQA release archive", () => {
       '2wikimultihopqa/data.zip holds a member named "../evil.json", a path that points outside the folder it is unpacked into (zip slip: invalid relative path); the archive was refused and nothing of it was cached',
     );
   });
+
+  it("a second member of the same name, which would replace the first when unpacked, is refused", async () => {
+    const error = await refused(await releaseZip(undefined, { "old/dev.json": twoWikiFile(3) }));
+    expect(error.code).toBe("archive_unsafe");
+    expect(error.message).toContain(
+      "2wikimultihopqa/data.zip holds two members named dev.json (data/dev.json and old/dev.json)",
+    );
+  });
 });
