@@ -46,11 +46,11 @@ function positive(name: string, value: number | undefined): number | undefined {
   return value;
 }
 
-/** The options, else the environment, else the defaults; a source's own `maxBytes` comes between. */
-export function downloadLimits(options: LimitOptions, sourceMaxBytes?: number): DownloadLimits {
-  const stall = positive("stallTimeoutMs", options.stallTimeoutMs);
-  const total = positive("totalTimeoutMs", options.totalTimeoutMs);
-  const max = positive("maxBytes", options.maxBytes) ?? sourceMaxBytes;
+/** The options, else the source's registry entry, else the environment, else the defaults. */
+export function downloadLimits(options: LimitOptions, source: LimitOptions = {}): DownloadLimits {
+  const stall = positive("stallTimeoutMs", options.stallTimeoutMs) ?? source.stallTimeoutMs;
+  const total = positive("totalTimeoutMs", options.totalTimeoutMs) ?? source.totalTimeoutMs;
+  const max = positive("maxBytes", options.maxBytes) ?? source.maxBytes;
   return {
     stallTimeoutMs: stall ?? fromEnv("LMCOT_DATA_STALL_TIMEOUT", DEFAULT_STALL_TIMEOUT_S, "seconds") * 1000,
     totalTimeoutMs: total ?? fromEnv("LMCOT_DATA_TOTAL_TIMEOUT", DEFAULT_TOTAL_TIMEOUT_S, "seconds") * 1000,

@@ -250,7 +250,7 @@ async function fetchSource(
   options: GetDatasetOptions,
 ): Promise<FileRecord | undefined> {
   const work = join(dir, ".partial", source.download.file.replace(/[/\\]/g, "__"));
-  const limits = downloadLimits(options, source.download.maxBytes);
+  const limits = downloadLimits(options, source.download);
   const notice = (holder: { pid: number; host: string }) =>
     options.onNotice?.(
       `waiting for pid ${holder.pid} on ${holder.host}, which is downloading ${source.download.file}`,

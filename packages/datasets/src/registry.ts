@@ -11,6 +11,9 @@ export interface DataDownload {
   bytes?: number;
   /** The largest the data may become, decoded or unpacked (default: the download limit, `LMCOT_DATA_MAX_MB`). */
   maxBytes?: number;
+  /** This download's stall and total timeouts, when its registry entry sets them. */
+  stallTimeoutMs?: number;
+  totalTimeoutMs?: number;
   archive?: "zip";
 }
 

@@ -16,6 +16,9 @@ const userEntry = z.object({
   bytes: z.number().int().positive().optional(),
   /** The largest the data may become, decoded or unpacked (the member, for an archive). */
   maxBytes: z.number().int().positive().optional(),
+  /** Seconds an attempt may receive nothing, and the whole download may take (see `lmcot data get`). */
+  stallTimeout: z.number().positive().optional(),
+  totalTimeout: z.number().positive().optional(),
   /** The url is a zip archive; this member (matched by file name) is the data file. */
   member: z.string().min(1).optional(),
   format: z.enum(["hotpotqa", "2wikimultihopqa"]).optional(),
@@ -59,6 +62,8 @@ function fromUser(entry: UserDataEntry): DataSource {
       ...(entry.sha256 ? { sha256: entry.sha256.toLowerCase() } : {}),
       ...(entry.bytes ? { bytes: entry.bytes } : {}),
       ...(entry.maxBytes ? { maxBytes: entry.maxBytes } : {}),
+      ...(entry.stallTimeout ? { stallTimeoutMs: entry.stallTimeout * 1000 } : {}),
+      ...(entry.totalTimeout ? { totalTimeoutMs: entry.totalTimeout * 1000 } : {}),
       ...(entry.member ? { archive: "zip" as const } : {}),
     },
     ...(entry.format ? { format: entry.format } : {}),

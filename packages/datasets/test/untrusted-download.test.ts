@@ -198,7 +198,27 @@ describe("stalls, timeouts, redirects, leftovers", () => {
     expect(left.filter((f) => !["download.part", "download.part.url"].includes(f))).toEqual([]);
   });
 
-  it("the limits come from the options, else the environment, else bounded defaults", () => {
+  it("a registry file entry sets its own stall and total timeouts (seconds)", async () => {
+    const server = await serve({ "/dev.json": { body: hotpotFile(3000), gate: new Promise(() => {}) } });
+    const dir = tempDir();
+    const registryFile = join(dir, "registry.json");
+    const url = `${server.url}/dev.json`;
+    writeFileSync(
+      registryFile,
+      JSON.stringify({ datasets: [{ name: "mine:dev", url, stallTimeout: 0.1, totalTimeout: 1.2 }] }),
+    );
+    const error = await failure(
+      getDataset("mine", "dev", { ...fast, dataDir: dir, download: true, registryFile }),
+    );
+    expect(error.code).toBe("download_timeout");
+    expect(error.message).toContain(`${url}: not downloaded within the 1.2 s total timeout`);
+    writeFileSync(registryFile, JSON.stringify({ datasets: [{ name: "mine:dev", url, totalTimeout: -1 }] }));
+    await expect(getDataset("mine", "dev", { dataDir: dir, download: true, registryFile })).rejects.toThrow(
+      "registry.json: datasets[0].totalTimeout must be > 0",
+    );
+  });
+
+  it("the limits come from the options, else the registry entry, else the environment, else bounded defaults", () => {
     const saved = { ...process.env };
     try {
       delete process.env.LMCOT_DATA_STALL_TIMEOUT;
@@ -209,7 +229,10 @@ describe("stalls, timeouts, redirects, leftovers", () => {
         totalTimeoutMs: 3_600_000,
         maxBytes: 4096 * 2 ** 20,
       });
-      expect(downloadLimits({}, 1000).maxBytes).toBe(1000);
+      expect(downloadLimits({}, { maxBytes: 1000, totalTimeoutMs: 5000 })).toMatchObject({
+        maxBytes: 1000,
+        totalTimeoutMs: 5000,
+      });
       process.env.LMCOT_DATA_STALL_TIMEOUT = "2";
       process.env.LMCOT_DATA_TOTAL_TIMEOUT = "10";
       process.env.LMCOT_DATA_MAX_MB = "1";
