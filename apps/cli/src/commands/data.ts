@@ -192,11 +192,11 @@ export const registerData: RegisterCommand = (program: Command) => {
       .option("--sha256 <hex>", "pin the download's sha256 (else the registry's, else trusted on first use)")
       .option(
         "--stall-timeout <s>",
-        "seconds an attempt may receive nothing before it is retried (default $LMCOT_DATA_STALL_TIMEOUT, else 30)",
+        "seconds an attempt may receive nothing before it is retried (default the registry entry's stallTimeout, else $LMCOT_DATA_STALL_TIMEOUT, else 30)",
       )
       .option(
         "--total-timeout <s>",
-        "seconds one dataset's download may take, every attempt and URL included (default $LMCOT_DATA_TOTAL_TIMEOUT, else 3600)",
+        "seconds one dataset's download may take, every attempt and URL included (default the registry entry's totalTimeout, else $LMCOT_DATA_TOTAL_TIMEOUT, else 3600)",
       )
       .option(
         "--max-mb <n>",
