@@ -120,13 +120,14 @@ describe("lmcot data get trusts only good bytes", () => {
 
   it("--stall-timeout and --total-timeout bound a stalled server; a bad value is a usage error", async () => {
     const { env } = dataEnv(`${url}/stalled/hotpot_dev_distractor_v1.json`);
+    // Six stalled attempts take at least 3 s, so the 2 s total is what ends it.
     const r = await lmcotEnv(
       env,
       "data",
       "get",
       "hotpotqa:dev",
       "--stall-timeout",
-      "0.2",
+      "0.5",
       "--total-timeout",
       "2",
     );

@@ -173,7 +173,9 @@ describe("Content-Encoding", () => {
 
 describe("stalls, timeouts, redirects, leftovers", () => {
   it("stall and total timeouts are settable, and the total bounds a server that stalls after every first chunk", async () => {
-    const server = await serve({ "/dev.json": { body: hotpotFile(3000), gate: new Promise(() => {}) } });
+    const server = await serve({
+      "/dev.json": { body: hotpotFile(3000, 3000), gate: new Promise(() => {}) },
+    });
     const dir = tempDir();
     const stalls: string[] = [];
     const error = await failure(
@@ -199,7 +201,9 @@ describe("stalls, timeouts, redirects, leftovers", () => {
   });
 
   it("a registry file entry sets its own stall and total timeouts (seconds)", async () => {
-    const server = await serve({ "/dev.json": { body: hotpotFile(3000), gate: new Promise(() => {}) } });
+    const server = await serve({
+      "/dev.json": { body: hotpotFile(3000, 3000), gate: new Promise(() => {}) },
+    });
     const dir = tempDir();
     const registryFile = join(dir, "registry.json");
     const url = `${server.url}/dev.json`;
