@@ -30,13 +30,18 @@ async function serve(routes: Parameters<typeof startDataServer>[0]): Promise<Dat
   return server;
 }
 
-/** Options for `mine:dev`, a user entry served at `url`. */
-function entry(dir: string, url: string, extra: Partial<GetDatasetOptions> = {}, maxBytes?: number) {
+/** Options for `mine:dev`, a user entry served at `url`, with more of the entry's fields in `fields`. */
+function entry(
+  dir: string,
+  url: string,
+  extra: Partial<GetDatasetOptions> = {},
+  fields: { bytes?: number; maxBytes?: number } = {},
+) {
   return {
     ...fast,
     dataDir: dir,
     download: true,
-    entries: [{ name: "mine:dev", url, ...(maxBytes ? { maxBytes } : {}) }],
+    entries: [{ name: "mine:dev", url, ...fields }],
     ...extra,
   } satisfies GetDatasetOptions;
 }
@@ -155,13 +160,27 @@ describe("Content-Encoding", () => {
     expectNothingCached(dir);
   }, 60_000);
 
+  it("a download longer than the registry's size is stopped at that size, not read to its end", async () => {
+    const body = hotpotFile(2000);
+    const server = await serve({ "/dev.json": { body, closeDelimited: true } });
+    const dir = tempDir();
+    const error = await failure(
+      getDataset("mine", "dev", entry(dir, `${server.url}/dev.json`, {}, { bytes: 10_000 })),
+    );
+    expect(error.code).toBe("too_large");
+    expect(error.message).toContain(`${server.url}/dev.json is larger than its 10000 bytes limit`);
+    expectNothingCached(dir);
+  });
+
   it("a decoded body over the registry entry's maxBytes is refused", async () => {
     const body = hotpotFile(500);
     const server = await serve({
       "/dev.json": { body: gzipSync(body), headers: { "content-encoding": "gzip" } },
     });
     const dir = tempDir();
-    const error = await failure(getDataset("mine", "dev", entry(dir, `${server.url}/dev.json`, {}, 20_000)));
+    const error = await failure(
+      getDataset("mine", "dev", entry(dir, `${server.url}/dev.json`, {}, { maxBytes: 20_000 })),
+    );
     expect(error.code).toBe("too_large");
     expect(error.message).toContain(`${server.url}/dev.json is larger than its 20000 bytes limit`);
     expect(error.message).toContain(
