@@ -24,7 +24,8 @@ export function isUsageError(error: unknown): boolean {
   if (error instanceof UsageError) return true;
   if (error instanceof CommanderError) return true;
   if (!LmcotError.isInstance(error)) return false;
-  if (["run_locked", "dataset_unknown", "dataset_missing"].includes(error.code)) return true;
+  if (["run_locked", "dataset_unknown", "dataset_missing", "invalid_setting"].includes(error.code))
+    return true;
   return (
     (BadRequestError.isInstance(error) || ModelNotFoundError.isInstance(error)) &&
     error.status === undefined &&

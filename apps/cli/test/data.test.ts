@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -18,11 +18,27 @@ let server: Server;
 let url = "";
 
 beforeAll(async () => {
-  server = createServer((_req, res) => res.writeHead(200, { "content-length": body.length }).end(body));
+  server = createServer((req, res) => {
+    if (req.url?.startsWith("/truncated/")) {
+      // Close-delimited (no length, no chunking): the client cannot tell the body was cut.
+      req.socket.write("HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n");
+      return void req.socket.end(body.subarray(0, body.length / 2));
+    }
+    res.writeHead(200, { "content-length": body.length });
+    // A server that stalls after its first bytes, until the client gives up.
+    if (req.url?.startsWith("/stalled/")) return void res.write(body.subarray(0, 100));
+    res.end(body);
+  });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(
+  () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+);
 
 /** A fresh data folder whose registry points hotpotqa:dev at the test server. */
 function dataEnv(fileUrl = `${url}/hotpot_dev_distractor_v1.json`) {
@@ -55,7 +71,7 @@ describe("lmcot data", () => {
     expect(rows.find((r) => r.id === "2wikimultihopqa:dev")?.cached).toBe(false);
 
     expect((await lmcotEnv(env, "data", "verify")).stdout).toMatch(
-      /^ok {6}hotpotqa:dev {2}sha256 [0-9a-f]{64}/,
+      /^ok {6}hotpotqa:dev {2}sha256 [0-9a-f]{64} matches the one recorded at its first download \(.*; not pinned\); parsed: 600 hotpotqa records \(.* MB\)\n$/,
     );
     writeFileSync(file, "[]");
     const bad = await lmcotEnv(env, "data", "verify", "hotpotqa:dev");
@@ -86,6 +102,46 @@ describe("lmcot data", () => {
     expect(r.stderr).toContain(`The cache is ${dir}`);
     expect(r.stderr).toContain("to place it by hand");
   });
+});
+
+describe("lmcot data get trusts only good bytes", () => {
+  it("a truncated close-delimited body is refused with the line it ends on, and nothing is cached", async () => {
+    const { dir, env } = dataEnv(`${url}/truncated/hotpot_dev_distractor_v1.json`);
+    const r = await lmcotEnv(env, "data", "get", "hotpotqa:dev");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      `${url}/truncated/hotpot_dev_distractor_v1.json is not a valid hotpotqa file: hotpot_dev_distractor_v1.json: line`,
+    );
+    expect(r.stderr).toContain("ends inside a record (the file is truncated)");
+    expect(existsSync(join(dir, "user"))).toBe(false);
+    expect(existsSync(join(dir, "manifest.json"))).toBe(false);
+    expect((await lmcotEnv(env, "data", "verify")).stdout).toBe("nothing in the cache to verify\n");
+  });
+
+  it("--stall-timeout and --total-timeout bound a stalled server; a bad value is a usage error", async () => {
+    const { env } = dataEnv(`${url}/stalled/hotpot_dev_distractor_v1.json`);
+    // Six stalled attempts take at least 3 s, so the 2 s total is what ends it.
+    const r = await lmcotEnv(
+      env,
+      "data",
+      "get",
+      "hotpotqa:dev",
+      "--stall-timeout",
+      "0.5",
+      "--total-timeout",
+      "2",
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      `${url}/stalled/hotpot_dev_distractor_v1.json: not downloaded within the 2 s total timeout (raise it with --total-timeout or LMCOT_DATA_TOTAL_TIMEOUT)`,
+    );
+    const zero = await lmcotEnv(env, "data", "get", "hotpotqa:dev", "--stall-timeout", "0");
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toContain('--stall-timeout must be a number > 0, got "0"');
+    const bad = await lmcotEnv({ ...env, LMCOT_DATA_TOTAL_TIMEOUT: "soon" }, "data", "get", "hotpotqa:dev");
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('LMCOT_DATA_TOTAL_TIMEOUT must be a positive number of seconds, got "soon"');
+  }, 30_000);
 });
 
 describe("commands take datasets from the cache", () => {

@@ -19,7 +19,10 @@ export function dataDir(explicit?: string): string {
 const fileRecord = z.object({
   sha256: z.string(),
   bytes: z.number(),
+  /** The URL the bytes came from, after redirects. */
   source: z.string().optional(),
+  /** The URL asked for, when a redirect led elsewhere. */
+  requested: z.string().optional(),
   recordedAt: z.string(),
 });
 const manifestSchema = z.object({ version: z.literal(1), files: z.record(z.string(), fileRecord) });

@@ -2,6 +2,7 @@ import { open, rm, truncate } from "node:fs/promises";
 import { type CallPolicy, callWithPolicy, LmcotError, retryAfterMs } from "@lmcot/core";
 import { fileSize } from "./data-cache";
 import { DataFetchError } from "./data-errors";
+import { type DownloadLimits, downloadLimits, type LimitOptions, overLimit } from "./download-limits";
 
 export interface DownloadProgress {
   url: string;
@@ -16,15 +17,21 @@ export interface DownloadProgress {
   done: boolean;
 }
 
-export interface DownloadOptions {
+export interface DownloadOptions extends LimitOptions {
   signal?: AbortSignal;
   onProgress?: (progress: DownloadProgress) => void;
+  /** A redirect to another host, port or scheme: followed, and said here. */
+  onNotice?: (message: string) => void;
   /** Retries of one URL after a 5xx, a reset or a stall (default 5); each resumes where the last stopped. */
   retries?: number;
-  /** An attempt receiving nothing for this long is dropped and retried (default 60 s). */
-  stallTimeoutMs?: number;
   /** Backoff and sleep, injectable for tests (see core's `CallPolicy`). */
   policy?: Pick<CallPolicy, "baseDelayMs" | "maxDelayMs" | "sleep" | "random" | "onRetry">;
+}
+
+/** What a finished download gave: its size and the URL the bytes really came from (after redirects). */
+export interface Downloaded {
+  bytes: number;
+  url: string;
 }
 
 // Codes of a host that cannot be reached at all: offline, not worth retrying.
@@ -91,25 +98,54 @@ function contentRange(header: string | null): { start?: number; total?: number }
   };
 }
 
+/** Says once per download when a redirect leaves the host, port or scheme it was asked for. */
+function noteRedirect(url: string, response: Response, told: Set<string>, onNotice?: (m: string) => void) {
+  if (!response.redirected || !response.url || told.has(response.url)) return;
+  const from = new URL(url);
+  const to = new URL(response.url);
+  const other =
+    from.protocol !== to.protocol
+      ? "scheme"
+      : from.hostname !== to.hostname
+        ? "host"
+        : from.port !== to.port
+          ? "port"
+          : "";
+  if (!other) return;
+  told.add(response.url);
+  onNotice?.(
+    `${url} redirects to another ${other}: following it to ${response.url} (the manifest records that URL)`,
+  );
+}
+
+interface AttemptState {
+  limits: DownloadLimits;
+  told: Set<string>;
+  finalUrl?: string;
+}
+
 /** One request: continues `part` from its current size with a Range request when it has bytes. */
 async function attempt(
   url: string,
   part: string,
   signal: AbortSignal,
   options: DownloadOptions,
+  state: AttemptState,
 ): Promise<number> {
   const have = (await fileSize(part)) ?? 0;
   const stall = new AbortController();
-  const stallMs = options.stallTimeoutMs ?? 60_000;
+  const stallMs = state.limits.stallTimeoutMs;
   let timer: NodeJS.Timeout | undefined;
   const arm = () => {
     clearTimeout(timer);
     timer = setTimeout(
       () =>
         stall.abort(
-          new DataFetchError("download_failed", `${url}: nothing received for ${stallMs / 1000} s`, {
-            retryable: true,
-          }),
+          new DataFetchError(
+            "download_failed",
+            `${url}: nothing received for ${stallMs / 1000} s (the stall timeout: --stall-timeout or LMCOT_DATA_STALL_TIMEOUT)`,
+            { retryable: true },
+          ),
         ),
       stallMs,
     );
@@ -119,10 +155,13 @@ async function attempt(
   try {
     let response: Response;
     try {
-      response = await fetch(url, { signal: both, headers: have > 0 ? { range: `bytes=${have}-` } : {} });
+      // Ask for the bytes as stored: only those can be resumed with a Range request.
+      const headers = { "accept-encoding": "identity", ...(have > 0 ? { range: `bytes=${have}-` } : {}) };
+      response = await fetch(url, { signal: both, headers });
     } catch (error) {
       throw networkError(url, stall.signal.aborted ? stall.signal.reason : error);
     }
+    noteRedirect(url, response, state.told, options.onNotice);
     const range = contentRange(response.headers.get("content-range"));
     if (response.status === 416 && have > 0) {
       // The part may already be whole; otherwise it is longer than the file: start again.
@@ -137,9 +176,32 @@ async function attempt(
       );
     }
     if (!response.ok || !response.body) throw httpError(url, response);
-    const resumed = response.status === 206 && have > 0 && range.start === have;
+    state.finalUrl = response.url || url;
+    // fetch decodes gzip / deflate / br itself: the decoded bytes have no known length and no offsets to resume from.
+    const encoding = response.headers.get("content-encoding")?.trim().toLowerCase() ?? "";
+    const encoded = encoding !== "" && encoding !== "identity";
+    const resumed = response.status === 206 && have > 0 && range.start === have && !encoded;
+    if (response.status === 206 && !resumed) {
+      await rm(part, { force: true });
+      throw new DataFetchError(
+        "download_failed",
+        `${url}: answered with a range it was not asked for; starting over`,
+        {
+          retryable: true,
+        },
+      );
+    }
+    const resumable = !encoded && (resumed || response.headers.get("accept-ranges")?.trim() === "bytes");
     const length = Number(response.headers.get("content-length") ?? Number.NaN);
-    const total = range.total ?? (Number.isFinite(length) ? length + (resumed ? have : 0) : undefined);
+    const known = Number.isFinite(length);
+    const total = encoded ? undefined : (range.total ?? (known ? length + (resumed ? have : 0) : undefined));
+    const compressed = encoded && known ? length : undefined;
+    const tooBig = (bytes: number) => overLimit(url, bytes, state.limits.maxBytes, compressed);
+    const announced = total === undefined ? undefined : tooBig(total);
+    if (announced) {
+      await rm(part, { force: true });
+      throw announced;
+    }
     const file = await open(part, resumed ? "a" : "w");
     let bytes = resumed ? have : 0;
     const started = performance.now();
@@ -155,26 +217,32 @@ async function attempt(
         done,
       });
     };
+    let failure: LmcotError | undefined;
     try {
       for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
         arm();
-        await file.write(chunk);
         bytes += chunk.length;
+        const over = tooBig(bytes);
+        if (over) throw over;
+        await file.write(chunk);
         report(false);
       }
+      if (total !== undefined && bytes !== total)
+        throw new DataFetchError(
+          "download_failed",
+          `${url}: the connection closed after ${bytes} of ${total} bytes`,
+          {
+            retryable: true,
+          },
+        );
     } catch (error) {
-      throw networkError(url, stall.signal.aborted ? stall.signal.reason : error);
+      failure = networkError(url, stall.signal.aborted ? stall.signal.reason : error);
+      throw failure;
     } finally {
       await file.close();
+      // What cannot be resumed (decoded bytes, a server without ranges, a file over its limit) is not kept.
+      if (failure && (!resumable || DataFetchError.is(failure, "too_large"))) await rm(part, { force: true });
     }
-    if (total !== undefined && bytes !== total)
-      throw new DataFetchError(
-        "download_failed",
-        `${url}: the connection closed after ${bytes} of ${total} bytes`,
-        {
-          retryable: true,
-        },
-      );
     report(true);
     return bytes;
   } finally {
@@ -185,31 +253,62 @@ async function attempt(
 /**
  * Downloads `url` into `part`, resuming with HTTP Range from what `part` already holds (a previous
  * run's or a failed attempt's bytes) and retrying 5xx, resets and stalls with backoff. A run of
- * retries that made progress starts a new run, so a long download over a flaky line goes on.
+ * retries that made progress starts a new run, so a long download over a flaky line goes on, until
+ * the total timeout. The decoded body may not outgrow `maxBytes`, nor expand a compressed one like a bomb.
  */
 export async function downloadFile(
   url: string,
   part: string,
   options: DownloadOptions = {},
-): Promise<number> {
-  for (;;) {
-    const before = (await fileSize(part)) ?? 0;
-    try {
-      return await callWithPolicy(
-        (signal) => attempt(url, part, signal, options),
-        {
-          retries: options.retries ?? 5,
-          timeoutMs: Number.POSITIVE_INFINITY,
-          totalTimeoutMs: Number.POSITIVE_INFINITY,
-          ...options.policy,
-        },
-        { signal: options.signal, label: url },
-      );
-    } catch (error) {
-      const after = (await fileSize(part)) ?? 0;
-      const retryable = LmcotError.isInstance(error) && error.retryable;
-      if (!retryable || after <= before || options.signal?.aborted) throw error;
+): Promise<Downloaded> {
+  const state: AttemptState = { limits: downloadLimits(options), told: new Set() };
+  const totalMs = state.limits.totalTimeoutMs;
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), totalMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, deadline.signal]) : deadline.signal;
+  // callWithPolicy gives up on an aborted attempt at once; its clean-up of the part is awaited here.
+  let running: Promise<unknown> = Promise.resolve();
+  const settled = () =>
+    running.then(
+      () => undefined,
+      () => undefined,
+    );
+  try {
+    for (;;) {
+      const before = (await fileSize(part)) ?? 0;
+      try {
+        const bytes = await callWithPolicy(
+          (attemptSignal) => {
+            const one = attempt(url, part, attemptSignal, options, state);
+            running = one;
+            return one;
+          },
+          {
+            retries: options.retries ?? 5,
+            timeoutMs: Number.POSITIVE_INFINITY,
+            totalTimeoutMs: Number.POSITIVE_INFINITY,
+            ...options.policy,
+          },
+          { signal, label: url },
+        );
+        return { bytes, url: state.finalUrl ?? url };
+      } catch (error) {
+        await settled();
+        const after = (await fileSize(part)) ?? 0;
+        const retryable = LmcotError.isInstance(error) && error.retryable;
+        if (!retryable || after <= before || signal.aborted) throw error;
+      }
     }
+  } catch (error) {
+    if (!deadline.signal.aborted || options.signal?.aborted) throw error;
+    const kept = (await fileSize(part)) ?? 0;
+    throw new DataFetchError(
+      "download_timeout",
+      `${url}: not downloaded within the ${Number((totalMs / 1000).toFixed(1))} s total timeout (raise it with --total-timeout or LMCOT_DATA_TOTAL_TIMEOUT)${kept > 0 ? `; the ${kept} bytes received are kept and a re-run resumes from them` : ""}`,
+      { cause: error },
+    );
+  } finally {
+    clearTimeout(timer);
   }
 }
 

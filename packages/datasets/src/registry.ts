@@ -9,6 +9,11 @@ export interface DataDownload {
   /** Known in advance (pinned); otherwise trusted on first use. */
   sha256?: string;
   bytes?: number;
+  /** The largest the data may become, decoded or unpacked (default: the download limit, `LMCOT_DATA_MAX_MB`). */
+  maxBytes?: number;
+  /** This download's stall and total timeouts, when its registry entry sets them. */
+  stallTimeoutMs?: number;
+  totalTimeoutMs?: number;
   archive?: "zip";
 }
 

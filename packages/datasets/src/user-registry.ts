@@ -14,6 +14,11 @@ const userEntry = z.object({
   url: z.string().url(),
   sha256: sha256.optional(),
   bytes: z.number().int().positive().optional(),
+  /** The largest the data may become, decoded or unpacked (the member, for an archive). */
+  maxBytes: z.number().int().positive().optional(),
+  /** Seconds an attempt may receive nothing, and the whole download may take (see `lmcot data get`). */
+  stallTimeout: z.number().positive().optional(),
+  totalTimeout: z.number().positive().optional(),
   /** The url is a zip archive; this member (matched by file name) is the data file. */
   member: z.string().min(1).optional(),
   format: z.enum(["hotpotqa", "2wikimultihopqa"]).optional(),
@@ -56,6 +61,9 @@ function fromUser(entry: UserDataEntry): DataSource {
       file: entry.member ? `user/${safeName(name)}/${safeName(split)}/${urlFile}` : file,
       ...(entry.sha256 ? { sha256: entry.sha256.toLowerCase() } : {}),
       ...(entry.bytes ? { bytes: entry.bytes } : {}),
+      ...(entry.maxBytes ? { maxBytes: entry.maxBytes } : {}),
+      ...(entry.stallTimeout ? { stallTimeoutMs: entry.stallTimeout * 1000 } : {}),
+      ...(entry.totalTimeout ? { totalTimeoutMs: entry.totalTimeout * 1000 } : {}),
       ...(entry.member ? { archive: "zip" as const } : {}),
     },
     ...(entry.format ? { format: entry.format } : {}),

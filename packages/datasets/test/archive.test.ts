@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ZipFile } from "yazl";
 import { DataFetchError, getDataset, readManifest } from "../src/index";
+import { zipBomb } from "./bombs";
 import { type DataServer, startDataServer } from "./data-server";
 
 function twoWikiFile(count: number): Buffer {
@@ -21,11 +22,12 @@ function twoWikiFile(count: number): Buffer {
 }
 
 /** The release archive's layout: one folder holding train.json, dev.json and test.json. */
-async function releaseZip(): Promise<Buffer> {
+async function releaseZip(dev = twoWikiFile(12), extra: Record<string, Buffer> = {}): Promise<Buffer> {
   const zip = new ZipFile();
   zip.addBuffer(twoWikiFile(30), "data/train.json");
-  zip.addBuffer(twoWikiFile(12), "data/dev.json");
+  zip.addBuffer(dev, "data/dev.json");
   zip.addBuffer(twoWikiFile(12), "data/test.json");
+  for (const [name, body] of Object.entries(extra)) zip.addBuffer(body, name);
   zip.end();
   const chunks: Buffer[] = [];
   for await (const chunk of zip.outputStream) chunks.push(chunk as Buffer);
@@ -76,5 +78,88 @@ describe("2WikiMultiHopQA release archive", () => {
     expect(existsSync(join(dir, "2wikimultihopqa"))).toBe(false);
     expect(readManifest(dir).files).toEqual({});
     expect(readdirSync(join(dir, ".partial", "2wikimultihopqa__data.zip"))).toEqual([]);
+  });
+
+  /** The built-in 2wikimultihopqa:dev through LMCOT_DATA_MIRROR: the error, and nothing cached. */
+  async function refused(zip: Buffer, extra: { maxBytes?: number } = {}): Promise<DataFetchError> {
+    server = await startDataServer({ "/data.zip": { body: zip } });
+    const dir = mkdtempSync(join(tmpdir(), "lmcot-data-"));
+    const saved = process.env.LMCOT_DATA_MIRROR;
+    process.env.LMCOT_DATA_MIRROR = server.url;
+    const error = await getDataset("2wikimultihopqa", "dev", { dataDir: dir, download: true, ...extra })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+      .finally(() => {
+        if (saved === undefined) delete process.env.LMCOT_DATA_MIRROR;
+        else process.env.LMCOT_DATA_MIRROR = saved;
+      });
+    expect(DataFetchError.is(error), String(error)).toBe(true);
+    expect(existsSync(join(dir, "2wikimultihopqa"))).toBe(false);
+    expect(readManifest(dir).files).toEqual({});
+    expect(readdirSync(join(dir, ".partial", "2wikimultihopqa__data.zip"))).toEqual([]);
+    return error as DataFetchError;
+  }
+
+  it("a zip bomb (a 1 MB archive whose member expands to 1 GiB) is refused before a byte is unpacked", async () => {
+    const bomb = zipBomb("data/dev.json", 1 << 30);
+    expect(bomb.length).toBeLessThan(2e6);
+    const error = await refused(bomb);
+    expect(error.code).toBe("too_large");
+    expect(error.message).toBe(
+      "2wikimultihopqa/data.zip: member data/dev.json expands 1 MB of compressed data past 1024 MB, more than 100× (a decompression bomb?); it was discarded and nothing was cached",
+    );
+  }, 60_000);
+
+  it("a member larger than the limit (--max-mb, maxBytes) is refused", async () => {
+    // The archive itself fits; its largest member (30 records) does not.
+    const zip = await releaseZip();
+    const limit = zip.length + 1;
+    expect(twoWikiFile(30).length).toBeGreaterThan(limit);
+    const error = await refused(zip, { maxBytes: limit });
+    expect(error.code).toBe("too_large");
+    expect(error.message).toContain(
+      `2wikimultihopqa/data.zip: member data/train.json is larger than its ${limit} bytes limit`,
+    );
+  });
+
+  it("a substituted member that does not parse as 2WikiMultiHopQA is not cached, though the archive is unpinned", async () => {
+    const aliases = Buffer.from(JSON.stringify([{ Q_id: "Q1", aliases: ["One"] }]));
+    const error = await refused(await releaseZip(aliases));
+    expect(error.code).toBe("data_invalid");
+    expect(error.message).toContain(
+      "2wikimultihopqa/data.zip: member dev.json is not a valid 2wikimultihopqa file: dev.json: line 1: record 0: _id is missing",
+    );
+    expect(error.message).toContain("the download was discarded and the cache left as it was");
+  });
+
+  it("a member outside the splits must at least be JSON or JSONL", async () => {
+    const error = await refused(
+      await releaseZip(undefined, { "data/id_aliases.json": Buffer.from("<html>") }),
+    );
+    expect(error.code).toBe("data_invalid");
+    expect(error.message).toContain(
+      "member id_aliases.json is not a valid JSON file: id_aliases.json: line 1",
+    );
+  });
+
+  it("zip slip: the error names the offending member, not a truncated archive", async () => {
+    // yazl refuses to write such a name: write a safe one of the same length and patch it in.
+    const zip = await releaseZip(undefined, { "xx/evil.json": twoWikiFile(1) });
+    const slip = Buffer.from(zip.toString("latin1").replaceAll("xx/evil.json", "../evil.json"), "latin1");
+    const error = await refused(slip);
+    expect(error.code).toBe("archive_unsafe");
+    expect(error.message).toBe(
+      '2wikimultihopqa/data.zip holds a member named "../evil.json", a path that points outside the folder it is unpacked into (zip slip: invalid relative path); the archive was refused and nothing of it was cached',
+    );
+  });
+
+  it("a second member of the same name, which would replace the first when unpacked, is refused", async () => {
+    const error = await refused(await releaseZip(undefined, { "old/dev.json": twoWikiFile(3) }));
+    expect(error.code).toBe("archive_unsafe");
+    expect(error.message).toContain(
+      "2wikimultihopqa/data.zip holds two members named dev.json (data/dev.json and old/dev.json)",
+    );
   });
 });

@@ -8,8 +8,14 @@ export interface Route {
   fail503?: number;
   /** Cut the connection after this many body bytes, on the first response that sends bytes. */
   cutAt?: number;
-  /** Pretend Range is not supported (always 200 with the whole body). */
+  /** Range is not supported: always 200 with the whole body, and no `accept-ranges`. */
   ignoreRange?: boolean;
+  /** Extra response headers, e.g. `content-encoding` for a body that is already encoded. */
+  headers?: Record<string, string>;
+  /** No length and no chunking: the body ends where the connection closes (HTTP/1.0 style). */
+  closeDelimited?: boolean;
+  /** Answer 302 to this URL. */
+  redirect?: string;
   /** Send each 64 KB chunk after this many ms. */
   chunkDelayMs?: number;
   /** Hold the rest of the body, after the first chunk, until this settles. */
@@ -20,7 +26,7 @@ export interface DataServer {
   url: string;
   routes: Map<string, Route>;
   /** Every request: path, Range header and the status sent. */
-  log: { path: string; range?: string; status: number }[];
+  log: { path: string; range?: string; acceptEncoding?: string; status: number }[];
   close(): Promise<void>;
 }
 
@@ -33,7 +39,9 @@ export async function startDataServer(routes: Record<string, Route> = {}): Promi
     const path = new URL(req.url ?? "/", "http://x").pathname;
     const route = table.get(path);
     const range = req.headers.range;
-    const done = (status: number) => log.push({ path, ...(range ? { range } : {}), status });
+    const acceptEncoding = req.headers["accept-encoding"];
+    const done = (status: number) =>
+      log.push({ path, ...(range ? { range } : {}), ...(acceptEncoding ? { acceptEncoding } : {}), status });
     if (!route) {
       done(404);
       return void res.writeHead(404).end("not found");
@@ -42,6 +50,16 @@ export async function startDataServer(routes: Record<string, Route> = {}): Promi
       route.fail503--;
       done(503);
       return void res.writeHead(503, { "retry-after": "0" }).end("busy");
+    }
+    if (route.redirect) {
+      done(302);
+      return void res.writeHead(302, { location: route.redirect }).end();
+    }
+    if (route.closeDelimited && req.socket) {
+      done(200);
+      const head = Object.entries(route.headers ?? {}).map(([k, v]) => `${k}: ${v}\r\n`);
+      req.socket.write(`HTTP/1.1 200 OK\r\nconnection: close\r\n${head.join("")}\r\n`);
+      return void req.socket.end(route.body);
     }
     const size = route.body.length;
     const m = !route.ignoreRange && range ? /^bytes=(\d+)-$/.exec(range) : null;
@@ -53,8 +71,9 @@ export async function startDataServer(routes: Record<string, Route> = {}): Promi
     const status = m ? 206 : 200;
     done(status);
     res.writeHead(status, {
+      ...route.headers,
       "content-length": String(size - start),
-      "accept-ranges": "bytes",
+      ...(route.ignoreRange ? {} : { "accept-ranges": "bytes" }),
       ...(m ? { "content-range": `bytes ${start}-${size - 1}/${size}` } : {}),
     });
     const cutAt = route.cutAt !== undefined && !cut.has(path) ? route.cutAt : undefined;

@@ -65,11 +65,39 @@ async function list(flags: WhereFlags): Promise<void> {
   });
 }
 
-async function get(ids: string[], flags: WhereFlags & { sha256?: string }): Promise<void> {
+interface GetFlags extends WhereFlags {
+  sha256?: string;
+  stallTimeout?: string;
+  totalTimeout?: string;
+  maxMb?: string;
+}
+
+/** `--stall-timeout`, `--total-timeout` (seconds) and `--max-mb` as library options: only those given. */
+async function limitsFrom(flags: GetFlags) {
+  const { UsageError } = await import("../usage-error");
+  const positive = (flag: string, value: string | undefined, scale: number) => {
+    if (value === undefined) return undefined;
+    const n = Number(value);
+    if (value.trim() === "" || !Number.isFinite(n) || n <= 0)
+      throw new UsageError(`${flag} must be a number > 0, got "${value}"`);
+    return Math.round(n * scale);
+  };
+  const stall = positive("--stall-timeout", flags.stallTimeout, 1000);
+  const total = positive("--total-timeout", flags.totalTimeout, 1000);
+  const max = positive("--max-mb", flags.maxMb, 1024 * 1024);
+  return {
+    ...(stall === undefined ? {} : { stallTimeoutMs: stall }),
+    ...(total === undefined ? {} : { totalTimeoutMs: total }),
+    ...(max === undefined ? {} : { maxBytes: max }),
+  };
+}
+
+async function get(ids: string[], flags: GetFlags): Promise<void> {
   const { getDataset, stderrProgress } = await import("@lmcot/datasets");
   const { UsageError } = await import("../usage-error");
   if (flags.sha256 && ids.length > 1)
     throw new UsageError("--sha256 pins one file: give one dataset with it");
+  const limits = await limitsFrom(flags);
   const progress = isQuiet() ? undefined : stderrProgress();
   const got: { id: string; path: string; sha256: string; bytes: number }[] = [];
   for (const id of ids) {
@@ -77,6 +105,7 @@ async function get(ids: string[], flags: WhereFlags & { sha256?: string }): Prom
     const local = await getDataset(name, split, {
       ...where(flags),
       download: true,
+      ...limits,
       ...(flags.sha256 ? { sha256: flags.sha256 } : {}),
       ...(progress ? { onProgress: progress } : {}),
       onNotice: (m) => note(`${m}\n`),
@@ -109,12 +138,26 @@ async function verify(ids: string[], flags: WhereFlags): Promise<void> {
     path?: string;
     sha256?: string;
     bytes?: number;
+    pinnedBy?: string;
+    recordedAt?: string;
+    records?: number;
+    checked?: string;
     error?: string;
   }[] = [];
   for (const id of wanted) {
     try {
       const local = await verifyDataset(id, { ...where(flags), onNotice: (m) => note(`${m}\n`) });
-      results.push({ id: local.id, ok: true, path: local.path, sha256: local.sha256, bytes: local.bytes });
+      results.push({
+        id: local.id,
+        ok: true,
+        path: local.path,
+        sha256: local.sha256,
+        bytes: local.bytes,
+        ...(local.pinnedBy ? { pinnedBy: local.pinnedBy } : {}),
+        ...(local.recordedAt ? { recordedAt: local.recordedAt } : {}),
+        records: local.parse.records,
+        checked: local.checked,
+      });
     } catch (error) {
       if (!DataFetchError.is(error) || error.code === "dataset_unknown") throw error;
       results.push({ id, ok: false, error: error.message });
@@ -124,7 +167,7 @@ async function verify(ids: string[], flags: WhereFlags): Promise<void> {
     results.length
       ? results
           .map((r) =>
-            r.ok ? `ok      ${r.id}  sha256 ${r.sha256}  ${mb(r.bytes)}\n` : `FAILED  ${r.id}: ${r.error}\n`,
+            r.ok ? `ok      ${r.id}  ${r.checked} (${mb(r.bytes)})\n` : `FAILED  ${r.id}: ${r.error}\n`,
           )
           .join("")
       : "nothing in the cache to verify\n",
@@ -144,9 +187,21 @@ export const registerData: RegisterCommand = (program: Command) => {
   withWhere(
     data
       .command("get")
-      .description("download datasets into the cache (streamed, resumed, retried, checksum-verified)")
+      .description("download datasets into the cache (streamed, resumed, retried, checksum-verified, parsed, size-capped)")
       .argument("<ids...>", "dataset ids, e.g. hotpotqa:dev 2wikimultihopqa:dev")
-      .option("--sha256 <hex>", "pin the download's sha256 (else the registry's, else trusted on first use)"),
+      .option("--sha256 <hex>", "pin the download's sha256 (else the registry's, else trusted on first use)")
+      .option(
+        "--stall-timeout <s>",
+        "seconds an attempt may receive nothing before it is retried (default the registry entry's stallTimeout, else $LMCOT_DATA_STALL_TIMEOUT, else 30)",
+      )
+      .option(
+        "--total-timeout <s>",
+        "seconds one dataset's download may take, every attempt and URL included (default the registry entry's totalTimeout, else $LMCOT_DATA_TOTAL_TIMEOUT, else 3600)",
+      )
+      .option(
+        "--max-mb <n>",
+        "the largest a download (decoded) or an unpacked file may become (default the registry entry's maxBytes, else $LMCOT_DATA_MAX_MB, else 4096)",
+      ),
   ).action(get);
   withWhere(
     data
@@ -158,7 +213,7 @@ export const registerData: RegisterCommand = (program: Command) => {
     data
       .command("verify")
       .description(
-        "re-hash cached datasets against their pinned or first-use checksums (exit 1 on a mismatch)",
+        "re-hash cached datasets against their pinned or first-use checksums and parse them whole (exit 1 on a mismatch or a parse error)",
       )
       .argument("[ids...]", "dataset ids (default: every cached one)"),
   ).action(verify);
