@@ -4,14 +4,13 @@ import { basename, dirname, join, resolve } from "node:path";
 import { BadRequestError } from "@lmcot/core";
 import { readT5Checkpoint, type T5Checkpoint } from "./checkpoint-read";
 import { jsonFile, t5ConfigJson, t5GenerationConfigJson } from "./t5-config";
-import { type T5OnnxVariant, writeT5Onnx } from "./t5-onnx";
+import { type T5OnnxOptions, type T5OnnxVariant, writeT5Onnx } from "./t5-onnx";
 import { copyTokenizerFiles, tokenizerFilesIn } from "./tokenizer-files";
 
-export interface ExportT5OnnxOptions {
+export interface ExportT5OnnxOptions
+  extends Pick<T5OnnxOptions, "externalDataThreshold" | "externalDataChunkBytes"> {
   /** `"q8"` also writes `onnx/*_quantized.onnx` (int8 weights; transformers.js dtype q8). */
   quantize?: "q8";
-  /** Weights past this many bytes in one ONNX file go to external data (default just under 2 GB). */
-  externalDataThreshold?: number;
   /** Where the tokenizer files come from when `source` is a checkpoint in memory with no folder. */
   tokenizerFrom?: string;
 }
@@ -69,6 +68,7 @@ export async function exportT5Onnx(
     const onnx = await writeT5Onnx(temp, checkpoint.config, checkpoint.weights, {
       variants,
       externalDataThreshold: options.externalDataThreshold,
+      externalDataChunkBytes: options.externalDataChunkBytes,
     });
     const config: Record<string, unknown> = { ...(checkpoint.rawConfig ?? t5ConfigJson(checkpoint.config)) };
     if (Object.keys(onnx.externalData).length > 0) {

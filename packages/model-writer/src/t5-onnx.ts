@@ -401,6 +401,8 @@ export interface T5OnnxOptions {
    * default just under protobuf's 2 GB limit. Lower it to exercise the external-data path.
    */
   externalDataThreshold?: number;
+  /** The largest external data file (default just under 2 GB); more weights go to `_data_1`, `_data_2`, … */
+  externalDataChunkBytes?: number;
 }
 
 /** The ONNX files written, and for each one that uses external data, how many data chunks it has. */
@@ -436,6 +438,7 @@ export async function writeT5Onnx(
       const file = `${name}${suffix}.onnx`;
       const { model, chunks } = build(config, weights, variant).toFiles(file, {
         maxModelBytes: options.externalDataThreshold,
+        maxChunkBytes: options.externalDataChunkBytes,
       });
       await writeFile(join(dir, file), model);
       written.files.push(`onnx/${file}`);
