@@ -2,7 +2,7 @@ import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { BadRequestError } from "@lmcot/core";
 import { SAFETENSORS_FILE, SAFETENSORS_INDEX_FILE } from "./checkpoint-read";
-import { writeSafetensors } from "./safetensors";
+import { type SafetensorsDtype, writeSafetensors } from "./safetensors";
 import {
   jsonFile,
   parseT5Config,
@@ -27,6 +27,8 @@ export interface WriteT5CheckpointOptions {
   tokenizerFrom?: string;
   /** Shard above this many bytes of weights, as `save_pretrained(max_shard_size=…)`; default 5·10⁹. */
   maxShardSize?: number;
+  /** How tensors are stored: F32 (default, what training uses), or F16 / BF16 (half the size). */
+  dtype?: SafetensorsDtype;
   /** generation_config.json fields (e.g. `T5Checkpoint.generationConfig`, or `{ max_new_tokens: 64 }`) over the config's token ids. */
   generation?: Record<string, unknown>;
 }
@@ -112,24 +114,25 @@ export async function writeT5Checkpoint(
   );
 
   const names = [...shapes.keys()];
-  const sizes = names.map((n): [string, number] => [n, options.weights.get(n)?.data.byteLength ?? 0]);
+  const width = options.dtype === "F16" || options.dtype === "BF16" ? 2 : 4;
+  const sizes = names.map((n): [string, number] => [n, (options.weights.get(n)?.data.length ?? 0) * width]);
   const shards = planShards(sizes, options.maxShardSize ?? DEFAULT_MAX_SHARD_SIZE);
   const pick = (list: string[]): T5Weights =>
     new Map(list.map((n) => [n, options.weights.get(n) as WeightTensor]));
   if (shards.length <= 1) {
-    await writeSafetensors(join(folder, SAFETENSORS_FILE), pick(names));
+    await writeSafetensors(join(folder, SAFETENSORS_FILE), pick(names), undefined, options.dtype);
     written.push(SAFETENSORS_FILE);
   } else {
     const weightMap: Record<string, string> = {};
     const count = String(shards.length).padStart(5, "0");
     for (const [i, list] of shards.entries()) {
       const file = `model-${String(i + 1).padStart(5, "0")}-of-${count}.safetensors`;
-      await writeSafetensors(join(folder, file), pick(list));
+      await writeSafetensors(join(folder, file), pick(list), undefined, options.dtype);
       written.push(file);
       for (const n of list) weightMap[n] = file;
     }
     const totalSize = sizes.reduce((a, [, b]) => a + b, 0);
-    const totalParameters = totalSize / 4;
+    const totalParameters = totalSize / width;
     await write(
       SAFETENSORS_INDEX_FILE,
       jsonFile({

@@ -35,7 +35,15 @@ export {
 } from "./onnx-graph";
 export { normalArray, seededRandom } from "./random";
 export { relativeBiasTable, t5RelativePositionBucket } from "./relative-position";
-export { decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensors } from "./safetensors";
+export {
+  decodeSafetensors,
+  encodeSafetensors,
+  floatToBfloat16,
+  floatToHalf,
+  readSafetensors,
+  type SafetensorsDtype,
+  writeSafetensors,
+} from "./safetensors";
 export {
   type GenerationDefaults,
   isGatedT5,

@@ -2,9 +2,10 @@ import { type FileHandle, open } from "node:fs/promises";
 import { BadRequestError } from "@lmcot/core";
 import type { WeightTensor } from "./t5-onnx";
 
-/** The tensor dtypes read (all returned as float32); written tensors are F32. */
+/** The tensor dtypes read (all returned as float32) and written (F32 by default). */
 const WIDTH = { F32: 4, F16: 2, BF16: 2 } as const;
-type Dtype = keyof typeof WIDTH;
+export type SafetensorsDtype = keyof typeof WIDTH;
+type Dtype = SafetensorsDtype;
 
 interface HeaderEntry {
   name: string;
@@ -149,6 +150,7 @@ export async function readSafetensors(file: string): Promise<Map<string, WeightT
 function encodeHeader(
   tensors: Map<string, WeightTensor>,
   metadata: Record<string, string>,
+  dtype: Dtype,
 ): { names: string[]; header: Uint8Array; dataBytes: number } {
   const names = [...tensors.keys()].sort();
   const header: Record<string, unknown> = { __metadata__: metadata };
@@ -158,8 +160,9 @@ function encodeHeader(
     const size = t.shape.reduce((a, b) => a * b, 1);
     if (size !== t.data.length)
       throw new Error(`safetensors: ${name} has ${t.data.length} values for shape [${t.shape}]`);
-    header[name] = { dtype: "F32", shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
-    offset += t.data.byteLength;
+    const bytes = t.data.length * WIDTH[dtype];
+    header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
+    offset += bytes;
   }
   let json = JSON.stringify(header);
   json += " ".repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
@@ -170,7 +173,48 @@ function encodeHeader(
   return { names, header: out, dataBytes: offset };
 }
 
-const tensorBytes = (t: WeightTensor) => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** float32 → IEEE half, rounding to nearest even (overflow → ±Infinity, tiny values → subnormals or 0). */
+export function floatToHalf(value: number): number {
+  f32[0] = value;
+  const x = u32[0] as number;
+  const sign = (x >>> 16) & 0x8000;
+  const exp = (x >>> 23) & 0xff;
+  const mant = x & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  const e = exp - 112;
+  if (e >= 0x1f) return sign | 0x7c00;
+  // drop `shift` low bits of m, rounding to nearest, ties to even
+  const roundedShift = (m: number, shift: number) => {
+    let half = m >>> shift;
+    const rest = m & ((1 << shift) - 1);
+    const halfway = 1 << (shift - 1);
+    if (rest > halfway || (rest === halfway && half & 1)) half++;
+    return half;
+  };
+  if (e <= 0) return e < -10 ? sign : sign | roundedShift(mant | 0x800000, 14 - e);
+  // a mantissa that rounds up to 0x400 carries into the exponent, as it should
+  return sign | ((e << 10) + roundedShift(mant, 13));
+}
+
+/** float32 → bfloat16 (the top 16 bits), rounding to nearest even; NaN stays NaN. */
+export function floatToBfloat16(value: number): number {
+  f32[0] = value;
+  const x = u32[0] as number;
+  if ((x & 0x7fffffff) > 0x7f800000) return 0x7fc0;
+  return ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
+/** A tensor's bytes in `dtype` (F32: its own bytes, no copy). */
+function tensorBytes(t: WeightTensor, dtype: Dtype = "F32"): Uint8Array {
+  if (dtype === "F32") return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+  const out = new Uint16Array(t.data.length);
+  const convert = dtype === "F16" ? floatToHalf : floatToBfloat16;
+  for (let i = 0; i < out.length; i++) out[i] = convert(t.data[i] as number);
+  return new Uint8Array(out.buffer);
+}
 
 /** Appends every byte of `bytes` (a single write may take fewer). */
 export async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
@@ -181,19 +225,20 @@ export async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<v
 }
 
 /**
- * Writes float32 tensors in the safetensors format: an 8-byte little-endian header length, a JSON
- * header mapping names (sorted) to dtype/shape/byte offsets, then the data.
+ * Writes float32 tensors in the safetensors format (stored as `dtype`, F32 by default): an 8-byte
+ * little-endian header length, a JSON header mapping names (sorted) to dtype/shape/byte offsets, then the data.
  */
 export function encodeSafetensors(
   tensors: Map<string, WeightTensor>,
   metadata: Record<string, string> = { format: "pt" },
+  dtype: SafetensorsDtype = "F32",
 ): Uint8Array {
-  const { names, header, dataBytes } = encodeHeader(tensors, metadata);
+  const { names, header, dataBytes } = encodeHeader(tensors, metadata, dtype);
   const out = new Uint8Array(header.length + dataBytes);
   out.set(header, 0);
   let at = header.length;
   for (const name of names) {
-    const bytes = tensorBytes(tensors.get(name) as WeightTensor);
+    const bytes = tensorBytes(tensors.get(name) as WeightTensor, dtype);
     out.set(bytes, at);
     at += bytes.length;
   }
@@ -205,12 +250,13 @@ export async function writeSafetensors(
   file: string,
   tensors: Map<string, WeightTensor>,
   metadata: Record<string, string> = { format: "pt" },
+  dtype: SafetensorsDtype = "F32",
 ): Promise<number> {
-  const { names, header, dataBytes } = encodeHeader(tensors, metadata);
+  const { names, header, dataBytes } = encodeHeader(tensors, metadata, dtype);
   const handle = await open(file, "w");
   try {
     await writeAll(handle, header);
-    for (const name of names) await writeAll(handle, tensorBytes(tensors.get(name) as WeightTensor));
+    for (const name of names) await writeAll(handle, tensorBytes(tensors.get(name) as WeightTensor, dtype));
   } finally {
     await handle.close();
   }
