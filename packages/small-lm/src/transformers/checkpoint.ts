@@ -1,0 +1,159 @@
+import { createWriteStream, existsSync } from "node:fs";
+import { mkdir, readFile, rename, rm } from "node:fs/promises";
+import { homedir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { BadRequestError, ModelNotFoundError } from "@lmcot/core";
+import {
+  type ExportT5OnnxOptions,
+  exportT5Onnx,
+  readT5Checkpoint,
+  SAFETENSORS_FILE,
+  SAFETENSORS_INDEX_FILE,
+  T5_TOKENIZER_FILES,
+  type T5Checkpoint,
+  type T5ExportResult,
+} from "@lmcot/model-writer";
+import { isLocalSpec, loadTransformers } from "./load";
+import { smallLmEnv, type TransformersSettings } from "./settings";
+
+const HUB = "https://huggingface.co/";
+const HUB_ID = /^[A-Za-z0-9][\w.-]*(\/[\w.-]+)?$/;
+
+/** The files of a Hugging Face T5 checkpoint besides its weights (fetched when the hub has them). */
+const OPTIONAL_FILES = ["generation_config.json", ...T5_TOKENIZER_FILES];
+
+/** transformers.js's cache folder (hub files live at `<cacheDir>/<org>/<name>/<file>` in both). */
+async function cacheRoot(settings: TransformersSettings): Promise<string> {
+  if (settings.cacheDir) return settings.cacheDir;
+  const transformers = await loadTransformers().catch(() => undefined);
+  return transformers?.env.cacheDir ?? join(homedir(), ".cache", "lmcot", "hub");
+}
+
+/** Hub request headers: the token of `HF_TOKEN` / `HF_ACCESS_TOKEN` for gated repos (never logged). */
+function headers(): Record<string, string> {
+  const token = process.env.HF_TOKEN ?? process.env.HF_ACCESS_TOKEN;
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+
+/**
+ * Downloads `url` to `file` (through a temporary file, so a cut download never looks complete).
+ * Returns false on 404. Fails when no byte arrives for `idleMs`.
+ */
+async function download(url: string, file: string, idleMs: number): Promise<boolean> {
+  const controller = new AbortController();
+  let timer = setTimeout(() => controller.abort(), idleMs);
+  const alive = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => controller.abort(), idleMs);
+  };
+  const temp = `${file}.tmp.${process.pid}`;
+  try {
+    const response = await fetch(url, { headers: headers(), signal: controller.signal });
+    if (response.status === 404) return false;
+    if (!response.ok || response.body === null) {
+      const auth = response.status === 401 || response.status === 403 ? " (a gated repo? set HF_TOKEN)" : "";
+      throw new ModelNotFoundError(`${url}: HTTP ${response.status}${auth}`, { status: response.status });
+    }
+    await mkdir(dirname(file), { recursive: true });
+    let bytes = 0;
+    const counted = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        alive();
+        bytes += chunk.length;
+        done(null, chunk);
+      },
+    });
+    await pipeline(Readable.fromWeb(response.body as never), counted, createWriteStream(temp));
+    const expected = Number(response.headers.get("content-length") ?? Number.NaN);
+    if (Number.isFinite(expected) && expected !== bytes) {
+      throw new ModelNotFoundError(`${url}: download cut short (${bytes} of ${expected} bytes)`);
+    }
+    await rename(temp, file);
+    return true;
+  } catch (error) {
+    await rm(temp, { force: true });
+    if (ModelNotFoundError.isInstance(error)) throw error;
+    const reason = controller.signal.aborted ? `no data for ${idleMs} ms` : (error as Error).message;
+    throw new ModelNotFoundError(`${url}: download failed (${reason})`, { cause: error });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The local folder of a T5 checkpoint: a folder as given; a hub id from `localModelPath/<id>` when
+ * there, else from the cache, downloading what is missing from `remoteHost` (the hub or a mirror):
+ * config.json, generation_config.json, the tokenizer files, and `model.safetensors` or
+ * `model.safetensors.index.json` with every shard it names. The same settings as the transformers
+ * backend (`smallLmEnv`, overridden per call); `allowRemoteModels: false` never touches the network.
+ */
+export async function resolveCheckpoint(
+  spec: string,
+  overrides: Partial<TransformersSettings> = {},
+): Promise<string> {
+  const settings = { ...smallLmEnv, ...overrides };
+  if (isLocalSpec(spec)) return resolve(spec.replace(/^~(?=[\\/])/, process.env.HOME ?? "~"));
+  if (!HUB_ID.test(spec)) {
+    throw new BadRequestError(
+      `"${spec}" is neither a folder with config.json nor a hub id like google/flan-t5-small`,
+    );
+  }
+  const local = join(settings.localModelPath, spec);
+  if (existsSync(join(local, "config.json"))) return local;
+  if (!settings.allowRemoteModels) {
+    throw new ModelNotFoundError(
+      `checkpoint ${spec} not found in ${local} (downloads are off); download it with ` +
+        `\`git clone https://huggingface.co/${spec} ${local}\`, or allow downloads (allowRemoteModels: true, unset HF_HUB_OFFLINE)`,
+    );
+  }
+  const folder = join(await cacheRoot(settings), spec);
+  const base = `${(settings.remoteHost ?? HUB).replace(/\/?$/, "/")}${spec}/resolve/main/`;
+  const fetchFile = async (name: string) =>
+    existsSync(join(folder, name)) ||
+    (await download(base + name, join(folder, name), settings.loadTimeoutMs));
+
+  if (!(await fetchFile("config.json"))) {
+    throw new ModelNotFoundError(`checkpoint ${spec}: ${base}config.json not found (is the id right?)`);
+  }
+  const sharded = existsSync(join(folder, SAFETENSORS_INDEX_FILE));
+  // weights are fetched last: once they are cached, so is everything else, and nothing is asked again
+  if (!sharded && !existsSync(join(folder, SAFETENSORS_FILE))) {
+    for (const name of OPTIONAL_FILES) await fetchFile(name);
+  }
+  if (!sharded && (await fetchFile(SAFETENSORS_FILE))) return folder;
+  if (await fetchFile(SAFETENSORS_INDEX_FILE)) {
+    const index = JSON.parse(await readFile(join(folder, SAFETENSORS_INDEX_FILE), "utf8")) as {
+      weight_map?: Record<string, string>;
+    };
+    // a shard the hub lacks stays missing: readT5Checkpoint then names it
+    for (const shard of new Set(Object.values(index.weight_map ?? {}))) {
+      if (/^[^/\\]+$/.test(shard)) await fetchFile(shard);
+    }
+    return folder;
+  }
+  throw new ModelNotFoundError(
+    `checkpoint ${spec}: the hub has no ${SAFETENSORS_FILE} or ${SAFETENSORS_INDEX_FILE} at ${base} ` +
+      "(a repo with only pytorch_model.bin: clone it and convert it once with " +
+      "`save_pretrained(folder, safe_serialization=True)` in Python)",
+  );
+}
+
+/** `readT5Checkpoint` for a folder or a hub id (downloaded and cached as `resolveCheckpoint` does). */
+export async function readT5CheckpointFrom(
+  spec: string,
+  overrides: Partial<TransformersSettings> = {},
+): Promise<T5Checkpoint> {
+  return readT5Checkpoint(await resolveCheckpoint(spec, overrides));
+}
+
+/** `exportT5Onnx` for a folder or a hub id: the folder transformers.js (and `transformers:<out>`) loads. */
+export async function exportT5OnnxFrom(
+  spec: string,
+  outFolder: string,
+  options: ExportT5OnnxOptions & { settings?: Partial<TransformersSettings> } = {},
+): Promise<T5ExportResult> {
+  const { settings, ...exportOptions } = options;
+  return exportT5Onnx(await resolveCheckpoint(spec, settings), outFolder, exportOptions);
+}
