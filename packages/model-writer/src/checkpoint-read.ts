@@ -163,6 +163,13 @@ export async function readT5Checkpoint(folder: string): Promise<T5Checkpoint> {
     }
     throw new ModelNotFoundError(`${dir}: no ${SAFETENSORS_FILE} or ${SAFETENSORS_INDEX_FILE}`);
   }
+  const embedding = ["encoder.embed_tokens.weight", "decoder.embed_tokens.weight"].find((n) =>
+    weights.has(n),
+  );
+  if (!weights.has("shared.weight") && embedding !== undefined) {
+    // a converter kept one of the tied names: it is the shared embedding
+    weights.set("shared.weight", weights.get(embedding) as NonNullable<ReturnType<T5Weights["get"]>>);
+  }
   checkT5Weights(config, weights, source);
   weights = dropTiedAndIgnored(config, weights, source);
   const generationFile = join(dir, "generation_config.json");

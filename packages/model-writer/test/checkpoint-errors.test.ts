@@ -134,6 +134,19 @@ describe("readT5Checkpoint: bad input gets one error naming the file and the fie
     );
   });
 
+  it("a checkpoint that kept encoder.embed_tokens.weight instead of shared.weight reads as shared.weight", async () => {
+    const dir = await copyOf("mini-t5-v1_0");
+    const file = join(dir, "model.safetensors");
+    const weights = await readSafetensors(file);
+    const shared = weights.get("shared.weight");
+    weights.delete("shared.weight");
+    weights.set("encoder.embed_tokens.weight", shared as NonNullable<typeof shared>);
+    await writeSafetensors(file, weights);
+    const read = await readT5Checkpoint(dir);
+    expect(read.weights.get("shared.weight")?.data).toEqual(shared?.data);
+    expect(read.weights.has("encoder.embed_tokens.weight")).toBe(false);
+  });
+
   it("a truncated safetensors file (data, then header)", async () => {
     const dir = await copyOf("mini-flan-t5");
     const file = join(dir, "model.safetensors");
