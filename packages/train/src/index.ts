@@ -23,7 +23,7 @@ export {
   parameterCount,
   t5ConfigFor,
 } from "./t5/config";
-export { loadT5, saveT5 } from "./t5/folder";
+export { loadT5, readT5Folder, saveT5, type T5Folder } from "./t5/folder";
 export { crossEntropy, type TeacherForced, teacherForced } from "./t5/forward";
 export { type Decoded, type DecodeOptions, decode } from "./t5/generate";
 export { T5Model, type TokenBatch } from "./t5/model";
