@@ -70,7 +70,12 @@ export async function exportT5Onnx(
       externalDataThreshold: options.externalDataThreshold,
       externalDataChunkBytes: options.externalDataChunkBytes,
     });
-    const config: Record<string, unknown> = { ...(checkpoint.rawConfig ?? t5ConfigJson(checkpoint.config)) };
+    const config: Record<string, unknown> = {
+      ...(checkpoint.rawConfig ?? t5ConfigJson(checkpoint.config)),
+      // transformers.js sizes the decoder cache from these: a hand-written config.json may leave them to HF's defaults
+      model_type: "t5",
+      num_decoder_layers: checkpoint.config.num_decoder_layers,
+    };
     if (Object.keys(onnx.externalData).length > 0) {
       const jsConfig = (config["transformers.js_config"] ?? {}) as Record<string, unknown>;
       config["transformers.js_config"] = { ...jsConfig, use_external_data_format: onnx.externalData };
