@@ -6,7 +6,7 @@ import { readSafetensors, readT5Checkpoint, writeSafetensors } from "@lmcot/mode
 import { getRationaleModel } from "@lmcot/small-lm";
 import { TrainedRationaleModel } from "@lmcot/train";
 import { beforeAll, describe, expect, it } from "vitest";
-import { lmcot } from "./run-cli";
+import { lmcot, lmcotEnv } from "./run-cli";
 
 /* `lmcot train kd --model <folder>` from the mini FLAN-T5 checkpoint of model-writer's test fixtures. */
 
@@ -76,6 +76,20 @@ describe("lmcot train kd from a FLAN-T5 checkpoint", () => {
     for (const f of TOKENIZER_FILES) expect(bytes(join(out, f)).equals(bytes(join(FLAN, f))), f).toBe(true);
     const config = JSON.parse(readFileSync(join(out, "config.json"), "utf8"));
     expect(config).toMatchObject(JSON.parse(readFileSync(join(FLAN, "config.json"), "utf8")));
+
+    // a hub id resolves through small-lm's models folder (offline here) to the same checkpoint
+    const models = join(root, "models");
+    cpSync(FLAN, join(models, "lmcot-test", "mini-flan-t5"), { recursive: true });
+    const hub = await lmcotEnv(
+      { HF_HUB_OFFLINE: "1", HF_ENDPOINT: undefined, LMCOT_MODELS_DIR: models },
+      ...["train", "kd", "--data", data, "--out", join(root, "hub"), "--model", "lmcot-test/mini-flan-t5"],
+      ...["--max-steps", "0", "--no-onnx", "--json"],
+    );
+    expect(hub.code, hub.stderr).toBe(0);
+    expect(JSON.parse(hub.stdout).startEvalLoss).toBe(summary.startEvalLoss);
+    expect(bytes(join(root, "hub", "model.safetensors")).equals(bytes(join(out, "model.safetensors")))).toBe(
+      true,
+    );
   }, 120_000);
 
   it("a few KD steps: the saved folder reloads, and its ONNX export generates the same greedy tokens through transformers.js", async () => {

@@ -90,16 +90,18 @@ function distillationFile(data: string): string {
 }
 
 /**
- * `--model`: a preset trains from scratch (undefined); a checkpoint folder is read and checked here,
- * before `--out` is created, so bad input (config, tensors, tokenizer, shards) writes nothing.
+ * `--model`: a preset trains from scratch (undefined); a checkpoint folder or hub id (through
+ * small-lm's cache and mirror path) is read and checked here, before `--out` is created, so bad
+ * input (config, tensors, tokenizer, shards) writes nothing.
  */
 async function startingCheckpoint(model: KdOptions["model"]): Promise<T5Folder | undefined> {
   if (typeof model !== "string" || model in MODEL_PRESETS) return undefined;
-  if (!existsSync(model))
+  if (!existsSync(model) && !model.includes("/"))
     throw new UsageError(
-      `--model ${model}: not a preset (${Object.keys(MODEL_PRESETS).join(", ")}) and no such folder`,
+      `--model ${model}: not a preset (${Object.keys(MODEL_PRESETS).join(", ")}), a folder or a hub id`,
     );
-  return readT5Folder(model);
+  const { resolveCheckpoint } = await import("@lmcot/small-lm");
+  return readT5Folder(await resolveCheckpoint(model));
 }
 
 async function trainKd(command: Command): Promise<void> {
@@ -234,8 +236,8 @@ export const registerTrain: RegisterCommand = (program: Command) => {
         "an lmcot distill folder or a JSONL of {prompt, completion} / {input, target} / {source, target}",
       )
       .option(
-        "--model <preset|folder>",
-        `where to start: a size to train from scratch (${Object.keys(MODEL_PRESETS).join(", ")}; default tiny) or a Hugging Face T5 / FLAN-T5 folder (its weights and tokenizer)`,
+        "--model <preset|folder|hub id>",
+        `where to start: a size to train from scratch (${Object.keys(MODEL_PRESETS).join(", ")}; default tiny) or a Hugging Face T5 / FLAN-T5 checkpoint, e.g. google/flan-t5-small (its weights and tokenizer)`,
       )
       .option("--epochs <n>", "passes over the data")
       .option("--max-steps <n>", "stop after this many optimizer steps (0: save the starting model as is)")
