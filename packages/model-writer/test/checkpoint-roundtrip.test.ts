@@ -3,7 +3,14 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { readSafetensors, readT5Checkpoint, type T5Weights, writeT5Checkpoint } from "../src/index";
+import {
+  DEFAULT_MAX_SHARD_SIZE,
+  planShards,
+  readSafetensors,
+  readT5Checkpoint,
+  type T5Weights,
+  writeT5Checkpoint,
+} from "../src/index";
 import { FIXTURES, fixture } from "./t5-fixtures";
 
 const temp = await mkdtemp(join(tmpdir(), "lmcot-roundtrip-"));
@@ -77,5 +84,18 @@ describe("T5 checkpoint round trip (read, then write with no change)", () => {
     expect(v10.config).toMatchObject({ feed_forward_proj: "relu", tie_word_embeddings: true });
     expect(flan.config.num_decoder_layers).toBe(2);
     expect(flan.config.num_layers).toBe(3);
+  });
+
+  it("shards as huggingface_hub does: a tensor that tips a shard over starts the next; one above the limit gets its own, at once", () => {
+    const sizes: [string, number][] = [
+      ["a", 10],
+      ["b", 15],
+      ["big", 50],
+      ["c", 10],
+      ["d", 30],
+    ];
+    expect(planShards(sizes, 30)).toEqual([["big"], ["a", "b"], ["c"], ["d"]]);
+    expect(planShards(sizes, 1000)).toEqual([["a", "b", "big", "c", "d"]]);
+    expect(DEFAULT_MAX_SHARD_SIZE).toBe(5_000_000_000); // save_pretrained's "5GB"
   });
 });
