@@ -89,28 +89,33 @@ function distillationFile(data: string): string {
   );
 }
 
-/**
- * `--model`: a preset trains from scratch (undefined); a checkpoint folder or hub id (through
- * small-lm's cache and mirror path) is read and checked here, before `--out` is created, so bad
- * input (config, tensors, tokenizer, shards) writes nothing.
- */
-async function startingCheckpoint(model: KdOptions["model"]): Promise<T5Folder | undefined> {
+/** `--model`: a preset trains from scratch (undefined); otherwise the checkpoint's folder or hub id. */
+function checkpointSpec(model: KdOptions["model"]): string | undefined {
   if (typeof model !== "string" || model in MODEL_PRESETS) return undefined;
   if (!existsSync(model) && !model.includes("/"))
     throw new UsageError(
       `--model ${model}: not a preset (${Object.keys(MODEL_PRESETS).join(", ")}), a folder or a hub id`,
     );
+  return model;
+}
+
+/**
+ * The checkpoint to start from, read (a hub id through small-lm's models folder, cache and mirror)
+ * and checked before `--out` is created, so bad input (config, tensors, tokenizer, shards) writes nothing.
+ */
+async function startingCheckpoint(spec: string): Promise<T5Folder> {
   const { resolveCheckpoint } = await import("@lmcot/small-lm");
-  return readT5Folder(await resolveCheckpoint(model));
+  return readT5Folder(await resolveCheckpoint(spec));
 }
 
 async function trainKd(command: Command): Promise<void> {
   const flags: KdOptions = commandOptions(kdOptionsSchema, command);
   const config: KdConfigInput = withLr(flags);
+  const spec = checkpointSpec(flags.model);
   const pairs = await readDistillation(distillationFile(flags.data));
   const trainer = new KdTrainer(config);
   const resume = await resumeNote(flags);
-  const pretrained = resume ? undefined : await startingCheckpoint(flags.model);
+  const pretrained = resume || spec === undefined ? undefined : await startingCheckpoint(spec);
   let show: ReturnType<typeof progress> | undefined;
   const result = await interruptible(flags.out, "lmcot train kd", (signal) =>
     trainer.train(pairs, flags.out, {
