@@ -8,7 +8,7 @@ import { type T5OnnxOptions, type T5OnnxVariant, writeT5Onnx } from "./t5-onnx";
 import { copyTokenizerFiles, tokenizerFilesIn } from "./tokenizer-files";
 
 export interface ExportT5OnnxOptions
-  extends Pick<T5OnnxOptions, "externalDataThreshold" | "externalDataChunkBytes"> {
+  extends Pick<T5OnnxOptions, "externalDataThreshold" | "externalDataChunkBytes" | "signal"> {
   /** `"q8"` also writes `onnx/*_quantized.onnx` (int8 weights; transformers.js dtype q8). */
   quantize?: "q8";
   /** Where the tokenizer files come from when `source` is a checkpoint in memory with no folder. */
@@ -69,6 +69,7 @@ export async function exportT5Onnx(
       variants,
       externalDataThreshold: options.externalDataThreshold,
       externalDataChunkBytes: options.externalDataChunkBytes,
+      signal: options.signal,
     });
     const config: Record<string, unknown> = {
       ...(checkpoint.rawConfig ?? t5ConfigJson(checkpoint.config)),
@@ -86,6 +87,7 @@ export async function exportT5Onnx(
       jsonFile(checkpoint.generationConfig ?? t5GenerationConfigJson(checkpoint.config)),
     );
     const tokenizer = await copyTokenizerFiles(tokenizerFolder, temp);
+    options.signal?.throwIfAborted();
     if (existsSync(out)) await rmdir(out);
     await rename(temp, out);
     return { folder: out, files: ["config.json", "generation_config.json", ...tokenizer, ...onnx.files] };

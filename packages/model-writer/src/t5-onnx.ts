@@ -403,6 +403,8 @@ export interface T5OnnxOptions {
   externalDataThreshold?: number;
   /** The largest external data file (default just under 2 GB); more weights go to `_data_1`, `_data_2`, … */
   externalDataChunkBytes?: number;
+  /** Stops between files (a large model takes a while): the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /** The ONNX files written, and for each one that uses external data, how many data chunks it has. */
@@ -435,6 +437,7 @@ export async function writeT5Onnx(
       ["encoder_model", buildT5Encoder],
       ["decoder_model_merged", buildT5Decoder],
     ] as const) {
+      options.signal?.throwIfAborted();
       const file = `${name}${suffix}.onnx`;
       const { model, chunks } = build(config, weights, variant).toFiles(file, {
         maxModelBytes: options.externalDataThreshold,

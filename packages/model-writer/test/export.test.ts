@@ -1,4 +1,4 @@
-import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -65,5 +65,24 @@ describe("exportT5Onnx writes the folder transformers.js reads", () => {
       eos_token_id: 1,
       pad_token_id: 0,
     });
+  });
+
+  it("an abort (Ctrl-C) between files rejects and removes the half-written folder", async () => {
+    const parent = join(temp, "aborted");
+    await mkdir(parent);
+    const controller = new AbortController();
+    const { signal } = controller;
+    // abort once the first ONNX file is written (the export checks the signal before each file)
+    let checks = 0;
+    const check = signal.throwIfAborted.bind(signal);
+    signal.throwIfAborted = () => {
+      if (++checks === 2) controller.abort(new Error("interrupted"));
+      check();
+    };
+    await expect(
+      exportT5Onnx(fixture("mini-flan-t5"), join(parent, "out"), { quantize: "q8", signal }),
+    ).rejects.toThrow("interrupted");
+    expect(checks).toBe(2);
+    expect(await readdir(parent)).toEqual([]);
   });
 });

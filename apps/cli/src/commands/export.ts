@@ -1,6 +1,8 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
+import { AbortError } from "@lmcot/core";
 import { type Command, Option } from "commander";
+import { onInterrupt, wasInterrupted } from "../interrupt";
 import { note, printResult } from "../log";
 import type { RegisterCommand } from "./index";
 
@@ -16,7 +18,13 @@ const size = (bytes: number) =>
 async function exportOnnx(checkpoint: string, flags: ExportOnnxFlags): Promise<void> {
   const { exportT5OnnxFrom } = await import("@lmcot/small-lm");
   note(`lmcot export onnx: reading ${checkpoint} …\n`);
-  const result = await exportT5OnnxFrom(checkpoint, flags.out, { quantize: flags.quantize });
+  // Ctrl-C stops between files and removes the half-written folder
+  const result = await onInterrupt((signal) =>
+    exportT5OnnxFrom(checkpoint, flags.out, { quantize: flags.quantize, signal }),
+  ).catch((error: unknown) => {
+    if (wasInterrupted()) throw new AbortError(`interrupted: nothing written to ${flags.out}`);
+    throw error;
+  });
   const files = result.files.map((file) => ({ file, bytes: statSync(join(result.folder, file)).size }));
   printResult(flags.json, { folder: result.folder, files }, () =>
     [

@@ -41,7 +41,8 @@ function headers(): Record<string, string> {
  * Downloads `url` to `file` (through a temporary file, so a cut download never looks complete).
  * Returns false on 404. Fails when no byte arrives for `idleMs`.
  */
-async function download(url: string, file: string, idleMs: number): Promise<boolean> {
+async function download(url: string, file: string, idleMs: number, stop?: AbortSignal): Promise<boolean> {
+  stop?.throwIfAborted();
   const controller = new AbortController();
   let timer = setTimeout(() => controller.abort(), idleMs);
   const alive = () => {
@@ -50,7 +51,8 @@ async function download(url: string, file: string, idleMs: number): Promise<bool
   };
   const temp = `${file}.tmp.${process.pid}`;
   try {
-    const response = await fetch(url, { headers: headers(), signal: controller.signal });
+    const signal = stop ? AbortSignal.any([controller.signal, stop]) : controller.signal;
+    const response = await fetch(url, { headers: headers(), signal });
     if (response.status === 404) return false;
     if (!response.ok || response.body === null) {
       const auth = response.status === 401 || response.status === 403 ? " (a gated repo? set HF_TOKEN)" : "";
@@ -65,7 +67,7 @@ async function download(url: string, file: string, idleMs: number): Promise<bool
         done(null, chunk);
       },
     });
-    await pipeline(Readable.fromWeb(response.body as never), counted, createWriteStream(temp));
+    await pipeline(Readable.fromWeb(response.body as never), counted, createWriteStream(temp), { signal });
     const expected = Number(response.headers.get("content-length") ?? Number.NaN);
     if (Number.isFinite(expected) && expected !== bytes) {
       throw new ModelNotFoundError(`${url}: download cut short (${bytes} of ${expected} bytes)`);
@@ -75,6 +77,7 @@ async function download(url: string, file: string, idleMs: number): Promise<bool
   } catch (error) {
     await rm(temp, { force: true });
     if (ModelNotFoundError.isInstance(error)) throw error;
+    stop?.throwIfAborted();
     const reason = controller.signal.aborted ? `no data for ${idleMs} ms` : (error as Error).message;
     throw new ModelNotFoundError(`${url}: download failed (${reason})`, { cause: error });
   } finally {
@@ -92,6 +95,7 @@ async function download(url: string, file: string, idleMs: number): Promise<bool
 export async function resolveCheckpoint(
   spec: string,
   overrides: Partial<TransformersSettings> = {},
+  signal?: AbortSignal,
 ): Promise<string> {
   const settings = { ...smallLmEnv, ...overrides };
   if (isLocalSpec(spec)) return resolve(spec.replace(/^~(?=[\\/])/, process.env.HOME ?? "~"));
@@ -112,7 +116,7 @@ export async function resolveCheckpoint(
   const base = `${(settings.remoteHost ?? HUB).replace(/\/?$/, "/")}${spec}/resolve/main/`;
   const fetchFile = async (name: string) =>
     existsSync(join(folder, name)) ||
-    (await download(base + name, join(folder, name), settings.loadTimeoutMs));
+    (await download(base + name, join(folder, name), settings.loadTimeoutMs, signal));
 
   if (!(await fetchFile("config.json"))) {
     throw new ModelNotFoundError(`checkpoint ${spec}: ${base}config.json not found (is the id right?)`);
@@ -144,8 +148,9 @@ export async function resolveCheckpoint(
 export async function readT5CheckpointFrom(
   spec: string,
   overrides: Partial<TransformersSettings> = {},
+  signal?: AbortSignal,
 ): Promise<T5Checkpoint> {
-  return readT5Checkpoint(await resolveCheckpoint(spec, overrides));
+  return readT5Checkpoint(await resolveCheckpoint(spec, overrides, signal));
 }
 
 /** `exportT5Onnx` for a folder or a hub id: the folder transformers.js (and `transformers:<out>`) loads. */
@@ -155,5 +160,5 @@ export async function exportT5OnnxFrom(
   options: ExportT5OnnxOptions & { settings?: Partial<TransformersSettings> } = {},
 ): Promise<T5ExportResult> {
   const { settings, ...exportOptions } = options;
-  return exportT5Onnx(await resolveCheckpoint(spec, settings), outFolder, exportOptions);
+  return exportT5Onnx(await resolveCheckpoint(spec, settings, options.signal), outFolder, exportOptions);
 }
