@@ -103,6 +103,7 @@ describe("checkpoint folders", () => {
       optimizer: { learningRate: 3e-3, schedule: "constant" },
     }).train(Array(10).fill(pair), join(dir, "kd"), { exportOnnx: false });
     expect(result.startEvalLoss).toBeCloseTo(expected, 4);
+    expect(result.parameters).toBe(232_864); // the fixture's count (README), lm_head included
     expect(result.evalLoss).toBeLessThan(expected);
     const { model: trained, tokenizer: saved } = await loadT5(join(dir, "kd"));
     try {
