@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,6 +8,7 @@ import {
   decode,
   KdTrainer,
   loadT5,
+  saveT5,
   type T5Model,
   type Tokenizer,
   useWasmBackend,
@@ -75,6 +76,30 @@ describe("dropout", () => {
 });
 
 describe("checkpoint folders", () => {
+  it.each(["mini-flan-t5", "mini-t5-v1_0"])(
+    "%s: load and save give back every file byte for byte",
+    async (name) => {
+      const source = join(FIXTURES, name);
+      const { model: loaded, tokenizer: t } = await loadT5(source);
+      const out = join(dir, `saved-${name}`);
+      try {
+        await saveT5(out, loaded, t);
+      } finally {
+        loaded.dispose();
+      }
+      const files = [
+        "model.safetensors",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "special_tokens_map.json",
+      ];
+      for (const f of files)
+        expect(readFileSync(join(out, f)).equals(readFileSync(join(source, f))), f).toBe(true);
+      const config = (folder: string) => JSON.parse(readFileSync(join(folder, "config.json"), "utf8"));
+      expect(config(out)).toEqual(config(source));
+    },
+  );
+
   it("a sharded copy loads to the same weights as model.safetensors", async () => {
     const sharded = join(dir, "sharded");
     cpSync(join(FIXTURES, "mini-flan-t5-sharded"), sharded, { recursive: true });
