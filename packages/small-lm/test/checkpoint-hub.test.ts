@@ -3,7 +3,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { BadRequestError, ModelNotFoundError } from "@lmcot/core";
+import { AuthenticationError, BadRequestError, ModelNotFoundError } from "@lmcot/core";
 import { readT5Checkpoint } from "@lmcot/model-writer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exportT5OnnxFrom, readT5CheckpointFrom, resolveCheckpoint } from "../src/index";
@@ -15,7 +15,10 @@ const FIXTURES = join(import.meta.dirname, "..", "..", "model-writer", "test", "
 /** A loopback "hub mirror": `/<org>/<name>/resolve/main/<file>` from the fixture folders, 404 otherwise. */
 const requests: string[] = [];
 const hidden = new Set<string>();
-const cut = new Set<string>();
+/** Files whose next `cut` responses stop halfway (the connection is reset). */
+const cut = new Map<string, number>();
+/** When set, every request must carry this bearer token (a gated repo). */
+let token: string | undefined;
 let server: Server;
 let host: string;
 let temp: Awaited<ReturnType<typeof tempDir>>;
@@ -24,6 +27,10 @@ beforeAll(async () => {
   temp = await tempDir("lmcot-hub-");
   server = createServer(async (req, res) => {
     requests.push(req.url ?? "");
+    if (token !== undefined && req.headers.authorization !== `Bearer ${token}`) {
+      res.writeHead(401).end("Access to this repo is restricted");
+      return;
+    }
     const match = /^\/lmcot-test\/([\w.-]+)\/resolve\/main\/([\w.-]+)$/.exec(req.url ?? "");
     const file = match && join(FIXTURES, match[1] as string, match[2] as string);
     if (!file || !existsSync(file) || hidden.has(`${match?.[1]}/${match?.[2]}`)) {
@@ -32,7 +39,9 @@ beforeAll(async () => {
     }
     const body = await readFile(file);
     res.writeHead(200, { "content-length": body.length });
-    if (cut.has(`${match?.[1]}/${match?.[2]}`)) {
+    const key = `${match?.[1]}/${match?.[2]}`;
+    if ((cut.get(key) ?? 0) > 0) {
+      cut.set(key, (cut.get(key) ?? 0) - 1);
       res.write(body.subarray(0, body.length >> 1), () => res.destroy());
       return;
     }
@@ -95,7 +104,7 @@ describe("hub ids: download, cache and mirror (loopback mirror)", () => {
       const error = await readT5CheckpointFrom("lmcot-test/mini-flan-t5-sharded", settings("cache-c")).catch(
         (e: unknown) => e,
       );
-      expect(BadRequestError.isInstance(error)).toBe(true);
+      expect(BadRequestError.isInstance(error), String(error)).toBe(true);
       expect((error as Error).message).toMatch(
         /index\.json: shard model-00003-of-00004\.safetensors is missing/,
       );
@@ -104,20 +113,35 @@ describe("hub ids: download, cache and mirror (loopback mirror)", () => {
     }
   });
 
-  it("a download cut off midway fails, naming the file, and leaves nothing in the cache", async () => {
-    cut.add("mini-t5-v1_0/model.safetensors");
+  it("a download cut off midway is retried; no partial file ever lands in the cache", async () => {
+    cut.set("mini-t5-v1_0/model.safetensors", 2);
+    requests.length = 0;
+    const folder = await resolveCheckpoint("lmcot-test/mini-t5-v1_0", settings("cache-f"));
+    expect(requests.filter((r) => r.endsWith("/model.safetensors"))).toHaveLength(3);
+    const direct = await readT5Checkpoint(join(FIXTURES, "mini-t5-v1_0"));
+    const read = await readT5Checkpoint(folder);
+    for (const [name, t] of direct.weights) expect(read.weights.get(name)?.data, name).toEqual(t.data);
+    expect((await readdir(folder)).filter((f) => f.includes(".tmp."))).toEqual([]);
+  });
+
+  it("a gated repo: 401 says to set HF_TOKEN (not retried); with HF_TOKEN the token is sent", async () => {
+    token = "hf_loopback_test";
+    const saved = process.env.HF_TOKEN;
     try {
-      const error = await resolveCheckpoint("lmcot-test/mini-t5-v1_0", settings("cache-f")).catch(
+      delete process.env.HF_TOKEN;
+      requests.length = 0;
+      const error = await resolveCheckpoint("lmcot-test/mini-t5-v1_0", settings("cache-g")).catch(
         (e: unknown) => e,
       );
-      expect(ModelNotFoundError.isInstance(error)).toBe(true);
-      expect((error as Error).message).toMatch(
-        /mini-t5-v1_0\/resolve\/main\/model\.safetensors: download failed/,
-      );
-      const cached = join(temp.dir, "cache-f", "lmcot-test", "mini-t5-v1_0");
-      expect((await readdir(cached)).filter((f) => f.includes("model"))).toEqual([]);
+      expect(AuthenticationError.isInstance(error), String(error)).toBe(true);
+      expect((error as Error).message).toMatch(/HTTP 401 for .*config\.json \(a gated repo\? set HF_TOKEN\)/);
+      expect(requests).toHaveLength(1);
+      process.env.HF_TOKEN = token;
+      expect(await resolveCheckpoint("lmcot-test/mini-t5-v1_0", settings("cache-g"))).toMatch(/cache-g/);
     } finally {
-      cut.clear();
+      token = undefined;
+      if (saved === undefined) delete process.env.HF_TOKEN;
+      else process.env.HF_TOKEN = saved;
     }
   });
 

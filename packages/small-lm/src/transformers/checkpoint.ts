@@ -4,7 +4,15 @@ import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { BadRequestError, ModelNotFoundError } from "@lmcot/core";
+import {
+  BadRequestError,
+  callWithPolicy,
+  LmcotError,
+  ModelNotFoundError,
+  ServerError,
+  TimeoutError,
+  toLmcotError,
+} from "@lmcot/core";
 import {
   type ExportT5OnnxOptions,
   exportT5Onnx,
@@ -38,25 +46,31 @@ function headers(): Record<string, string> {
 }
 
 /**
- * Downloads `url` to `file` (through a temporary file, so a cut download never looks complete).
- * Returns false on 404. Fails when no byte arrives for `idleMs`.
+ * One attempt at downloading `url` to `file` (through a temporary file, so a cut download never looks
+ * complete). Returns false on 404. Errors are typed for the call policy: a refused or reset
+ * connection, a cut body, 5xx and 429 are retryable; no byte for `idleMs` is a TimeoutError.
  */
-async function download(url: string, file: string, idleMs: number, stop?: AbortSignal): Promise<boolean> {
-  stop?.throwIfAborted();
-  const controller = new AbortController();
-  let timer = setTimeout(() => controller.abort(), idleMs);
+async function downloadOnce(
+  url: string,
+  file: string,
+  idleMs: number,
+  attempt: AbortSignal,
+): Promise<boolean> {
+  const idle = new AbortController();
+  let timer = setTimeout(() => idle.abort(), idleMs);
   const alive = () => {
     clearTimeout(timer);
-    timer = setTimeout(() => controller.abort(), idleMs);
+    timer = setTimeout(() => idle.abort(), idleMs);
   };
+  const signal = AbortSignal.any([idle.signal, attempt]);
   const temp = `${file}.tmp.${process.pid}`;
   try {
-    const signal = stop ? AbortSignal.any([controller.signal, stop]) : controller.signal;
     const response = await fetch(url, { headers: headers(), signal });
     if (response.status === 404) return false;
     if (!response.ok || response.body === null) {
-      const auth = response.status === 401 || response.status === 403 ? " (a gated repo? set HF_TOKEN)" : "";
-      throw new ModelNotFoundError(`${url}: HTTP ${response.status}${auth}`, { status: response.status });
+      const gated = response.status === 401 || response.status === 403 ? " (a gated repo? set HF_TOKEN)" : "";
+      const message = `HTTP ${response.status} for ${url}${gated}`;
+      throw toLmcotError({ status: response.status, headers: response.headers, message }, "hub");
     }
     await mkdir(dirname(file), { recursive: true });
     let bytes = 0;
@@ -70,20 +84,34 @@ async function download(url: string, file: string, idleMs: number, stop?: AbortS
     await pipeline(Readable.fromWeb(response.body as never), counted, createWriteStream(temp), { signal });
     const expected = Number(response.headers.get("content-length") ?? Number.NaN);
     if (Number.isFinite(expected) && expected !== bytes) {
-      throw new ModelNotFoundError(`${url}: download cut short (${bytes} of ${expected} bytes)`);
+      throw new ServerError(`hub: ${url}: download cut short (${bytes} of ${expected} bytes)`);
     }
     await rename(temp, file);
     return true;
   } catch (error) {
     await rm(temp, { force: true });
-    if (ModelNotFoundError.isInstance(error)) throw error;
-    stop?.throwIfAborted();
-    const reason = controller.signal.aborted ? `no data for ${idleMs} ms` : (error as Error).message;
-    throw new ModelNotFoundError(`${url}: download failed (${reason})`, { cause: error });
+    if (LmcotError.isInstance(error) || attempt.aborted) throw error;
+    if (idle.signal.aborted) throw new TimeoutError(`hub: ${url}: no data for ${idleMs} ms`);
+    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+    throw new ServerError(`hub: ${url}: download failed (${cause})`, { cause: error });
   } finally {
     clearTimeout(timer);
   }
 }
+
+/**
+ * Downloads `url` to `file` under the call policy (retries with backoff for connection failures,
+ * 5xx, 429 with retry-after; no per-attempt cap, since a large file takes long: a stall of `idleMs`
+ * fails the attempt instead). Returns false on 404.
+ */
+function download(url: string, file: string, idleMs: number, signal?: AbortSignal): Promise<boolean> {
+  return callWithPolicy((attempt) => downloadOnce(url, file, idleMs, attempt), DOWNLOAD_POLICY, {
+    signal,
+    label: url,
+  });
+}
+
+const DOWNLOAD_POLICY = { retries: 4, timeoutMs: 0, totalTimeoutMs: 0 } as const;
 
 /**
  * The local folder of a T5 checkpoint: a folder as given; a hub id from `localModelPath/<id>` when
