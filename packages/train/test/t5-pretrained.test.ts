@@ -62,6 +62,30 @@ describe("dropout", () => {
     expect(decode(model, [input], { maxNewTokens: 6, temperature: 0 })).toEqual(greedy);
   });
 
+  it("sits where HF's modeling_t5 has it: 14 masks per stack here (embeddings, attention probabilities, sub-layer outputs, FF activation, final norm)", async () => {
+    // one Floor kernel per tf.dropout call; nothing else in the model floors
+    const floors = async (fn: () => void) =>
+      (await tf.profile(fn)).kernels.filter((k) => k.name === "Floor").length;
+    const ids = tf.tensor2d([input], undefined, "int32");
+    const mask = tf.onesLike(ids);
+    const dec = tf.tensor2d([[0, ...target]], undefined, "int32");
+    const encoder = await floors(
+      () => void model.withDropout(1, () => model.encode({ ids, mask })).dispose(),
+    );
+    const encoded = model.encode({ ids, mask });
+    const decoder = await floors(() => {
+      const out = model.withDropout(1, () => model.decode(dec, encoded, mask));
+      tf.dispose([out.hidden, out.logits]);
+    });
+    const none = await floors(() => void model.encode({ ids, mask }).dispose());
+    tf.dispose([ids, mask, dec, encoded]);
+    // encoder: embeddings + 3 layers × (attention probabilities, attention output, FF activation, FF output) + final norm
+    expect(encoder).toBe(1 + 3 * 4 + 1);
+    // decoder: embeddings + 2 layers × (self and cross: probabilities and output; FF activation and output) + final norm
+    expect(decoder).toBe(1 + 2 * 6 + 1);
+    expect(none).toBe(0);
+  });
+
   it("gradients under dropout are reproducible from the seed", () => {
     const grads = (seed: number) =>
       model.withDropout(seed, () => {
