@@ -140,7 +140,7 @@ describe("lmcot train", () => {
     const steps = lines(metrics).map((l) => JSON.parse(l).step);
     expect(steps).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
     expect(existsSync(join(out, "model.safetensors"))).toBe(true);
-  });
+  }, 120_000);
 
   it("bad input is a clear error naming the file, line and field", async () => {
     const root = mkdtempSync(join(tmpdir(), "lmcot-train-bad-"));

@@ -1,4 +1,16 @@
 export {
+  readT5Checkpoint,
+  SAFETENSORS_FILE,
+  SAFETENSORS_INDEX_FILE,
+  type T5Checkpoint,
+} from "./checkpoint-read";
+export {
+  DEFAULT_MAX_SHARD_SIZE,
+  planShards,
+  type WriteT5CheckpointOptions,
+  writeT5Checkpoint,
+} from "./checkpoint-write";
+export {
   type FixtureCausalOptions,
   type FixtureT5Options,
   fixtureT5Config,
@@ -14,26 +26,53 @@ export {
   writeGpt2ModelFolder,
 } from "./gpt2-onnx";
 export { randomT5Weights, type T5ModelFolderOptions, writeT5ModelFolder } from "./model-folder";
-export { type Dim, OnnxGraph, type TensorTypeName } from "./onnx-graph";
+export {
+  type Dim,
+  EXTERNAL_DATA_CHUNK_BYTES,
+  EXTERNAL_DATA_THRESHOLD,
+  OnnxGraph,
+  type TensorTypeName,
+} from "./onnx-graph";
 export { normalArray, seededRandom } from "./random";
 export { relativeBiasTable, t5RelativePositionBucket } from "./relative-position";
-export { decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensors } from "./safetensors";
+export {
+  decodeSafetensors,
+  encodeSafetensors,
+  floatToBfloat16,
+  floatToHalf,
+  readSafetensors,
+  type SafetensorsDtype,
+  writeSafetensors,
+} from "./safetensors";
 export {
   type GenerationDefaults,
   isGatedT5,
+  jsonFile,
+  parseT5Config,
   resolveT5Config,
+  T5_ARCHITECTURES,
   T5_FEED_FORWARD,
-  type T5FeedForward,
   type T5Config,
   type T5ConfigInput,
+  type T5FeedForward,
+  t5ConfigJson,
   t5ConfigSchema,
+  t5GenerationConfigJson,
   writeT5Config,
 } from "./t5-config";
+export {
+  type ExportT5OnnxOptions,
+  exportT5Onnx,
+  type T5ExportResult,
+  type T5ExportSource,
+} from "./t5-export";
 export {
   buildT5Decoder,
   buildT5Encoder,
   checkT5Weights,
   quantizeColumns,
+  type T5OnnxFiles,
+  type T5OnnxOptions,
   type T5OnnxVariant,
   type T5Weights,
   t5ParameterShapes,
@@ -47,3 +86,10 @@ export {
   wordLevelPieces,
   writeWordLevelTokenizer,
 } from "./tokenizer";
+export {
+  checkTokenizerFits,
+  copyTokenizerFiles,
+  T5_TOKENIZER_FILES,
+  tokenizerFilesIn,
+  tokenizerIdCount,
+} from "./tokenizer-files";

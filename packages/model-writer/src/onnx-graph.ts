@@ -228,22 +228,82 @@ export class OnnxGraph {
     return names;
   }
 
-  toBytes(): Uint8Array {
-    return encodeMessage(
-      {
-        irVersion: 8,
-        producerName: "lmcot",
-        producerVersion: "0.1.0",
-        opsetImport: [{ domain: "", version: this.opset }],
-        graph: {
-          name: this.name,
-          node: this.nodes,
-          initializer: this.initializers,
-          input: this.inputs,
-          output: this.outputs,
-        },
+  private modelProto(initializers: Record<string, unknown>[]): Record<string, unknown> {
+    return {
+      irVersion: 8,
+      producerName: "lmcot",
+      producerVersion: "0.1.0",
+      opsetImport: [{ domain: "", version: this.opset }],
+      graph: {
+        name: this.name,
+        node: this.nodes,
+        initializer: initializers,
+        input: this.inputs,
+        output: this.outputs,
       },
-      MODEL_PROTO,
-    );
+    };
+  }
+
+  /** The model as one protobuf, weights inside (below protobuf's 2 GB limit only). */
+  toBytes(): Uint8Array {
+    return encodeMessage(this.modelProto(this.initializers), MODEL_PROTO);
+  }
+
+  /** Bytes of every initializer's data. */
+  weightBytes(): number {
+    return this.initializers.reduce((n, t) => n + ((t.rawData as Uint8Array | undefined)?.length ?? 0), 0);
+  }
+
+  /**
+   * The model with its weights in ONNX external data files when they would make the protobuf larger
+   * than `maxModelBytes` (protobuf refuses messages past 2 GB). Initializers of 1 KB or more move to
+   * `<modelFile>_data`, `<modelFile>_data_1`, … (transformers.js's chunk names), each at most
+   * `maxChunkBytes`; small constants stay inside. `chunks` is empty when everything fits.
+   */
+  toFiles(
+    modelFile: string,
+    options: { maxModelBytes?: number; maxChunkBytes?: number } = {},
+  ): { model: Uint8Array; chunks: { file: string; parts: Uint8Array[] }[] } {
+    const maxModel = options.maxModelBytes ?? EXTERNAL_DATA_THRESHOLD;
+    if (this.weightBytes() <= maxModel) return { model: this.toBytes(), chunks: [] };
+    const maxChunk = options.maxChunkBytes ?? EXTERNAL_DATA_CHUNK_BYTES;
+    const chunks: { file: string; parts: Uint8Array[]; size: number }[] = [];
+    const initializers = this.initializers.map((t) => {
+      const raw = t.rawData as Uint8Array;
+      if (raw.length < 1024) return t;
+      let chunk = chunks.at(-1);
+      if (chunk === undefined || (chunk.size > 0 && chunk.size + raw.length > maxChunk)) {
+        chunk = {
+          file: `${modelFile}_data${chunks.length === 0 ? "" : `_${chunks.length}`}`,
+          parts: [],
+          size: 0,
+        };
+        chunks.push(chunk);
+      }
+      const offset = chunk.size;
+      chunk.parts.push(raw);
+      const pad = (64 - (raw.length % 64)) % 64;
+      if (pad > 0) chunk.parts.push(new Uint8Array(pad));
+      chunk.size += raw.length + pad;
+      const { rawData: _, ...rest } = t;
+      return {
+        ...rest,
+        dataLocation: 1,
+        externalData: [
+          { key: "location", value: chunk.file },
+          { key: "offset", value: String(offset) },
+          { key: "length", value: String(raw.length) },
+        ],
+      };
+    });
+    return {
+      model: encodeMessage(this.modelProto(initializers), MODEL_PROTO),
+      chunks: chunks.map(({ file, parts }) => ({ file, parts })),
+    };
   }
 }
+
+/** Weights above this many bytes go to external data: protobuf's 2 GB limit, less room for the graph. */
+export const EXTERNAL_DATA_THRESHOLD = 2 ** 31 - 2 ** 26;
+/** The largest external data file written (a browser reads each file into one ArrayBuffer). */
+export const EXTERNAL_DATA_CHUNK_BYTES = 2 ** 31 - 2 ** 26;

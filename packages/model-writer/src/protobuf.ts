@@ -15,6 +15,8 @@ const tensor: Schema = {
   dataType: [2, "int"],
   name: [8, "string"],
   rawData: [9, "bytes"],
+  externalData: [13, [{ key: [1, "string"], value: [2, "string"] }]],
+  dataLocation: [14, "int"],
 };
 const graph: Schema = { name: [2, "string"] };
 const attribute: Schema = {

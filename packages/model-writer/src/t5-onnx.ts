@@ -1,7 +1,9 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, open, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { BadRequestError } from "@lmcot/core";
 import { OnnxGraph } from "./onnx-graph";
 import { relativeBiasTable } from "./relative-position";
+import { writeAll } from "./safetensors";
 import { isGatedT5, resolveT5Config, type T5Config, type T5ConfigInput } from "./t5-config";
 
 /** A float32 tensor in row-major order. */
@@ -57,17 +59,20 @@ export function t5ParameterShapes(input: T5ConfigInput): Map<string, number[]> {
   return shapes;
 }
 
-/** Throws naming the first missing or mis-shaped parameter. */
-export function checkT5Weights(config: T5ConfigInput, weights: T5Weights): void {
+/**
+ * Throws a BadRequestError naming the first missing or mis-shaped parameter; `source` (a file or
+ * folder) starts the message when given.
+ */
+export function checkT5Weights(config: T5ConfigInput, weights: T5Weights, source = "T5 weights"): void {
   for (const [name, shape] of t5ParameterShapes(config)) {
     const tensor = weights.get(name);
-    if (tensor === undefined) throw new Error(`T5 weights: missing ${name} (shape [${shape}])`);
+    if (tensor === undefined) throw new BadRequestError(`${source}: missing ${name} (shape [${shape}])`);
     if (tensor.shape.length !== shape.length || tensor.shape.some((d, i) => d !== shape[i])) {
-      throw new Error(`T5 weights: ${name} has shape [${tensor.shape}], expected [${shape}]`);
+      throw new BadRequestError(`${source}: ${name} has shape [${tensor.shape}], expected [${shape}]`);
     }
     const size = shape.reduce((a, b) => a * b, 1);
     if (tensor.data.length !== size) {
-      throw new Error(`T5 weights: ${name} has ${tensor.data.length} values, expected ${size}`);
+      throw new BadRequestError(`${source}: ${name} has ${tensor.data.length} values, expected ${size}`);
     }
   }
 }
@@ -178,9 +183,23 @@ class T5Ops {
     return this.linear(merged, `${prefix}.o.weight`);
   }
 
+  /** v1.0: wo(relu(wi x)); v1.1 / FLAN-T5 (gated-gelu): wo(gelu_new(wi_0 x) * wi_1 x). */
   feedForward(x: string, prefix: string): string {
-    const h = this.g.node("Relu", [this.linear(x, `${prefix}.DenseReluDense.wi.weight`)]);
-    return this.linear(h, `${prefix}.DenseReluDense.wo.weight`);
+    const ff = `${prefix}.DenseReluDense`;
+    if (!isGatedT5(this.c)) {
+      return this.linear(this.g.node("Relu", [this.linear(x, `${ff}.wi.weight`)]), `${ff}.wo.weight`);
+    }
+    const gate = this.geluNew(this.linear(x, `${ff}.wi_0.weight`));
+    return this.linear(this.g.node("Mul", [gate, this.linear(x, `${ff}.wi_1.weight`)]), `${ff}.wo.weight`);
+  }
+
+  /** HF `gelu_new`, the tanh approximation: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
+  geluNew(x: string): string {
+    const g = this.g;
+    const cube = g.node("Mul", [g.node("Mul", [x, x]), x]);
+    const inner = g.node("Add", [x, g.node("Mul", [cube, g.floats([0.044715])])]);
+    const t = g.node("Tanh", [g.node("Mul", [inner, g.floats([Math.sqrt(2 / Math.PI)])])]);
+    return g.node("Mul", [g.node("Mul", [x, g.floats([0.5])]), g.node("Add", [t, g.floats([1])])]);
   }
 
   /** (1 - mask) * float32.min as [B, 1, 1, S]. */
@@ -374,29 +393,69 @@ export function buildT5Decoder(
   return g;
 }
 
+export interface T5OnnxOptions {
+  /** ONNX variants to write (default `["fp32"]`; `"q8"` adds the `*_quantized.onnx` pair). */
+  variants?: T5OnnxVariant[];
+  /**
+   * Weights past this many bytes in one file go to ONNX external data (`<file>.onnx_data`, chunked);
+   * default just under protobuf's 2 GB limit. Lower it to exercise the external-data path.
+   */
+  externalDataThreshold?: number;
+  /** The largest external data file (default just under 2 GB); more weights go to `_data_1`, `_data_2`, … */
+  externalDataChunkBytes?: number;
+  /** Stops between files (a large model takes a while): the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** The ONNX files written, and for each one that uses external data, how many data chunks it has. */
+export interface T5OnnxFiles {
+  files: string[];
+  /** `transformers.js_config.use_external_data_format` for config.json (empty when nothing went external). */
+  externalData: Record<string, number>;
+}
+
 /**
  * Writes `onnx/encoder_model.onnx` and `onnx/decoder_model_merged.onnx` under `folder`, computing HF
- * T5 v1.0 from the HF-named `weights`; with `variants: ["fp32", "q8"]` also the `*_quantized.onnx`
- * pair (int8 weights, ~4× smaller) that transformers.js loads for dtype q8. No config or tokenizer files.
+ * T5 (v1.0 relu or v1.1 / FLAN-T5 gated-gelu) from the HF-named `weights`; with `variants: ["fp32",
+ * "q8"]` also the `*_quantized.onnx` pair (int8 weights, ~4× smaller) that transformers.js loads for
+ * dtype q8. Files whose weights pass `externalDataThreshold` keep them in `<file>_data[_N]` beside
+ * them; config.json must then list them (see `T5OnnxFiles.externalData`). No config or tokenizer files.
  */
 export async function writeT5Onnx(
   folder: string,
   config: T5ConfigInput,
   weights: T5Weights,
-  options: { variants?: T5OnnxVariant[] } = {},
-): Promise<void> {
+  options: T5OnnxOptions = {},
+): Promise<T5OnnxFiles> {
   checkT5Weights(config, weights);
   const dir = join(folder, "onnx");
   await mkdir(dir, { recursive: true });
+  const written: T5OnnxFiles = { files: [], externalData: {} };
   for (const variant of options.variants ?? ["fp32"]) {
     const suffix = variant === "q8" ? "_quantized" : "";
-    await writeFile(
-      join(dir, `encoder_model${suffix}.onnx`),
-      buildT5Encoder(config, weights, variant).toBytes(),
-    );
-    await writeFile(
-      join(dir, `decoder_model_merged${suffix}.onnx`),
-      buildT5Decoder(config, weights, variant).toBytes(),
-    );
+    for (const [name, build] of [
+      ["encoder_model", buildT5Encoder],
+      ["decoder_model_merged", buildT5Decoder],
+    ] as const) {
+      options.signal?.throwIfAborted();
+      const file = `${name}${suffix}.onnx`;
+      const { model, chunks } = build(config, weights, variant).toFiles(file, {
+        maxModelBytes: options.externalDataThreshold,
+        maxChunkBytes: options.externalDataChunkBytes,
+      });
+      await writeFile(join(dir, file), model);
+      written.files.push(`onnx/${file}`);
+      for (const chunk of chunks) {
+        const handle = await open(join(dir, chunk.file), "w");
+        try {
+          for (const part of chunk.parts) await writeAll(handle, part);
+        } finally {
+          await handle.close();
+        }
+        written.files.push(`onnx/${chunk.file}`);
+      }
+      if (chunks.length > 0) written.externalData[file] = chunks.length;
+    }
   }
+  return written;
 }

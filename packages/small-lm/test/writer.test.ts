@@ -39,7 +39,8 @@ interface Built {
 }
 
 let temp: Awaited<ReturnType<typeof tempDir>>;
-const built: Record<"tied" | "untied", Built> = {} as never;
+type Variant = "tied" | "untied" | "gated";
+const built: Record<Variant, Built> = {} as never;
 
 beforeAll(async () => {
   temp = await tempDir();
@@ -56,9 +57,20 @@ beforeAll(async () => {
       num_decoder_layers: 3,
       tie_word_embeddings: false,
     },
+    // v1.1 / FLAN-T5: gated-gelu, and buckets, distance and epsilon off their defaults
+    gated: {
+      ...fixtureT5Config(),
+      feed_forward_proj: "gated-gelu",
+      relative_attention_num_buckets: 16,
+      relative_attention_max_distance: 20,
+      layer_norm_epsilon: 1e-3,
+      num_layers: 2,
+      num_decoder_layers: 1,
+      tie_word_embeddings: false,
+    },
   };
-  for (const [name, config] of Object.entries(variants) as ["tied" | "untied", T5ConfigInput][]) {
-    const weights = randomT5Weights(config, name === "tied" ? 3 : 4);
+  for (const [name, config] of Object.entries(variants) as [Variant, T5ConfigInput][]) {
+    const weights = randomT5Weights(config, { tied: 3, untied: 4, gated: 5 }[name]);
     const folder = join(temp.dir, name);
     await writeT5ModelFolder(folder, { config, weights, vocab: fixtureVocab() });
     const loaded = await loadModel(folder, { ...smallLmEnv, allowRemoteModels: false });
@@ -70,63 +82,70 @@ afterAll(async () => {
   await temp?.cleanup();
 });
 
-describe.each(["tied", "untied"] as const)("ONNX T5 (%s) matches the reference implementation", (variant) => {
-  it("encoder: every unpadded position of a padded batch", async () => {
-    const { config, weights, runner } = built[variant];
-    const inputs = [[5, 9, 14, 3, 22, 1], [7, 1], Array.from({ length: 150 }, (_, i) => 3 + ((i * 7) % 50))];
-    const encoded = await runner.encode(inputs);
-    const d = encoded.hidden.dims[2] as number;
-    const width = encoded.hidden.dims[1] as number;
-    const data = encoded.hidden.data as Float32Array;
-    inputs.forEach((ids, r) => {
-      const ref = referenceEncoder(config, weights, ids);
-      ids.forEach((_, p) => {
-        expectClose(
-          data.subarray((r * width + p) * d, (r * width + p + 1) * d),
-          ref[p] as Float64Array,
-          `row ${r} pos ${p}`,
-        );
+describe.each(["tied", "untied", "gated"] as const)(
+  "ONNX T5 (%s) matches the reference implementation",
+  (variant) => {
+    it("encoder: every unpadded position of a padded batch", async () => {
+      const { config, weights, runner } = built[variant];
+      const inputs = [
+        [5, 9, 14, 3, 22, 1],
+        [7, 1],
+        Array.from({ length: 150 }, (_, i) => 3 + ((i * 7) % 50)),
+      ];
+      const encoded = await runner.encode(inputs);
+      const d = encoded.hidden.dims[2] as number;
+      const width = encoded.hidden.dims[1] as number;
+      const data = encoded.hidden.data as Float32Array;
+      inputs.forEach((ids, r) => {
+        const ref = referenceEncoder(config, weights, ids);
+        ids.forEach((_, p) => {
+          expectClose(
+            data.subarray((r * width + p) * d, (r * width + p + 1) * d),
+            ref[p] as Float64Array,
+            `row ${r} pos ${p}`,
+          );
+        });
       });
     });
-  });
 
-  it("decoder: full pass and step-by-step with the KV cache give the reference logits", async () => {
-    const { config, weights, runner } = built[variant];
-    const input = [5, 9, 14, 3, 22, 1];
-    const target = [0, ...Array.from({ length: 135 }, (_, i) => 3 + ((i * 11) % 60))];
-    const encoded = await runner.encode([input]);
-    const ref = referenceDecoder(config, weights, referenceEncoder(config, weights, input), target);
-    const full = await runner.decode(encoded, [target], undefined);
-    const V = full.vocab;
-    for (const t of [0, 1, 5, 64, 129, 135]) {
-      expectClose(
-        full.logits.subarray(t * V, (t + 1) * V),
-        ref[t] as Float64Array,
-        `full pass, position ${t}`,
-      );
-    }
-    let cache: Awaited<ReturnType<Seq2SeqRunner["decode"]>>["cache"] | undefined;
-    for (let t = 0; t < 8; t++) {
-      const step = await runner.decode(encoded, [[target[t] as number]], cache);
-      cache = step.cache;
-      expectClose(step.logits, ref[t] as Float64Array, `cached step ${t}`);
-    }
-    // the cache grows by one position per step
-    expect(cache?.["past_key_values.0.decoder.key"]?.dims[2]).toBe(8);
-    // with use_cache_branch set, cross-attention reads the cached encoder keys/values (not encoder_hidden_states)
-    const zeroed = { ...cache };
-    for (const name of Object.keys(zeroed).filter((n) => n.includes(".encoder."))) {
-      const t = zeroed[name] as NonNullable<typeof cache>[string];
-      zeroed[name] = runner.sessions.tensor("float32", new Float32Array(t.data.length), [...t.dims]);
-    }
-    const withZeros = await runner.decode(encoded, [[target[8] as number]], zeroed);
-    const normal = await runner.decode(encoded, [[target[8] as number]], cache);
-    expectClose(normal.logits, ref[8] as Float64Array, "cached step 8");
-    expect(
-      Math.max(...withZeros.logits.map((x, i) => Math.abs(x - (normal.logits[i] as number)))),
-    ).toBeGreaterThan(1e-3);
-  });
-});
+    it("decoder: full pass and step-by-step with the KV cache give the reference logits", async () => {
+      const { config, weights, runner } = built[variant];
+      const input = [5, 9, 14, 3, 22, 1];
+      const target = [0, ...Array.from({ length: 135 }, (_, i) => 3 + ((i * 11) % 60))];
+      const encoded = await runner.encode([input]);
+      const ref = referenceDecoder(config, weights, referenceEncoder(config, weights, input), target);
+      const full = await runner.decode(encoded, [target], undefined);
+      const V = full.vocab;
+      for (const t of [0, 1, 5, 64, 129, 135]) {
+        expectClose(
+          full.logits.subarray(t * V, (t + 1) * V),
+          ref[t] as Float64Array,
+          `full pass, position ${t}`,
+        );
+      }
+      let cache: Awaited<ReturnType<Seq2SeqRunner["decode"]>>["cache"] | undefined;
+      for (let t = 0; t < 8; t++) {
+        const step = await runner.decode(encoded, [[target[t] as number]], cache);
+        cache = step.cache;
+        expectClose(step.logits, ref[t] as Float64Array, `cached step ${t}`);
+      }
+      // the cache grows by one position per step
+      expect(cache?.["past_key_values.0.decoder.key"]?.dims[2]).toBe(8);
+      // with use_cache_branch set, cross-attention reads the cached encoder keys/values (not encoder_hidden_states)
+      const zeroed = { ...cache };
+      for (const name of Object.keys(zeroed).filter((n) => n.includes(".encoder."))) {
+        const t = zeroed[name] as NonNullable<typeof cache>[string];
+        zeroed[name] = runner.sessions.tensor("float32", new Float32Array(t.data.length), [...t.dims]);
+      }
+      const withZeros = await runner.decode(encoded, [[target[8] as number]], zeroed);
+      const normal = await runner.decode(encoded, [[target[8] as number]], cache);
+      expectClose(normal.logits, ref[8] as Float64Array, "cached step 8");
+      expect(
+        Math.max(...withZeros.logits.map((x, i) => Math.abs(x - (normal.logits[i] as number)))),
+      ).toBeGreaterThan(1e-3);
+    });
+  },
+);
 
 describe("relative position buckets", () => {
   it("match HF T5's values for the default 32 buckets / distance 128", () => {

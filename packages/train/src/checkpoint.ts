@@ -4,7 +4,7 @@ import { readSafetensors, type WeightTensor, writeSafetensors } from "@lmcot/mod
 import type { AdamW } from "./optim";
 import { saveT5 } from "./t5/folder";
 import type { T5Model } from "./t5/model";
-import type { WordTokenizer } from "./tokenizer";
+import type { Tokenizer } from "./tokenizer";
 
 /*
  * <out>/checkpoints/step-<n>/ holds config.json, tokenizer, model.safetensors, optimizer.safetensors,
@@ -15,7 +15,7 @@ import type { WordTokenizer } from "./tokenizer";
 
 export interface CheckpointContents<S> {
   model: T5Model;
-  tokenizer: WordTokenizer;
+  tokenizer: Tokenizer;
   optimizer: AdamW;
   state: S;
   extra?: Map<string, WeightTensor>;

@@ -1,22 +1,28 @@
-import { writeT5ModelFolder } from "@lmcot/model-writer";
+import { rename, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { exportT5Onnx } from "@lmcot/model-writer";
+import { saveT5 } from "./t5/folder";
 import type { T5Model } from "./t5/model";
-import type { WordTokenizer } from "./tokenizer";
+import type { Tokenizer } from "./tokenizer";
 
 /**
- * Writes a trained model as a complete HF / transformers.js folder (config, generation config,
- * tokenizer, model.safetensors, onnx/encoder_model.onnx + onnx/decoder_model_merged.onnx) through
- * `@lmcot/model-writer`, so `transformers:<folder>` runs it like any FLAN-T5.
+ * Writes a trained model as a complete HF / transformers.js folder: the checkpoint (`saveT5`) and
+ * `onnx/encoder_model.onnx` + `onnx/decoder_model_merged.onnx` made from it by `exportT5Onnx`, the
+ * code behind `lmcot export onnx`, so `transformers:<folder>` runs it like any FLAN-T5.
  */
 export async function exportModel(
   folder: string,
   model: T5Model,
-  tokenizer: WordTokenizer,
+  tokenizer: Tokenizer,
   maxNewTokens = 64,
 ): Promise<void> {
-  await writeT5ModelFolder(folder, {
-    config: model.config,
-    weights: model.weights(),
-    vocab: tokenizer.vocab,
-    maxNewTokens,
-  });
+  await saveT5(folder, model, tokenizer, maxNewTokens);
+  const exported = join(folder, ".onnx-export");
+  await rm(exported, { recursive: true, force: true });
+  await exportT5Onnx(folder, exported);
+  await rm(join(folder, "onnx"), { recursive: true, force: true });
+  await rename(join(exported, "onnx"), join(folder, "onnx"));
+  // the export's config.json lists ONNX external data files when a model needs them
+  await rename(join(exported, "config.json"), join(folder, "config.json"));
+  await rm(exported, { recursive: true, force: true });
 }

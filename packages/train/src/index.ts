@@ -23,8 +23,16 @@ export {
   parameterCount,
   t5ConfigFor,
 } from "./t5/config";
-export { loadT5, saveT5 } from "./t5/folder";
+export { loadT5, readT5Folder, saveT5, type T5Folder } from "./t5/folder";
 export { crossEntropy, type TeacherForced, teacherForced } from "./t5/forward";
 export { type Decoded, type DecodeOptions, decode } from "./t5/generate";
 export { T5Model, type TokenBatch } from "./t5/model";
-export { EOS_ID, PAD_ID, UNK_ID, WordTokenizer } from "./tokenizer";
+export {
+  EOS_ID,
+  loadTokenizer,
+  PAD_ID,
+  PretrainedTokenizer,
+  type Tokenizer,
+  UNK_ID,
+  WordTokenizer,
+} from "./tokenizer";

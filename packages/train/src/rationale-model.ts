@@ -11,7 +11,7 @@ import { loadT5 } from "./t5/folder";
 import { teacherForced } from "./t5/forward";
 import { decode } from "./t5/generate";
 import type { T5Model } from "./t5/model";
-import type { WordTokenizer } from "./tokenizer";
+import type { Tokenizer } from "./tokenizer";
 
 export interface TrainedModelLimits {
   /** Inputs longer than this are cut on the right (default 512). */
@@ -32,7 +32,7 @@ export class TrainedRationaleModel implements RationaleModel {
   constructor(
     readonly id: string,
     readonly model: T5Model,
-    readonly tokenizer: WordTokenizer,
+    readonly tokenizer: Tokenizer,
     private readonly limits: TrainedModelLimits = {},
   ) {}
 

@@ -49,7 +49,8 @@ const tiny: KdConfigInput = {
 describe("KD trainer", () => {
   test("drives a tiny set to near-zero loss and greedy decoding reproduces the targets", async () => {
     const out = join(dir, "fit");
-    const result = await new KdTrainer(tiny).train(pairs, out, { exportOnnx: false });
+    // memorising four pairs is a check of the optimiser, not of regularisation: no dropout
+    const result = await new KdTrainer({ ...tiny, dropoutRate: 0 }).train(pairs, out, { exportOnnx: false });
     expect(result.steps).toBe(60);
     expect(result.finalLoss).toBeLessThan(0.05);
     const model = await TrainedRationaleModel.load(out);

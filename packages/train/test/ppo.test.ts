@@ -65,6 +65,7 @@ beforeAll(async () => {
     model: "micro",
     seed: 1,
     epochs: 150,
+    dropoutRate: 0,
     batchSize: 8,
     evalFraction: 0,
     optimizer: { learningRate: 1e-2, warmupSteps: 5, weightDecay: 0 },

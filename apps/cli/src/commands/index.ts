@@ -54,6 +54,12 @@ export const commands: CommandEntry[] = [
     load: async () => (await import("./train")).registerTrain,
   },
   {
+    name: "export",
+    summary:
+      "turn a Hugging Face T5 / FLAN-T5 checkpoint (folder or hub id) into the ONNX folder transformers.js runs",
+    load: async () => (await import("./export")).registerExport,
+  },
+  {
     name: "data",
     summary:
       "the full official datasets: list, download (verified, resumable, cached), locate and verify them",

@@ -10,8 +10,10 @@ import {
   PpoTrainer,
   readDistillation,
   readRlPrompts,
+  readT5Folder,
   rlQueries,
   scorerReward,
+  type T5Folder,
 } from "@lmcot/train";
 import { type Command, Option } from "commander";
 import type { z } from "zod";
@@ -87,18 +89,40 @@ function distillationFile(data: string): string {
   );
 }
 
+/** `--model`: a preset trains from scratch (undefined); otherwise the checkpoint's folder or hub id. */
+function checkpointSpec(model: KdOptions["model"]): string | undefined {
+  if (typeof model !== "string" || model in MODEL_PRESETS) return undefined;
+  if (!existsSync(model) && !model.includes("/"))
+    throw new UsageError(
+      `--model ${model}: not a preset (${Object.keys(MODEL_PRESETS).join(", ")}), a folder or a hub id`,
+    );
+  return model;
+}
+
+/**
+ * The checkpoint to start from, read (a hub id through small-lm's models folder, cache and mirror)
+ * and checked before `--out` is created, so bad input (config, tensors, tokenizer, shards) writes nothing.
+ */
+async function startingCheckpoint(spec: string): Promise<T5Folder> {
+  const { resolveCheckpoint } = await import("@lmcot/small-lm");
+  return readT5Folder(await resolveCheckpoint(spec));
+}
+
 async function trainKd(command: Command): Promise<void> {
   const flags: KdOptions = commandOptions(kdOptionsSchema, command);
   const config: KdConfigInput = withLr(flags);
+  const spec = checkpointSpec(flags.model);
   const pairs = await readDistillation(distillationFile(flags.data));
   const trainer = new KdTrainer(config);
   const resume = await resumeNote(flags);
+  const pretrained = resume || spec === undefined ? undefined : await startingCheckpoint(spec);
   let show: ReturnType<typeof progress> | undefined;
   const result = await interruptible(flags.out, "lmcot train kd", (signal) =>
     trainer.train(pairs, flags.out, {
       resume,
       signal,
       exportOnnx: flags.onnx,
+      ...(pretrained === undefined ? {} : { pretrained }),
       onStep: (m) => {
         show ??= progress(m.totalSteps);
         show(
@@ -113,7 +137,7 @@ async function trainKd(command: Command): Promise<void> {
     { model: flags.out, pairs: pairs.length, ...result },
     () =>
       [
-        `KD: ${pairs.length} pairs, ${result.parameters.toLocaleString("en")} parameters, ${result.steps} steps; final loss ${result.finalLoss.toFixed(4)}${result.evalLoss === undefined ? "" : `, eval loss ${result.evalLoss.toFixed(4)}`}`,
+        `KD: ${pairs.length} pairs, ${result.parameters.toLocaleString("en")} parameters, ${result.steps} steps; final loss ${result.finalLoss.toFixed(4)}${result.evalLoss === undefined ? "" : `, eval loss ${result.evalLoss.toFixed(4)}`}${result.startEvalLoss === undefined ? "" : ` (${result.startEvalLoss.toFixed(4)} before training)`}`,
         `model: ${flags.out} (metrics.jsonl, checkpoints/)`,
         ...(flags.onnx
           ? [
@@ -145,6 +169,7 @@ async function trainRl(command: Command): Promise<void> {
     throw new UsageError(
       `--policy ${flags.policy}: not a model folder (no config.json); train one with lmcot train kd`,
     );
+  const pretrained = await readT5Folder(flags.policy);
   const config: PpoConfigInput = withLr(
     flags.klCoef === undefined ? flags : { ...flags, kl: { ...flags.kl, coef: flags.klCoef } },
   );
@@ -158,6 +183,7 @@ async function trainRl(command: Command): Promise<void> {
       resume,
       signal,
       exportOnnx: flags.onnx,
+      pretrained,
       onStep: (m) =>
         show(
           m.step,
@@ -214,11 +240,13 @@ export const registerTrain: RegisterCommand = (program: Command) => {
         "--data <path>",
         "an lmcot distill folder or a JSONL of {prompt, completion} / {input, target} / {source, target}",
       )
-      .addOption(
-        new Option("--model <preset>", "model size (default tiny)").choices(Object.keys(MODEL_PRESETS)),
+      .option(
+        "--model <preset|folder|hub id>",
+        `where to start: a size to train from scratch (${Object.keys(MODEL_PRESETS).join(", ")}; default tiny) or a Hugging Face T5 / FLAN-T5 checkpoint, e.g. google/flan-t5-small (its weights and tokenizer)`,
       )
       .option("--epochs <n>", "passes over the data")
-      .option("--max-steps <n>", "stop after this many optimizer steps"),
+      .option("--max-steps <n>", "stop after this many optimizer steps (0: save the starting model as is)")
+      .option("--dropout-rate <x>", "dropout while training (default: the model's dropout_rate)"),
   ).action((_flags: unknown, command: Command) => trainKd(command));
   rewardOptions(
     common(
@@ -226,7 +254,10 @@ export const registerTrain: RegisterCommand = (program: Command) => {
         .description(
           "PPO on rationale rewards (task reward + aspect rewards) with a KL penalty to the KD model",
         )
-        .option("--policy <dir>", "the KD model folder (also the KL reference)")
+        .option(
+          "--policy <dir>",
+          "the KD model folder or any T5 / FLAN-T5 checkpoint folder (also the KL reference)",
+        )
         .option(
           "--data <path|sample|id>",
           "queries: `sample` (the bundled sample's training split), rl-prompts.jsonl, a distill folder, or hotpotqa:train:500 (the cache)",

@@ -1,3 +1,4 @@
+export { exportT5OnnxFrom, readT5CheckpointFrom, resolveCheckpoint } from "./checkpoint";
 export {
   isLocalSpec,
   type LoadedModel,

@@ -13,7 +13,7 @@ export interface TransformersSettings {
   allowRemoteModels: boolean;
   /** Where downloaded files are cached. Default: `$LMCOT_CACHE_DIR` or transformers.js's default. */
   cacheDir?: string;
-  /** Hub base URL (a mirror). Default: transformers.js's (https://huggingface.co/). */
+  /** Hub base URL (a mirror). Default: `$HF_ENDPOINT` (huggingface_hub's variable), else transformers.js's (https://huggingface.co/). */
   remoteHost?: string;
   /** Weights precision; picks the ONNX file suffix (fp32: none, fp16: `_fp16`, q8: `_quantized`, q4: `_q4`). Default: `$LMCOT_DTYPE` or fp32. */
   dtype: TransformersDtype;
@@ -28,7 +28,7 @@ export const smallLmEnv: TransformersSettings = {
   localModelPath: resolve(process.env.LMCOT_MODELS_DIR ?? "models"),
   allowRemoteModels: !(truthy(process.env.HF_HUB_OFFLINE) || truthy(process.env.LMCOT_OFFLINE)),
   cacheDir: process.env.LMCOT_CACHE_DIR,
-  remoteHost: undefined,
+  remoteHost: process.env.HF_ENDPOINT || undefined,
   dtype: (process.env.LMCOT_DTYPE || "fp32") as TransformersDtype,
   loadTimeoutMs: 120_000,
 };

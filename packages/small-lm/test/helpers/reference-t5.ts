@@ -1,6 +1,7 @@
-// A direct, loop-based transcription of HF T5 v1.0's forward pass (modeling_t5.py), used to check that
+// A direct, loop-based transcription of HF T5's forward pass (v1.0 relu and v1.1 gated-gelu) (modeling_t5.py), used to check that
 // the ONNX graphs compute the same function. Slow and simple on purpose.
 import {
+  isGatedT5,
   resolveT5Config,
   type T5ConfigInput,
   type T5Weights,
@@ -82,9 +83,19 @@ function attention(
   return linear(ctx, weights, `${prefix}.o.weight`);
 }
 
-function ff(x: Matrix, weights: T5Weights, prefix: string): Matrix {
-  const h = linear(x, weights, `${prefix}.DenseReluDense.wi.weight`).map((r) => r.map((v) => Math.max(0, v)));
-  return linear(h, weights, `${prefix}.DenseReluDense.wo.weight`);
+/** HF `gelu_new` (NewGELUActivation), the tanh approximation. */
+const geluNew = (v: number) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
+
+/** T5DenseActDense (relu) or, for gated-gelu, T5DenseGatedActDense: gelu_new(wi_0 x) * wi_1 x. */
+function ff(x: Matrix, weights: T5Weights, prefix: string, gated: boolean): Matrix {
+  const p = `${prefix}.DenseReluDense`;
+  const h = gated
+    ? linear(x, weights, `${p}.wi_0.weight`).map((r, i) => {
+        const up = linear([x[i] as Float64Array], weights, `${p}.wi_1.weight`)[0] as Float64Array;
+        return r.map((v, j) => geluNew(v) * (up[j] as number));
+      })
+    : linear(x, weights, `${p}.wi.weight`).map((r) => r.map((v) => Math.max(0, v)));
+  return linear(h, weights, `${p}.wo.weight`);
 }
 
 function embed(ids: number[], weights: T5Weights, d: number): Matrix {
@@ -118,6 +129,7 @@ export function referenceEncoder(config: T5ConfigInput, weights: T5Weights, ids:
         rmsNorm(x, weights, `${b}.layer.1.layer_norm.weight`, c.layer_norm_epsilon),
         weights,
         `${b}.layer.1`,
+        isGatedT5(c),
       ),
     );
   }
@@ -162,6 +174,7 @@ export function referenceDecoder(
         rmsNorm(x, weights, `${b}.layer.2.layer_norm.weight`, c.layer_norm_epsilon),
         weights,
         `${b}.layer.2`,
+        isGatedT5(c),
       ),
     );
   }

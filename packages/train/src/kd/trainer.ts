@@ -7,20 +7,26 @@ import { exportModel } from "../export";
 import { appendMetrics, truncateMetrics } from "../metrics-log";
 import { AdamW, lrFactor, optimizerConfigSchema, valueAndGrads } from "../optim";
 import { batchAt, epochOrder } from "../shuffle";
-import { modelSizeSchema, parameterCount, t5ConfigFor } from "../t5/config";
-import { loadT5, saveT5 } from "../t5/folder";
+import { MODEL_PRESETS, type ModelSize, modelSizeSchema, parameterCount, t5ConfigFor } from "../t5/config";
+import { loadT5, readT5Folder, saveT5, type T5Folder } from "../t5/folder";
 import { crossEntropy } from "../t5/forward";
 import { T5Model } from "../t5/model";
-import { WordTokenizer } from "../tokenizer";
+import { type Tokenizer, WordTokenizer } from "../tokenizer";
 import type { DistillationPair } from "./data";
 
 export const kdConfigSchema = z.object({
-  /** A preset (`micro`, `tiny`, `small`, `base`) or explicit T5 sizes. */
-  model: modelSizeSchema.default("tiny"),
+  /**
+   * A preset (`micro`, `tiny`, `small`, `base`) or explicit T5 sizes to train from scratch with a
+   * word-level vocabulary of the data, or the folder of a pretrained T5 / FLAN-T5 checkpoint
+   * (Hugging Face layout) to start from, with its own tokenizer.
+   */
+  model: z.union([modelSizeSchema, z.string().min(1)]).default("tiny"),
+  /** Dropout while training (default: the checkpoint's `dropout_rate`, 0.1 for the presets). */
+  dropoutRate: z.number().min(0).max(1).optional(),
   seed: z.number().int().default(0),
   epochs: z.number().int().positive().default(10),
   /** Stop after this many optimizer steps (overrides epochs when smaller). */
-  maxSteps: z.number().int().positive().optional(),
+  maxSteps: z.number().int().min(0).optional(),
   batchSize: z.number().int().positive().default(8),
   maxInputTokens: z.number().int().min(2).default(256),
   maxTargetTokens: z.number().int().min(2).default(64),
@@ -50,6 +56,7 @@ export interface KdStepMetrics {
 interface KdState {
   step: number;
   seed: number;
+  startEvalLoss?: number;
 }
 
 export interface KdRunOptions {
@@ -59,12 +66,16 @@ export interface KdRunOptions {
   onStep?: (m: KdStepMetrics) => void;
   /** Also write the ONNX files into `<out>` at the end (default true). */
   exportOnnx?: boolean;
+  /** The checkpoint `config.model` names, already read (`readT5Folder`), so bad input fails before `<out>` exists. */
+  pretrained?: T5Folder;
 }
 
 export interface KdResult {
   steps: number;
   finalLoss: number;
   evalLoss?: number;
+  /** The starting model's loss on the evaluation split, without dropout (no split: undefined). */
+  startEvalLoss?: number;
   parameters: number;
   resumedFrom?: number;
 }
@@ -86,22 +97,28 @@ export class KdTrainer {
   async train(pairs: DistillationPair[], out: string, options: KdRunOptions = {}): Promise<KdResult> {
     await useWasmBackend();
     const c = this.config;
-    await mkdir(out, { recursive: true });
     const { trainPairs, evalPairs } = splitPairs(pairs, c.evalFraction, c.seed);
     const checkpoint = options.resume ? await latestCheckpoint(out) : undefined;
     const state = checkpoint === undefined ? undefined : await readCheckpointState<KdState>(checkpoint);
     const start = state?.step ?? 0;
+    const pretrained =
+      typeof c.model === "string" && !(c.model in MODEL_PRESETS)
+        ? (options.pretrained ?? (checkpoint === undefined ? await readT5Folder(c.model) : undefined))
+        : undefined;
     let model: T5Model;
-    let tokenizer: WordTokenizer;
-    if (checkpoint !== undefined) {
-      ({ model, tokenizer } = await loadT5(checkpoint));
-      await truncateMetrics(join(out, "metrics.jsonl"), start);
-    } else {
+    let tokenizer: Tokenizer;
+    if (checkpoint !== undefined) ({ model, tokenizer } = await loadT5(checkpoint));
+    else if (pretrained !== undefined) ({ model, tokenizer } = await loadT5(pretrained));
+    else {
       tokenizer = WordTokenizer.fromTexts(
         pairs.flatMap((p) => [p.input, p.target]),
         c.maxVocab,
       );
-      model = T5Model.random(t5ConfigFor(c.model, tokenizer.size), c.seed);
+      model = T5Model.random(t5ConfigFor(c.model as ModelSize, tokenizer.size), c.seed);
+    }
+    await mkdir(out, { recursive: true });
+    if (checkpoint !== undefined) await truncateMetrics(join(out, "metrics.jsonl"), start);
+    else {
       await writeFile(join(out, "metrics.jsonl"), "");
       await writeFile(join(out, "train_config.json"), `${JSON.stringify({ kind: "kd", ...c }, null, 2)}\n`);
     }
@@ -114,6 +131,13 @@ export class KdTrainer {
     });
     const train = trainPairs.map(encode);
     const evalSet = evalPairs.map(encode);
+    const startEvalLoss =
+      checkpoint !== undefined
+        ? state?.startEvalLoss
+        : evalSet.length > 0
+          ? evalLoss(model, evalSet, c.batchSize)
+          : undefined;
+    const dropoutRate = c.dropoutRate ?? model.config.dropout_rate;
     const perEpoch = Math.ceil(train.length / c.batchSize);
     const total = Math.min(c.maxSteps ?? Number.POSITIVE_INFINITY, perEpoch * c.epochs);
     let lastLoss = Number.NaN;
@@ -127,7 +151,11 @@ export class KdTrainer {
         const batch = batchAt(train.length, c.batchSize, c.seed, step).map((i) => train[i] as Encoded);
         const inputs = batch.map((b) => b.input);
         const targets = batch.map((b) => b.target);
-        const { value, grads } = valueAndGrads(model.params, () => crossEntropy(model, inputs, targets));
+        const { value, grads } = model.withDropout(
+          dropoutSeed(c.seed, step),
+          () => valueAndGrads(model.params, () => crossEntropy(model, inputs, targets)),
+          dropoutRate,
+        );
         const lr = c.optimizer.learningRate * lrFactor(c.optimizer, step, total);
         const gradNorm = optimizer.apply(grads, lr);
         tf.dispose([...grads.values()]);
@@ -156,7 +184,7 @@ export class KdTrainer {
             model,
             tokenizer,
             optimizer,
-            state: { step: done, seed: c.seed } satisfies KdState,
+            state: { step: done, seed: c.seed, startEvalLoss } satisfies KdState,
           });
       }
       if (options.exportOnnx ?? true) await exportModel(out, model, tokenizer, c.maxTargetTokens);
@@ -165,6 +193,7 @@ export class KdTrainer {
         steps: total,
         finalLoss: lastLoss,
         evalLoss: lastEval,
+        startEvalLoss,
         parameters: parameterCount(model.config),
         resumedFrom: checkpoint === undefined ? undefined : start,
       };
@@ -174,6 +203,10 @@ export class KdTrainer {
     }
   }
 }
+
+/** One dropout seed per (run seed, step): a resumed run draws the masks an uninterrupted one does. */
+const dropoutSeed = (seed: number, step: number) =>
+  (Math.imul(seed + 1, 0x9e3779b1) ^ Math.imul(step + 1, 0x7feb352d)) >>> 0;
 
 function evalLoss(model: T5Model, set: Encoded[], batchSize: number): number {
   let sum = 0;

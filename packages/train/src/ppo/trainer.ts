@@ -14,7 +14,7 @@ import { exportModel } from "../export";
 import { appendMetrics, truncateMetrics } from "../metrics-log";
 import { AdamW, lrFactor, valueAndGrads } from "../optim";
 import { batchAt, epochOrder } from "../shuffle";
-import { loadT5, saveT5 } from "../t5/folder";
+import { loadT5, readT5Folder, saveT5, type T5Folder } from "../t5/folder";
 import { teacherForced } from "../t5/forward";
 import { decode } from "../t5/generate";
 import { explainedVariance, gae, KlController, mean, variance, whiten } from "./advantages";
@@ -58,6 +58,8 @@ export interface PpoRunOptions {
   onStep?: (m: PpoStepMetrics) => void;
   /** Also write the ONNX files into `<out>` at the end (default true). */
   exportOnnx?: boolean;
+  /** The policy folder, already read (`readT5Folder`), so bad input fails before `<out>` exists. */
+  pretrained?: T5Folder;
 }
 
 export interface PpoResult {
@@ -87,7 +89,9 @@ interface Batch {
  * PPO for the rationale model (RL4LMs / TRL style): rollouts from the current policy, a per-token
  * KL penalty against the frozen starting model, a value head on the decoder, GAE, clipped surrogate
  * and value losses, mini-batch epochs. Writes `<out>/metrics.jsonl`, checkpoints with the value head,
- * and the final policy folder in `<out>`.
+ * and the final policy folder in `<out>`. Dropout is off in every pass (rollouts, old, reference and
+ * new log-probs, values), as TRL's PPOTrainer disables it in the policy, reference and value models:
+ * with dropout the ratio π/π_old would differ from 1 before any update.
  */
 export class PpoTrainer {
   readonly config: PpoConfig;
@@ -107,11 +111,12 @@ export class PpoTrainer {
     if (queries.length === 0) throw new Error("PPO needs at least one query");
     await useWasmBackend();
     const c = this.config;
-    await mkdir(out, { recursive: true });
     const metricsFile = join(out, "metrics.jsonl");
     const checkpoint = options.resume ? await latestCheckpoint(out) : undefined;
-    const { model, tokenizer } = await loadT5(checkpoint ?? policy);
-    const { model: ref } = await loadT5(policy, false);
+    const source = options.pretrained ?? (await readT5Folder(policy));
+    const { model, tokenizer } = await loadT5(checkpoint ?? source);
+    const { model: ref } = await loadT5(source, false);
+    await mkdir(out, { recursive: true });
     const head = new ValueHead(model.config.d_model, checkpoint ? await readExtra(checkpoint) : undefined);
     const optimizer = new AdamW(c.optimizer, new Map([...model.params, ...head.params]));
     let start = 0;

@@ -1,4 +1,10 @@
-import { resolveT5Config, type T5Config, type T5ConfigInput, t5ConfigSchema } from "@lmcot/model-writer";
+import {
+  isGatedT5,
+  resolveT5Config,
+  type T5Config,
+  type T5ConfigInput,
+  t5ConfigSchema,
+} from "@lmcot/model-writer";
 import { z } from "zod";
 
 export type { T5Config, T5ConfigInput };
@@ -77,7 +83,7 @@ export function t5ConfigFor(size: ModelSize, vocabSize: number): T5Config {
 export function parameterCount(c: T5Config): number {
   const inner = c.num_heads * c.d_kv;
   const attention = 4 * inner * c.d_model;
-  const ff = 2 * c.d_model * c.d_ff;
+  const ff = (isGatedT5(c) ? 3 : 2) * c.d_model * c.d_ff;
   const enc = c.num_layers * (attention + ff + 2 * c.d_model);
   const dec = c.num_decoder_layers * (2 * attention + ff + 3 * c.d_model);
   const bias = 2 * c.relative_attention_num_buckets * c.num_heads;

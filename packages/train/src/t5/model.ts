@@ -1,4 +1,5 @@
 import {
+  isGatedT5,
   randomT5Weights,
   type T5Weights,
   t5ParameterShapes,
@@ -18,13 +19,19 @@ export interface TokenBatch {
 }
 
 /**
- * HF T5 v1.0 (relu feed-forward, RMSNorm, relative position bias in block 0 shared by all layers,
- * unscaled dot-product attention, tied embeddings with the d_model^-0.5 output scale) on tfjs
- * variables named exactly as HF's parameters, so the weights export as-is.
+ * HF T5 v1.0 (relu feed-forward, tied embeddings with the d_model^-0.5 output scale) and v1.1 /
+ * FLAN-T5 (gated-GELU feed-forward, untied `lm_head`): RMSNorm, relative position bias in block 0
+ * shared by all layers, unscaled dot-product attention, dropout where HF's `modeling_t5.py` has it;
+ * on tfjs variables named exactly as HF's parameters, so the weights save and export as-is.
  */
 export class T5Model {
   readonly params: Map<string, TF.Variable>;
+  /** The checkpoint's config.json and generation_config.json as read, written back when the model is saved. */
+  source?: { rawConfig: Record<string, unknown>; generationConfig?: Record<string, unknown> };
   private readonly buckets = new Map<string, TF.Tensor1D>();
+  /** Set while `withDropout` runs: the seed of the next dropout mask, and the rate. */
+  private dropoutSeed: number | undefined;
+  private dropoutRate = 0;
 
   constructor(
     readonly config: T5Config,
@@ -75,20 +82,45 @@ export class T5Model {
     this.buckets.clear();
   }
 
+  /**
+   * Runs `fn` in training mode: dropout at `rate` (default `config.dropout_rate`), masks drawn from
+   * `seed` (one per dropout site and call, so the same seed gives the same masks). Outside it the
+   * model evaluates without dropout (evaluation, generation, PPO).
+   */
+  withDropout<T>(seed: number, fn: () => T, rate = this.config.dropout_rate): T {
+    this.dropoutSeed = seed >>> 0;
+    this.dropoutRate = rate;
+    try {
+      return fn();
+    } finally {
+      this.dropoutSeed = undefined;
+    }
+  }
+
+  private dropout<T extends TF.Tensor>(x: T): T {
+    const rate = this.dropoutRate;
+    if (this.dropoutSeed === undefined || rate === 0) return x;
+    const seed = this.dropoutSeed;
+    this.dropoutSeed = (Math.imul(seed, 0x2c1b3c6d) + 0x9e3779b9) >>> 0;
+    return tf.dropout(x, rate, undefined, seed) as T;
+  }
+
   /** Encoder hidden states [B, S, d_model]. */
   encode(input: TokenBatch): TF.Tensor3D {
     return tf.tidy(() => {
       const c = this.config;
       const [, s] = input.ids.shape;
-      let h = gatherRows(this.p("shared.weight"), input.ids) as TF.Tensor3D;
+      let h = this.dropout(gatherRows(this.p("shared.weight"), input.ids) as TF.Tensor3D);
       const bias = tf.add(this.positionBias("encoder", s, s, true), paddingBias(input.mask));
       for (let i = 0; i < c.num_layers; i++) {
         const block = `encoder.block.${i}.layer`;
         const n = rmsNorm(h, this.p(`${block}.0.layer_norm.weight`), c.layer_norm_epsilon);
-        h = tf.add(h, this.attend(n, n, `${block}.0.SelfAttention`, bias));
-        h = tf.add(h, this.feedForward(h, `${block}.1`));
+        h = tf.add(h, this.dropout(this.attend(n, n, `${block}.0.SelfAttention`, bias)));
+        h = tf.add(h, this.dropout(this.feedForward(h, `${block}.1`)));
       }
-      return rmsNorm(h, this.p("encoder.final_layer_norm.weight"), c.layer_norm_epsilon) as TF.Tensor3D;
+      return this.dropout(
+        rmsNorm(h, this.p("encoder.final_layer_norm.weight"), c.layer_norm_epsilon) as TF.Tensor3D,
+      );
     });
   }
 
@@ -104,22 +136,20 @@ export class T5Model {
     return tf.tidy(() => {
       const c = this.config;
       const [, t] = decoderIds.shape;
-      let h = gatherRows(this.p("shared.weight"), decoderIds) as TF.Tensor3D;
+      let h = this.dropout(gatherRows(this.p("shared.weight"), decoderIds) as TF.Tensor3D);
       const selfBias = tf.add(this.positionBias("decoder", t, t, false), causalBias(t));
       const crossBias = paddingBias(encoderMask);
       for (let i = 0; i < c.num_decoder_layers; i++) {
         const block = `decoder.block.${i}.layer`;
         const n = rmsNorm(h, this.p(`${block}.0.layer_norm.weight`), c.layer_norm_epsilon);
-        h = tf.add(h, this.attend(n, n, `${block}.0.SelfAttention`, selfBias));
+        h = tf.add(h, this.dropout(this.attend(n, n, `${block}.0.SelfAttention`, selfBias)));
         const m = rmsNorm(h, this.p(`${block}.1.layer_norm.weight`), c.layer_norm_epsilon);
-        h = tf.add(h, this.attend(m, encoded, `${block}.1.EncDecAttention`, crossBias));
-        h = tf.add(h, this.feedForward(h, `${block}.2`));
+        h = tf.add(h, this.dropout(this.attend(m, encoded, `${block}.1.EncDecAttention`, crossBias)));
+        h = tf.add(h, this.dropout(this.feedForward(h, `${block}.2`)));
       }
-      const hidden = rmsNorm(
-        h,
-        this.p("decoder.final_layer_norm.weight"),
-        c.layer_norm_epsilon,
-      ) as TF.Tensor3D;
+      const hidden = this.dropout(
+        rmsNorm(h, this.p("decoder.final_layer_norm.weight"), c.layer_norm_epsilon) as TF.Tensor3D,
+      );
       const head = c.tie_word_embeddings ? this.p("shared.weight") : this.p("lm_head.weight");
       const scaled = c.tie_word_embeddings ? tf.mul(hidden, c.d_model ** -0.5) : hidden;
       const logits = linear(scaled, head) as TF.Tensor3D;
@@ -127,10 +157,14 @@ export class T5Model {
     });
   }
 
+  /** v1.0: wo(relu(wi x)); v1.1 / FLAN-T5: wo(gelu_new(wi_0 x) · wi_1 x); dropout before wo. */
   private feedForward(h: TF.Tensor, layer: string): TF.Tensor {
     const n = rmsNorm(h, this.p(`${layer}.layer_norm.weight`), this.config.layer_norm_epsilon);
-    const inner = tf.relu(linear(n, this.p(`${layer}.DenseReluDense.wi.weight`)));
-    return linear(inner, this.p(`${layer}.DenseReluDense.wo.weight`));
+    const ff = `${layer}.DenseReluDense`;
+    const inner = isGatedT5(this.config)
+      ? tf.mul(geluNew(linear(n, this.p(`${ff}.wi_0.weight`))), linear(n, this.p(`${ff}.wi_1.weight`)))
+      : tf.relu(linear(n, this.p(`${ff}.wi.weight`)));
+    return linear(this.dropout(inner), this.p(`${ff}.wo.weight`));
   }
 
   /** Multi-head attention without the 1/sqrt(d_kv) scale (T5 folds it into the initialisation). */
@@ -160,7 +194,7 @@ export class T5Model {
       ),
       bias,
     );
-    const weights = tf.reshape(tf.softmax(scores), [b * heads, tq, tk]) as TF.Tensor3D;
+    const weights = tf.reshape(this.dropout(tf.softmax(scores)), [b * heads, tq, tk]) as TF.Tensor3D;
     const context = tf.reshape(
       tf.transpose(
         tf.reshape(bmm(weights, tf.reshape(v, [b * heads, tk, dk]) as TF.Tensor3D), [b, heads, tq, dk]),
@@ -197,6 +231,12 @@ export class T5Model {
 }
 
 let nextId = 0;
+
+/** HF's `gelu_new`: the tanh approximation 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
+function geluNew(x: TF.Tensor): TF.Tensor {
+  const inner = tf.mul(tf.add(x, tf.mul(tf.mul(x, tf.square(x)), 0.044715)), Math.sqrt(2 / Math.PI));
+  return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
+}
 
 /** [B, 1, 1, S]: 0 where mask is 1, MASKED where it is 0. */
 function paddingBias(mask: TF.Tensor2D): TF.Tensor {
