@@ -1,9 +1,9 @@
 import {
   AbortError,
   failureRecord,
-  InvalidResponseError,
   isFatalError,
   type LanguageModel,
+  UnreadableReplyError,
 } from "@lmcot/core";
 import { ASPECTS, type AspectName } from "./aspects";
 import {
@@ -139,7 +139,7 @@ export async function aspectRewards(
       result.scores[aspect] = parsed.score;
       return;
     }
-    const unreadable = new InvalidResponseError(`judge reply for ${aspect} has no score: ${parsed.error}`);
+    const unreadable = new UnreadableReplyError(`judge reply for ${aspect} has no score: ${parsed.error}`);
     result.scores[aspect] = failureScore(policy, unreadable);
     result.failures.push({ aspect, error: parsed.error, reply });
   };

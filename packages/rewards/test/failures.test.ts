@@ -1,4 +1,4 @@
-import { AuthenticationError, InvalidResponseError, ServerError } from "@lmcot/core";
+import { AuthenticationError, ServerError, UnreadableReplyError } from "@lmcot/core";
 import { describe, expect, it } from "vitest";
 import { aspectRewards } from "../src/aspect-reward";
 import { rewardConfig } from "../src/combine";
@@ -48,7 +48,7 @@ describe("aspectRewards: failed calls", () => {
   it("fails the item on an unreadable reply under `error`", async () => {
     const judge = new FunctionModel(() => "no idea");
     const error = await aspectRewards(input, { judge, onFailure: "error" }).catch((e) => e);
-    expect(InvalidResponseError.isInstance(error)).toBe(true);
+    expect(UnreadableReplyError.isInstance(error)).toBe(true);
     expect(error.message).toMatch(/judge reply for factuality has no score/);
   });
 });

@@ -5,13 +5,16 @@ import {
   type GenerateResult,
   InvalidResponseError,
   type LanguageModel,
+  notWireFormat,
+  type ReplySeen,
   toLmcotError,
   type Usage,
+  type WireContext,
 } from "@lmcot/core";
 import type OpenAI from "openai";
 import { OpenAIBatchAPI } from "../batch/openai";
 import type { Batchable } from "../batch/types";
-import { chatTurns, finished, type StreamPart } from "./messages";
+import { bodyText, chatTurns, finished, type StreamPart } from "./messages";
 import { answered, reasoningEffort, thinkingBudget } from "./reasoning";
 
 export interface OpenAIChatOptions {
@@ -38,6 +41,8 @@ export class OpenAIChatModel implements LanguageModel {
   readonly specificationVersion = "v1" as const;
   readonly id: string;
   private client?: Promise<OpenAI>;
+  /** Where the client sends requests (the SDK's default or `OPENAI_BASE_URL` when none was given). */
+  private baseURL?: string;
   private readonly provider: string;
   private readonly apiKey: string | undefined;
   private readonly options: OpenAIChatOptions;
@@ -56,18 +61,24 @@ export class OpenAIChatModel implements LanguageModel {
   private connect(): Promise<OpenAI> {
     const o = this.options;
     // Retries belong to lmcot's retry middleware: the client's own are off, so none are doubled.
-    this.client ??= import("openai").then(
-      ({ default: OpenAI }) =>
-        new OpenAI({
-          apiKey: o.apiKey ?? "missing-key",
-          baseURL: o.baseURL,
-          organization: o.organization,
-          maxRetries: 0,
-          timeout: 10 * 60_000,
-          defaultHeaders: o.headers,
-        }),
-    );
+    this.client ??= import("openai").then(({ default: OpenAI }) => {
+      const client = new OpenAI({
+        apiKey: o.apiKey ?? "missing-key",
+        baseURL: o.baseURL,
+        organization: o.organization,
+        maxRetries: 0,
+        timeout: 10 * 60_000,
+        defaultHeaders: o.headers,
+      });
+      this.baseURL = client.baseURL;
+      return client;
+    });
     return this.client;
+  }
+
+  /** The endpoint and format errors name when the reply is not a chat completion. */
+  private wire(): WireContext {
+    return { baseURL: this.baseURL ?? this.options.baseURL, expected: "an OpenAI chat completion" };
   }
 
   private body(request: GenerateRequest): {
@@ -115,23 +126,33 @@ export class OpenAIChatModel implements LanguageModel {
   async generate(request: GenerateRequest): Promise<GenerateResult> {
     const { body, warnings } = this.body(request);
     let response: OpenAI.Chat.ChatCompletion;
+    let raw: Response;
     try {
       const client = await this.connect();
-      response = await client.chat.completions.create(body, { signal: request.signal });
+      ({ data: response, response: raw } = await client.chat.completions
+        .create(body, { signal: request.signal })
+        .withResponse());
     } catch (error) {
-      throw toLmcotError(error, this.provider, [this.apiKey]);
+      throw toLmcotError(error, this.provider, [this.apiKey], this.wire());
     }
-    return this.parse(response, body, warnings);
+    return this.parse(response, body, warnings, {
+      ...this.wire(),
+      provider: this.provider,
+      status: raw.status,
+      contentType: raw.headers.get("content-type"),
+    });
   }
 
-  /** A chat completion (online, or a line of a batch's output) → the result. */
+  /** A chat completion (online, with what the server sent; or a line of a batch's output) → the result. */
   private parse(
     response: OpenAI.Chat.ChatCompletion,
     body: OpenAI.Chat.ChatCompletionCreateParams,
     warnings: CallWarning[],
+    seen?: Omit<ReplySeen, "body">,
   ): GenerateResult {
     const choice = response?.choices?.[0];
     if (!choice || typeof choice.message?.content !== "string") {
+      if (seen) throw notWireFormat({ ...seen, body: response }, [this.apiKey]);
       throw new InvalidResponseError(`${this.provider}: the response has no message content`, {
         provider: this.provider,
       });
@@ -177,10 +198,25 @@ export class OpenAIChatModel implements LanguageModel {
     let usage: Usage = { inputTokens: 0, outputTokens: 0 };
     try {
       const client = await this.connect();
-      const stream = await client.chat.completions.create(
-        { ...body, stream: true, stream_options: { include_usage: true } },
-        { signal: request.signal },
-      );
+      const { data: stream, response: raw } = await client.chat.completions
+        .create(
+          { ...body, stream: true, stream_options: { include_usage: true } },
+          { signal: request.signal },
+        )
+        .withResponse();
+      const contentType = raw.headers.get("content-type");
+      // Read as events, an HTML page would be an empty answer.
+      if (!/event-stream/i.test(contentType ?? ""))
+        throw notWireFormat(
+          {
+            ...this.wire(),
+            provider: this.provider,
+            status: raw.status,
+            contentType,
+            body: await bodyText(raw),
+          },
+          [this.apiKey],
+        );
       for await (const chunk of stream) {
         thought += reasoningText(chunk.choices?.[0]?.delta) ?? "";
         const delta = chunk.choices?.[0]?.delta?.content;
@@ -192,7 +228,7 @@ export class OpenAIChatModel implements LanguageModel {
         if (chunk.usage) usage = usageOf(chunk.usage);
       }
     } catch (error) {
-      throw toLmcotError(error, this.provider, [this.apiKey]);
+      throw toLmcotError(error, this.provider, [this.apiKey], this.wire());
     }
     const result = finished(text, usage, finish, FINISH, warnings);
     yield { finish: answered(thought ? { ...result, reasoning: thought } : result, this.id, limitOf(body)) };
