@@ -49,8 +49,8 @@ export function wrongEndpoint(res: ServerResponse, kind: WrongEndpoint): void {
 
 const WRONG = new Set<unknown>(["html", "html-501", "foreign-json"]);
 
-/** The wire format a request used, by path. */
-export type WireApi = "chat" | "completions" | "messages" | "gemini";
+/** The wire format a request used, by path (`other`: a path a web server at the base URL got). */
+export type WireApi = "chat" | "completions" | "messages" | "gemini" | "other";
 
 export interface FaultRequest extends Seen {
   api: WireApi;
@@ -276,6 +276,12 @@ export async function faultServer(options: FaultServerOptions = {}) {
   const server = await loopback([
     (seen, res, index) => {
       const wire = describe(seen);
+      // A web server at the base URL answers every path alike (batch files and batches too).
+      if (!wire && (WRONG.has(options.fault) || options.fault === "hang")) {
+        Object.assign(seen, { api: "other", item: "", stream: false, index, fault: options.fault });
+        if (options.fault === "hang") return new Promise<void>((resolve) => res.on("close", () => resolve()));
+        return wrongEndpoint(res, options.fault as WrongEndpoint);
+      }
       if (!wire) {
         res.writeHead(404, { "content-type": "application/json" });
         return void res.end(JSON.stringify(openaiErrorBody(404, `no route for ${seen.method} ${seen.url}`)));
