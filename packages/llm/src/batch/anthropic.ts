@@ -69,11 +69,12 @@ export class AnthropicBatchAPI implements BatchAPI {
     at: number;
     requests: number;
     known: ReadonlySet<string>;
+    signal?: AbortSignal;
   }): Promise<string | undefined> {
     // No metadata on message batches: the one unknown batch of the same size created around then.
     return this.call(async (client) => {
       const found: string[] = [];
-      for await (const batch of client.messages.batches.list({ limit: 100 })) {
+      for await (const batch of client.messages.batches.list({ limit: 100 }, { signal: submission.signal })) {
         const created = Date.parse(batch.created_at);
         if (created < submission.at - 10 * 60_000) break;
         if (created > submission.at + 30 * 60_000 || submission.known.has(batch.id)) continue;

@@ -88,9 +88,9 @@ export class OpenAIBatchAPI implements BatchAPI {
     return outcomes;
   }
 
-  async find(submission: { id: string; at: number }): Promise<string | undefined> {
+  async find(submission: { id: string; at: number; signal?: AbortSignal }): Promise<string | undefined> {
     return this.call(async (client) => {
-      for await (const batch of client.batches.list({ limit: 100 })) {
+      for await (const batch of client.batches.list({ limit: 100 }, { signal: submission.signal })) {
         if (batch.metadata?.lmcot_submission === submission.id) return batch.id;
         // Newest first: nothing older than the submission (less clock skew) can be it.
         if (batch.created_at * 1000 < submission.at - 10 * 60_000) return undefined;

@@ -305,12 +305,22 @@ export class BatchSession {
     const api = this.apis.get(job.model);
     let found: string | undefined;
     try {
-      found = await api?.find({
-        id: job.submission,
-        at: job.submittedAt,
-        requests: job.customIds.length,
-        known,
-      });
+      if (api)
+        found = await callWithPolicy(
+          (signal) =>
+            api.find({
+              id: job.submission,
+              at: job.submittedAt,
+              requests: job.customIds.length,
+              known,
+              signal,
+            }),
+          this.options.policy,
+          {
+            label: `${job.model} batch lookup`,
+            ...(this.options.signal ? { signal: this.options.signal } : {}),
+          },
+        );
     } catch (error) {
       this.emit({
         type: "notice",
@@ -478,6 +488,7 @@ export class BatchSession {
               at: job.submittedAt,
               requests: requests.length,
               known,
+              signal,
             });
             if (found) return { id: found };
           }

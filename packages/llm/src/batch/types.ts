@@ -163,6 +163,7 @@ export interface BatchAPI {
     at: number;
     requests: number;
     known: ReadonlySet<string>;
+    signal?: AbortSignal;
   }): Promise<string | undefined>;
 }
 
