@@ -55,6 +55,7 @@ export {
   type Usage,
 } from "./language-model";
 export * from "./lexical/index";
+export { Limiter, mapLimited } from "./limiter";
 export * from "./methods/index";
 export { type ParsedModelId, parseModelId } from "./model-id";
 export type { MethodName, Prediction, PromptRecord } from "./prediction";

@@ -85,3 +85,20 @@ describe("an error page from a proxy in front of the API", () => {
     expect((await model.generate({ prompt: "x" })).text).toBe("Answer: yes");
   });
 });
+
+describe("after a fatal error, no queued call starts", () => {
+  it("calls waiting for the concurrency limit get the same error without reaching the server", async () => {
+    const s = await start({ fault: "html" });
+    const model = createModel(`openai-compatible:${s.url}/v1#m`, { apiKey: KEY, concurrency: 1 });
+    const errors = await Promise.all(
+      ["q1", "q2", "q3"].map((prompt) => model.generate({ prompt }).catch((e) => e)),
+    );
+    expect(errors.every((e) => InvalidResponseError.isInstance(e))).toBe(true);
+    expect(s.seen).toHaveLength(1);
+    // A later call of the same model does not start either.
+    expect(InvalidResponseError.isInstance(await model.generate({ prompt: "q4" }).catch((e) => e))).toBe(
+      true,
+    );
+    expect(s.seen).toHaveLength(1);
+  });
+});

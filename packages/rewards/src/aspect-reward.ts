@@ -3,6 +3,7 @@ import {
   failureRecord,
   isFatalError,
   type LanguageModel,
+  type Limiter,
   UnreadableReplyError,
 } from "@lmcot/core";
 import { ASPECTS, type AspectName } from "./aspects";
@@ -13,7 +14,6 @@ import {
   type JudgePrompt,
   type JudgePromptOptions,
 } from "./judge-prompts";
-import type { Limiter } from "./limiter";
 import { type ParsedScore, parseAllAspects, parseAspectScore } from "./parse";
 import { type CallRole, emptyRewardUsage, type RewardUsage, recordCall } from "./usage";
 

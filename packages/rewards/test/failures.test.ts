@@ -1,8 +1,7 @@
-import { AuthenticationError, ServerError, UnreadableReplyError } from "@lmcot/core";
+import { AuthenticationError, Limiter, ServerError, UnreadableReplyError } from "@lmcot/core";
 import { describe, expect, it } from "vitest";
 import { aspectRewards } from "../src/aspect-reward";
 import { rewardConfig } from "../src/combine";
-import { Limiter } from "../src/limiter";
 import { RewardScorer } from "../src/scorer";
 import { answering, aspectOf, constantJudge, example, FunctionModel, rationale } from "./helpers";
 

@@ -4,6 +4,7 @@ import {
   type CallPolicy,
   callWithPolicy,
   InvalidResponseError,
+  mapLimited,
   type RationaleGenerateOptions,
   type RationaleModel,
   type RationaleOutput,
@@ -129,19 +130,8 @@ export class OpenAICompatibleRationaleModel implements RationaleModel {
     return parsed.data;
   }
 
-  private async mapLimited<T, R>(items: T[], run: (item: T, index: number) => Promise<R>): Promise<R[]> {
-    const results = new Array<R>(items.length);
-    let next = 0;
-    const worker = async () => {
-      while (next < items.length) {
-        const i = next++;
-        results[i] = await run(items[i] as T, i);
-      }
-    };
-    await Promise.all(
-      Array.from({ length: Math.min(items.length, Math.max(1, this.options.concurrency ?? 8)) }, worker),
-    );
-    return results;
+  private mapLimited<T, R>(items: T[], run: (item: T, index: number) => Promise<R>): Promise<R[]> {
+    return mapLimited(items, this.options.concurrency ?? 8, run);
   }
 
   async generate(inputs: string[], options: RationaleGenerateOptions = {}): Promise<RationaleOutput[]> {
