@@ -15,7 +15,7 @@ import type OpenAI from "openai";
 import { OpenAIBatchAPI } from "../batch/openai";
 import type { Batchable } from "../batch/types";
 import { bodyText, chatTurns, finished, type StreamPart } from "./messages";
-import { answered, reasoningEffort, thinkingBudget } from "./reasoning";
+import { answered, OPENAI_REASONING_MODEL, reasoningEffort, thinkingBudget } from "./reasoning";
 
 export interface OpenAIChatOptions {
   apiKey?: string;
@@ -26,9 +26,6 @@ export interface OpenAIChatOptions {
   /** Name used in ids and errors (`openai`, `openai-compatible`). */
   provider?: string;
 }
-
-/** Reasoning models take `max_completion_tokens` and no sampling settings. */
-const REASONING = /^(o\d|gpt-5)/;
 
 const FINISH: Record<string, FinishReason> = {
   stop: "stop",
@@ -87,7 +84,7 @@ export class OpenAIChatModel implements LanguageModel {
   } {
     const { system, turns } = chatTurns(request, this.provider);
     const warnings: CallWarning[] = [];
-    const reasoning = REASONING.test(this.model);
+    const reasoning = OPENAI_REASONING_MODEL.test(this.model);
     const limit = replyLimit(request, reasoning, this.provider);
     const body: OpenAI.Chat.ChatCompletionCreateParamsNonStreaming = {
       model: this.model,
