@@ -102,3 +102,21 @@ describe("after a fatal error, no queued call starts", () => {
     expect(s.seen).toHaveLength(1);
   });
 });
+
+describe("what a wrong endpoint's page says is quoted with keys redacted", () => {
+  it("a debug page echoing the Authorization header shows [redacted], never the key", async () => {
+    const s = await loopbackServer([
+      (req, res) => {
+        res.writeHead(200, { "content-type": "text/html" });
+        res.end(`<html><body>Request headers: authorization=${req.headers.authorization}</body></html>`);
+      },
+    ]);
+    const key = "my-own-gateway-key-42";
+    const error = await getModel(`openai-compatible:${s.url}/v1#m`, { apiKey: key })
+      .generate({ prompt: "x" })
+      .catch((e) => e);
+    expect(InvalidResponseError.isInstance(error)).toBe(true);
+    expect(error.message).toContain("authorization=Bearer [redacted]");
+    expect(error.message).not.toContain(key);
+  });
+});
