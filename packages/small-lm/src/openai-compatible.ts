@@ -5,6 +5,7 @@ import {
   callWithPolicy,
   InvalidResponseError,
   mapLimited,
+  notWireFormat,
   type RationaleGenerateOptions,
   type RationaleModel,
   type RationaleOutput,
@@ -104,19 +105,39 @@ export class OpenAICompatibleRationaleModel implements RationaleModel {
     return callWithPolicy(
       async (attempt) => {
         let raw: unknown;
+        let reply: Response;
         try {
-          raw = await this.client.completions.create(body as never, { signal: attempt });
+          ({ data: raw, response: reply } = await this.client.completions
+            .create(body as never, { signal: attempt })
+            .withResponse());
         } catch (error) {
-          throw toLmcotError(error, "openai-compatible", [this.apiKey]);
+          throw toLmcotError(error, "openai-compatible", [this.apiKey], this.wire);
         }
-        return this.parse(raw);
+        return this.parse(raw, reply);
       },
       this.options,
       { ...(signal ? { signal } : {}), label: this.id },
     );
   }
 
-  private parse(raw: unknown): Completion {
+  /** Where errors say the calls went, and what they expected back. */
+  private get wire() {
+    return { baseURL: this.baseURL, expected: "an OpenAI completion" };
+  }
+
+  private parse(raw: unknown, reply: Response): Completion {
+    // Not even an object with choices: the base URL points at something else (a web page, another API).
+    if (typeof raw !== "object" || raw === null || !("choices" in raw))
+      throw notWireFormat(
+        {
+          provider: "openai-compatible",
+          ...this.wire,
+          status: reply.status,
+          contentType: reply.headers.get("content-type"),
+          body: raw,
+        },
+        [this.apiKey],
+      );
     const parsed = completionSchema.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
