@@ -4,6 +4,7 @@ import {
   isFatalError,
   type LanguageModel,
   ServerError,
+  UnreadableReplyError,
 } from "@lmcot/core";
 import { describe, expect, it } from "vitest";
 import { createModel, getModel } from "../src/index";
@@ -118,5 +119,27 @@ describe("what a wrong endpoint's page says is quoted with keys redacted", () =>
     expect(InvalidResponseError.isInstance(error)).toBe(true);
     expect(error.message).toContain("authorization=Bearer [redacted]");
     expect(error.message).not.toContain(key);
+  });
+});
+
+describe("a reply in the right format without text is not a wrong endpoint", () => {
+  it("a chat completion with a refusal and no content is retryable and not fatal", async () => {
+    const refusal = openaiCompletion("", {
+      choices: [
+        {
+          index: 0,
+          message: { role: "assistant", content: null, refusal: "I can't help with that." },
+          logprobs: null,
+          finish_reason: "stop",
+        },
+      ],
+    });
+    const s = await loopbackServer([json(200, refusal)]);
+    const error = await getModel(`openai-compatible:${s.url}/v1#m`, { apiKey: KEY })
+      .generate({ prompt: "x" })
+      .catch((e) => e);
+    expect(UnreadableReplyError.isInstance(error)).toBe(true);
+    expect(error.retryable).toBe(true);
+    expect(isFatalError(error)).toBe(false);
   });
 });

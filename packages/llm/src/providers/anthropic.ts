@@ -4,11 +4,11 @@ import {
   type FinishReason,
   type GenerateRequest,
   type GenerateResult,
-  InvalidResponseError,
   type LanguageModel,
   notWireFormat,
   type ReplySeen,
   toLmcotError,
+  UnreadableReplyError,
   type WireContext,
 } from "@lmcot/core";
 import { AnthropicBatchAPI } from "../batch/anthropic";
@@ -133,8 +133,13 @@ export class AnthropicModel implements LanguageModel {
     seen?: Omit<ReplySeen, "body">,
   ): GenerateResult {
     if (!Array.isArray(response?.content)) {
-      if (seen) throw notWireFormat({ ...seen, body: response }, [this.apiKey]);
-      throw new InvalidResponseError("anthropic: the response has no content", { provider: "anthropic" });
+      // Not a message at all: the base URL points elsewhere.
+      if (seen && response?.type !== "message")
+        throw notWireFormat({ ...seen, body: response }, [this.apiKey]);
+      throw new UnreadableReplyError("anthropic: the response has no content", {
+        provider: "anthropic",
+        retryable: true,
+      });
     }
     const text = response.content.map((block) => (block.type === "text" ? block.text : "")).join("");
     const thought = response.content

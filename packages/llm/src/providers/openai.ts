@@ -3,11 +3,11 @@ import {
   type FinishReason,
   type GenerateRequest,
   type GenerateResult,
-  InvalidResponseError,
   type LanguageModel,
   notWireFormat,
   type ReplySeen,
   toLmcotError,
+  UnreadableReplyError,
   type Usage,
   type WireContext,
 } from "@lmcot/core";
@@ -147,11 +147,15 @@ export class OpenAIChatModel implements LanguageModel {
     warnings: CallWarning[],
     seen?: Omit<ReplySeen, "body">,
   ): GenerateResult {
+    // No `choices` at all: not a chat completion, so the base URL points elsewhere.
+    if (seen && !Array.isArray(response?.choices))
+      throw notWireFormat({ ...seen, body: response }, [this.apiKey]);
     const choice = response?.choices?.[0];
     if (!choice || typeof choice.message?.content !== "string") {
-      if (seen) throw notWireFormat({ ...seen, body: response }, [this.apiKey]);
-      throw new InvalidResponseError(`${this.provider}: the response has no message content`, {
+      // A chat completion without text (a refusal, a tool call): the next call may read fine.
+      throw new UnreadableReplyError(`${this.provider}: the response has no message content`, {
         provider: this.provider,
+        retryable: true,
       });
     }
     const thought = reasoningText(choice.message);
