@@ -121,7 +121,8 @@ export function toLmcotError(
   // No status: an error event inside a stream, or a failure below the client.
   if (status === undefined) return new ServerError(message, options);
   const contentType = e.headers ? header(e.headers, "content-type") : undefined;
-  if (e.headers && !isJSON(contentType)) {
+  // The clients put a JSON body's `error` field in `error`: a server that sent one speaks some API.
+  if (e.headers && !isJSON(contentType) && e.error === undefined) {
     const body = (e.message ?? "").replace(new RegExp(`^${status}\\s*`), "");
     if (!TRANSIENT.has(status))
       return notWireFormat({ provider, ...wire, status, contentType: contentType ?? null, body }, secrets);
