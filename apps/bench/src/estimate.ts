@@ -1,4 +1,5 @@
 import { approximateTokens, type Example, formatContext } from "@lmcot/core";
+import { expectedReasoningTokens } from "@lmcot/llm";
 import type { BenchConfig } from "./config";
 import { loadExamples } from "./data";
 import { type Cell, cells } from "./grid";
@@ -10,7 +11,10 @@ export interface Estimate {
   /** Large-LM calls. */
   calls: number;
   inputTokens: number;
+  /** Reply tokens, reasoning included. */
   outputTokens: number;
+  /** Of `outputTokens`, what reasoning models are expected to spend thinking (`expectedReasoningTokens`). */
+  reasoningTokens: number;
   /** USD, or undefined when a model's price is unknown. */
   costUsd: number | undefined;
 }
@@ -38,8 +42,11 @@ function estimateCell(
     sampled += (approximateTokens(formatContext(e, config.context)) + 80 + rationale) * k;
   const examples = Math.round(items.length * scale);
   const inputTokens = Math.round(sampled * scale);
-  const outputTokens = examples * k * (cell.method === "cot" ? REPLY_TOKENS.cot : REPLY_TOKENS.answer);
   const id = parseLarge(cell.large).id;
+  // Every large-LM call of a reasoning model thinks first, and thinking is billed as output.
+  const reasoningTokens = examples * k * expectedReasoningTokens(id, cell.effort);
+  const outputTokens =
+    examples * k * (cell.method === "cot" ? REPLY_TOKENS.cot : REPLY_TOKENS.answer) + reasoningTokens;
   const price = id.startsWith("extractive:") ? { input: 0, output: 0 } : priceOf(id);
   return {
     cell,
@@ -47,6 +54,7 @@ function estimateCell(
     calls: examples * k,
     inputTokens,
     outputTokens,
+    reasoningTokens,
     costUsd: price ? (inputTokens * price.input + outputTokens * price.output) / 1e6 : undefined,
   };
 }
@@ -78,16 +86,18 @@ export function totalEstimate(estimates: readonly Estimate[]): Estimate & { unpr
     calls: sum((e) => e.calls),
     inputTokens: sum((e) => e.inputTokens),
     outputTokens: sum((e) => e.outputTokens),
+    reasoningTokens: sum((e) => e.reasoningTokens),
     costUsd: sum((e) => e.costUsd ?? 0),
     unpriced: estimates.filter((e) => e.costUsd === undefined).length,
   };
 }
 
-/** One line of the dry run: `<label>: 57 examples, 57 large-LM calls, ~… tokens, ~$0.0123`. */
+/** One line of the dry run: `<label>: 57 examples, 57 large-LM calls, ~… tokens (~… of them reasoning), ~$0.0123`. */
 export function formatEstimate(label: string, e: Estimate & { unpriced?: number }): string {
   const cost =
     e.costUsd === undefined
       ? "cost unknown (no price for this model)"
       : `~$${e.costUsd.toFixed(4)}${e.unpriced ? ` (+ ${e.unpriced} cell(s) with no price for their model)` : ""}`;
-  return `${label}: ${e.examples} examples, ${e.calls} large-LM calls, ~${e.inputTokens} input + ~${e.outputTokens} output tokens, ${cost}`;
+  const thinking = e.reasoningTokens ? ` (~${e.reasoningTokens} of them reasoning)` : "";
+  return `${label}: ${e.examples} examples, ${e.calls} large-LM calls, ~${e.inputTokens} input + ~${e.outputTokens} output tokens${thinking}, ${cost}`;
 }

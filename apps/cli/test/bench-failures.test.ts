@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { type FaultServerOptions, faultServer } from "@lmcot/llm/testing";
@@ -122,5 +122,87 @@ describe("one lmcot bench per run directory", () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/took over .*\.lock from lmcot bench \(pid 4194315 .*no longer running/);
     expect(jsonl(join(out, "run.jsonl"))).toHaveLength(10);
+  });
+});
+describe("lmcot bench pointed at a server that is not the model's API", () => {
+  it.each(["html", "html-501", "foreign-json"] as const)(
+    "%s: stops after the first reply (no retries), exit 1, names the URL and says to check it",
+    async (fault) => {
+      const server = await serve({ fault });
+      const out = outDir();
+      const base = `${server.url}/v1`;
+      const r = await bench(server.url, out, "--retries", "4", "--concurrency", "1");
+      expect(r.code).toBe(1);
+      expect(server.seen).toHaveLength(1);
+      expect(r.stderr).toContain(`invalid_response`);
+      expect(r.stderr).toContain(`${base} answered HTTP ${fault === "html-501" ? 501 : 200}`);
+      expect(r.stderr).toMatch(/check the base URL/);
+      expect(r.stderr).toMatch(/stopped after invalid_response .*: a re-run cannot fix it/);
+      expect(`${r.stdout}${r.stderr}`).not.toMatch(/re-run to retry/);
+      // The page is quoted by its first bytes, never whole.
+      expect(r.stderr).not.toContain("Error code explanation");
+      expect(jsonl(join(out, "errors.jsonl"))).toMatchObject([{ errorClass: "invalid_response" }]);
+      expect(r.stdout).toContain("| 0 / 10 (1 failed, 9 not run) |");
+    },
+  );
+
+  it("--batch: the submission fails at once, nothing is journaled as submitted, no poll, exit 1", async () => {
+    const server = await serve({ fault: "html" });
+    const out = outDir();
+    const r = await bench(server.url, out, "--batch", "--batch-poll", "0.02");
+    expect(r.code).toBe(1);
+    expect(server.seen).toHaveLength(1);
+    expect(server.seen.some((s) => s.url.includes("undefined"))).toBe(false);
+    expect(r.stderr).toMatch(/check the base URL/);
+    const journal = jsonl(join(out, "batches.jsonl"));
+    expect(journal.map((e) => e.event)).toEqual(["submitting", "not-submitted"]);
+    // A re-run stops just as fast.
+    const again = await bench(server.url, out, "--batch", "--batch-poll", "0.02");
+    expect(again.code).toBe(1);
+    expect(server.seen).toHaveLength(2);
+  });
+
+  it("--batch against a server that hangs: the upload gives up within --timeout / --total-timeout", async () => {
+    const server = await serve({ fault: "hang" });
+    const r = await bench(server.url, outDir(), "--batch", "--timeout", "0.3", "--total-timeout", "1");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/timeout: openai:gpt-4o-mini batch submission: no answer within/);
+  });
+});
+
+describe("lmcot batch status", () => {
+  it("reports a journal entry recorded without a batch id as failed, with its reason, exit 1", async () => {
+    const dir = outDir();
+    mkdirSync(dir, { recursive: true });
+    const at = Date.parse("2026-01-02T03:04:05Z");
+    appendFileSync(
+      join(dir, "batches.jsonl"),
+      [
+        {
+          event: "submitting",
+          submission: "lmcot-old",
+          provider: "openai",
+          model: "openai:gpt-4o-mini",
+          customIds: ["a", "b"],
+          at,
+        },
+        { event: "submitted", submission: "lmcot-old", batchId: "undefined", at },
+      ]
+        .map((e) => `${JSON.stringify(e)}\n`)
+        .join(""),
+    );
+    const r = await lmcotEnv(
+      { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: "http://127.0.0.1:9/v1" },
+      "batch",
+      "status",
+      dir,
+    );
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(
+      /lmcot-old\s+openai:gpt-4o-mini\s+failed: recorded as submitted without a batch id/,
+    );
+    expect(r.stdout).not.toMatch(/running/);
+    expect(existsSync(join(dir, "batches.jsonl"))).toBe(true);
+    expect(readFileSync(join(dir, "batches.jsonl"), "utf8").split("\n").filter(Boolean)).toHaveLength(2);
   });
 });

@@ -109,9 +109,20 @@ export type BadRequestError = InstanceType<typeof BadRequestError>;
 export const TimeoutError = defineError("TimeoutError", "timeout", true, plain);
 export type TimeoutError = InstanceType<typeof TimeoutError>;
 
-/** The provider answered with something that is not a valid response (truncated or malformed body). */
-export const InvalidResponseError = defineError("InvalidResponseError", "invalid_response", true, plain);
+/**
+ * The server answered in something other than the provider's wire format (an HTML page, a JSON body
+ * without the expected fields, a batch without an id): the base URL points at the wrong server, so
+ * every call would get the same. Never retried; it stops a run.
+ */
+export const InvalidResponseError = defineError("InvalidResponseError", "invalid_response", false, plain);
 export type InvalidResponseError = InstanceType<typeof InvalidResponseError>;
+
+/**
+ * The reply came in the right format, but the model's text cannot be read (a judge reply with no
+ * score). The next item may read fine: it does not stop a run.
+ */
+export const UnreadableReplyError = defineError("UnreadableReplyError", "unreadable_reply", false, plain);
+export type UnreadableReplyError = InstanceType<typeof UnreadableReplyError>;
 
 /** The caller aborted (`AbortSignal`, Ctrl-C). Never retried. */
 export const AbortError = defineError(

@@ -25,6 +25,7 @@ export const FATAL_ERROR_CLASSES: readonly string[] = [
   "authentication",
   "model_not_found",
   "budget_exceeded",
+  "invalid_response",
 ];
 
 /** What to do about each class of failure, shown once per class at the end of a run. */
@@ -39,7 +40,9 @@ const FIXES: Record<string, string> = {
   overloaded: "the provider is overloaded; re-run later to retry the failed items",
   server: "a provider-side error; re-run to retry the failed items",
   timeout: "raise --timeout, or check that the server is reachable; re-run to retry the failed items",
-  invalid_response: "the provider's reply was not valid; check the base URL points at the right API",
+  invalid_response:
+    "the server's reply is not the provider's API format; check the base URL (it should end in /v1 for OpenAI-compatible servers) and that the server there is the model's API",
+  unreadable_reply: "the model's reply could not be read; check the prompt or try another model",
   invalid_data: "fix the input named in the message",
   empty_reply:
     "the model spent its reply budget before answering; raise maxTokens or lower the reasoning effort",

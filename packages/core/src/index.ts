@@ -27,6 +27,7 @@ export {
   ServerError,
   TimeoutError,
   throwIfAborted,
+  UnreadableReplyError,
 } from "./errors";
 export type { DatasetName, EvidenceTriple, Example, Paragraph, SupportingFact } from "./example";
 export {
@@ -54,11 +55,19 @@ export {
   type Usage,
 } from "./language-model";
 export * from "./lexical/index";
+export { Limiter, mapLimited } from "./limiter";
 export * from "./methods/index";
 export { type ParsedModelId, parseModelId } from "./model-id";
 export type { MethodName, Prediction, PromptRecord } from "./prediction";
 export * from "./prompts/index";
-export { retryAfterMs, toLmcotError } from "./provider-errors";
+export {
+  firstBytes,
+  notWireFormat,
+  type ReplySeen,
+  retryAfterMs,
+  toLmcotError,
+  type WireContext,
+} from "./provider-errors";
 export { seededRandom } from "./random";
 export type {
   RationaleGenerateOptions,

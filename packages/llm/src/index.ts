@@ -49,7 +49,7 @@ export type { AISDKLanguageModel } from "./providers/ai-sdk/spec";
 export { AnthropicModel, type AnthropicOptions } from "./providers/anthropic";
 export { choiceOptions, ExtractiveReader, extractiveAnswer } from "./providers/extractive";
 export { OpenAIChatModel, type OpenAIChatOptions } from "./providers/openai";
-export { REASONING_BUDGET } from "./providers/reasoning";
+export { expectedReasoningTokens, REASONING_BUDGET, REASONING_SHARE } from "./providers/reasoning";
 export {
   apiKeysInEnv,
   getModel,

@@ -148,7 +148,7 @@ describe("provider specifics", () => {
     expect(e.retryable).toBe(true);
   });
 
-  it("a truncated JSON body is an invalid response", async () => {
+  it("a JSON body cut short is a retryable server error (a transfer fault, not a wrong endpoint)", async () => {
     const s = await start([
       (_r, res) => {
         res.writeHead(200, { "content-type": "application/json" });
@@ -159,7 +159,8 @@ describe("provider specifics", () => {
       .make(s.url)
       .generate({ prompt: "x" })
       .catch((x) => x);
-    expect(e.code).toBe("invalid_response");
+    expect(e.code).toBe("server");
+    expect(e.message).toMatch(/cut short or malformed/);
     expect(e.retryable).toBe(true);
   });
 

@@ -1,9 +1,10 @@
 import {
   AbortError,
   failureRecord,
-  InvalidResponseError,
   isFatalError,
   type LanguageModel,
+  type Limiter,
+  UnreadableReplyError,
 } from "@lmcot/core";
 import { ASPECTS, type AspectName } from "./aspects";
 import {
@@ -13,7 +14,6 @@ import {
   type JudgePrompt,
   type JudgePromptOptions,
 } from "./judge-prompts";
-import type { Limiter } from "./limiter";
 import { type ParsedScore, parseAllAspects, parseAspectScore } from "./parse";
 import { type CallRole, emptyRewardUsage, type RewardUsage, recordCall } from "./usage";
 
@@ -139,7 +139,7 @@ export async function aspectRewards(
       result.scores[aspect] = parsed.score;
       return;
     }
-    const unreadable = new InvalidResponseError(`judge reply for ${aspect} has no score: ${parsed.error}`);
+    const unreadable = new UnreadableReplyError(`judge reply for ${aspect} has no score: ${parsed.error}`);
     result.scores[aspect] = failureScore(policy, unreadable);
     result.failures.push({ aspect, error: parsed.error, reply });
   };

@@ -1,3 +1,4 @@
+export { Limiter } from "@lmcot/core";
 export {
   type AspectRewardOptions,
   type AspectRewardResult,
@@ -28,7 +29,6 @@ export {
   type JudgePrompt,
   type JudgePromptOptions,
 } from "./judge-prompts";
-export { Limiter } from "./limiter";
 export { type ParsedScore, parseAllAspects, parseAspectScore } from "./parse";
 export {
   DEFAULT_SPECIAL_TOKENS,

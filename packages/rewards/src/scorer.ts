@@ -4,6 +4,7 @@ import {
   type Example,
   isFatalError,
   type LanguageModel,
+  Limiter,
   runBatch,
 } from "@lmcot/core";
 import {
@@ -25,7 +26,6 @@ import {
   rewardConfig,
   sumAspects,
 } from "./combine";
-import { Limiter } from "./limiter";
 import { pacer } from "./pace";
 import { goldAnswers, scoreTask, taskReward } from "./task-reward";
 import { emptyRewardUsage, mergeUsage, type RewardUsage } from "./usage";

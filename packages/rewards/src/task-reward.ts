@@ -3,10 +3,10 @@ import {
   type Example,
   extractAnswer,
   type LanguageModel,
+  type Limiter,
   type TemplateOptions,
 } from "@lmcot/core";
 import { scoreAnswer } from "@lmcot/metrics";
-import type { Limiter } from "./limiter";
 import { emptyRewardUsage, type RewardUsage, recordCall } from "./usage";
 
 /** How the large LM's answer is scored: EM (the paper's R_taskAcc), F1, or a weighted mix of both. */

@@ -1,8 +1,7 @@
-import { AuthenticationError, InvalidResponseError, ServerError } from "@lmcot/core";
+import { AuthenticationError, Limiter, ServerError, UnreadableReplyError } from "@lmcot/core";
 import { describe, expect, it } from "vitest";
 import { aspectRewards } from "../src/aspect-reward";
 import { rewardConfig } from "../src/combine";
-import { Limiter } from "../src/limiter";
 import { RewardScorer } from "../src/scorer";
 import { answering, aspectOf, constantJudge, example, FunctionModel, rationale } from "./helpers";
 
@@ -48,7 +47,7 @@ describe("aspectRewards: failed calls", () => {
   it("fails the item on an unreadable reply under `error`", async () => {
     const judge = new FunctionModel(() => "no idea");
     const error = await aspectRewards(input, { judge, onFailure: "error" }).catch((e) => e);
-    expect(InvalidResponseError.isInstance(error)).toBe(true);
+    expect(UnreadableReplyError.isInstance(error)).toBe(true);
     expect(error.message).toMatch(/judge reply for factuality has no score/);
   });
 });

@@ -4,6 +4,8 @@ import {
   type CallPolicy,
   callWithPolicy,
   InvalidResponseError,
+  mapLimited,
+  notWireFormat,
   type RationaleGenerateOptions,
   type RationaleModel,
   type RationaleOutput,
@@ -103,19 +105,39 @@ export class OpenAICompatibleRationaleModel implements RationaleModel {
     return callWithPolicy(
       async (attempt) => {
         let raw: unknown;
+        let reply: Response;
         try {
-          raw = await this.client.completions.create(body as never, { signal: attempt });
+          ({ data: raw, response: reply } = await this.client.completions
+            .create(body as never, { signal: attempt })
+            .withResponse());
         } catch (error) {
-          throw toLmcotError(error, "openai-compatible", [this.apiKey]);
+          throw toLmcotError(error, "openai-compatible", [this.apiKey], this.wire);
         }
-        return this.parse(raw);
+        return this.parse(raw, reply);
       },
       this.options,
       { ...(signal ? { signal } : {}), label: this.id },
     );
   }
 
-  private parse(raw: unknown): Completion {
+  /** Where errors say the calls went, and what they expected back. */
+  private get wire() {
+    return { baseURL: this.baseURL, expected: "an OpenAI completion" };
+  }
+
+  private parse(raw: unknown, reply: Response): Completion {
+    // Not even an object with choices: the base URL points at something else (a web page, another API).
+    if (typeof raw !== "object" || raw === null || !("choices" in raw))
+      throw notWireFormat(
+        {
+          provider: "openai-compatible",
+          ...this.wire,
+          status: reply.status,
+          contentType: reply.headers.get("content-type"),
+          body: raw,
+        },
+        [this.apiKey],
+      );
     const parsed = completionSchema.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -129,19 +151,8 @@ export class OpenAICompatibleRationaleModel implements RationaleModel {
     return parsed.data;
   }
 
-  private async mapLimited<T, R>(items: T[], run: (item: T, index: number) => Promise<R>): Promise<R[]> {
-    const results = new Array<R>(items.length);
-    let next = 0;
-    const worker = async () => {
-      while (next < items.length) {
-        const i = next++;
-        results[i] = await run(items[i] as T, i);
-      }
-    };
-    await Promise.all(
-      Array.from({ length: Math.min(items.length, Math.max(1, this.options.concurrency ?? 8)) }, worker),
-    );
-    return results;
+  private mapLimited<T, R>(items: T[], run: (item: T, index: number) => Promise<R>): Promise<R[]> {
+    return mapLimited(items, this.options.concurrency ?? 8, run);
   }
 
   async generate(inputs: string[], options: RationaleGenerateOptions = {}): Promise<RationaleOutput[]> {

@@ -4,6 +4,7 @@ import {
   AuthenticationError,
   BadRequestError,
   InvalidResponseError,
+  isFatalError,
   OverloadedError,
   RateLimitError,
   TimeoutError,
@@ -276,4 +277,22 @@ describe("openai-compatible rationale backend under core's call policy", () => {
     expect(await model.generate(["a", "b", "c", "d", "e"])).toHaveLength(5);
     expect(s.peak).toBe(2);
   });
+
+  it.each(["html", "html-501", "foreign-json"] as const)(
+    "a base URL answering %s is a fatal InvalidResponseError at the first reply, naming what came back",
+    async (fault) => {
+      const s = await start({ fault });
+      const model = new OpenAICompatibleRationaleModel(spec(s.url), { retries: 4 });
+      const e = await failure(model.generate(["q"]));
+      expect(InvalidResponseError.isInstance(e)).toBe(true);
+      expect(isFatalError(e)).toBe(true);
+      expect(s.seen).toHaveLength(1);
+      expect(e.message).toMatch(
+        new RegExp(`^openai-compatible: ${s.url}/v1 answered HTTP (200|501) \\((text/html|application/json)`),
+      );
+      expect(e.message).toMatch(
+        /which is not an OpenAI completion: ".+"; check the base URL \(after 1 attempt over/,
+      );
+    },
+  );
 });

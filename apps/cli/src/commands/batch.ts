@@ -53,6 +53,7 @@ function stateOf(b: BatchListing): string {
   let s: string = b.state;
   if (b.state === "collected") s += ` (${b.succeeded ?? 0} ok, ${b.failed ?? 0} failed)`;
   else if (b.state === "ended" && b.status) s += ` (${b.status})`;
+  else if (b.reason !== undefined) s += `: ${b.reason}`;
   return b.cancelRequested ? `${s}, cancel requested` : s;
 }
 
@@ -108,6 +109,7 @@ async function status(target: string, flags: Flags): Promise<void> {
     return `${table(rows)}\n`;
   });
   reportErrors(batches);
+  if (batches.some((b) => b.state === "failed")) process.exitCode = EXIT_FAILURE;
 }
 
 async function cancel(target: string, flags: Flags): Promise<void> {

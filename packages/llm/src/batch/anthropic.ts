@@ -1,11 +1,22 @@
 import type Anthropic from "@anthropic-ai/sdk";
-import { type BatchAPI, type BatchOutcome, type BatchRequest, type BatchStatus, calling } from "./types";
+import {
+  type BatchAPI,
+  type BatchCalls,
+  type BatchOutcome,
+  type BatchRequest,
+  type BatchStatus,
+  calling,
+  hasId,
+} from "./types";
+
+const BATCH = "an Anthropic message batch";
+const isBatch = hasId("processing_status", "request_counts");
 
 /** Anthropic's Message Batches: requests inline, results read as a JSONL stream once ended. */
 export class AnthropicBatchAPI implements BatchAPI {
   readonly provider = "anthropic" as const;
 
-  private readonly call: <T>(run: (client: Anthropic) => Promise<T>) => Promise<T>;
+  private readonly call: BatchCalls<Anthropic>;
 
   constructor(connect: () => Promise<Anthropic>, secrets: readonly (string | undefined)[]) {
     this.call = calling(connect, "anthropic", secrets);
@@ -17,7 +28,7 @@ export class AnthropicBatchAPI implements BatchAPI {
   }
 
   async submit(requests: readonly BatchRequest[], info: { signal?: AbortSignal }): Promise<{ id: string }> {
-    const batch = await this.call((client) =>
+    const batch = await this.call.checked(BATCH, isBatch, (client) =>
       client.messages.batches.create(
         {
           requests: requests.map((r) => ({
@@ -32,11 +43,17 @@ export class AnthropicBatchAPI implements BatchAPI {
   }
 
   async retrieve(id: string, signal?: AbortSignal): Promise<BatchStatus> {
-    return statusOf(await this.call((client) => client.messages.batches.retrieve(id, {}, { signal })));
+    return statusOf(
+      await this.call.checked(BATCH, isBatch, (client) =>
+        client.messages.batches.retrieve(id, {}, { signal }),
+      ),
+    );
   }
 
   async cancel(id: string, signal?: AbortSignal): Promise<BatchStatus> {
-    return statusOf(await this.call((client) => client.messages.batches.cancel(id, {}, { signal })));
+    return statusOf(
+      await this.call.checked(BATCH, isBatch, (client) => client.messages.batches.cancel(id, {}, { signal })),
+    );
   }
 
   async results(id: string, signal?: AbortSignal): Promise<BatchOutcome[]> {
@@ -52,11 +69,12 @@ export class AnthropicBatchAPI implements BatchAPI {
     at: number;
     requests: number;
     known: ReadonlySet<string>;
+    signal?: AbortSignal;
   }): Promise<string | undefined> {
     // No metadata on message batches: the one unknown batch of the same size created around then.
     return this.call(async (client) => {
       const found: string[] = [];
-      for await (const batch of client.messages.batches.list({ limit: 100 })) {
+      for await (const batch of client.messages.batches.list({ limit: 100 }, { signal: submission.signal })) {
         const created = Date.parse(batch.created_at);
         if (created < submission.at - 10 * 60_000) break;
         if (created > submission.at + 30 * 60_000 || submission.known.has(batch.id)) continue;

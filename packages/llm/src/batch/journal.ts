@@ -44,8 +44,11 @@ export interface BatchJob {
   estimatedUsd?: number;
   submittedAt: number;
   batchId?: string;
-  /** `submitting`: created, maybe, by a process killed before it wrote the id. */
-  state: "submitting" | "not-submitted" | "running" | "ended" | "collected";
+  /**
+   * `submitting`: created, maybe, by a process killed before it wrote the id. `failed`: recorded as
+   * submitted without a batch id (an older lmcot, pointed at a server that was not the provider's API).
+   */
+  state: "submitting" | "not-submitted" | "failed" | "running" | "ended" | "collected";
   status?: string;
   total?: number;
   failed?: number;
@@ -60,6 +63,13 @@ export interface BatchJob {
 export function journalPaths(dir: string, name = "batches") {
   return { journal: join(dir, `${name}.jsonl`), results: join(dir, name), dir };
 }
+
+const NO_ID =
+  "recorded as submitted without a batch id: the server's reply had none, so it was not the provider's batch API (check the base URL); nothing can be collected, and a re-run submits these requests again";
+
+/** A provider's batch id, not the `undefined` an older lmcot wrote for a reply without one. */
+const isBatchId = (id: unknown): id is string =>
+  typeof id === "string" && id !== "" && id !== "undefined" && id !== "null";
 
 /** The jobs a journal records, oldest first; a torn last line (a kill mid-write) is ignored. */
 export function readJournal(path: string): BatchJob[] {
@@ -88,6 +98,7 @@ export function readJournal(path: string): BatchJob[] {
       const job = jobs.get(e.submission);
       if (!job) continue;
       if (e.event === "not-submitted") Object.assign(job, { state: "not-submitted", reason: e.reason });
+      else if (!isBatchId(e.batchId)) Object.assign(job, { state: "failed", reason: NO_ID });
       else {
         Object.assign(job, { state: "running", batchId: e.batchId });
         byBatch.set(e.batchId, job);

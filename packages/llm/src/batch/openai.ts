@@ -1,13 +1,24 @@
 import type OpenAI from "openai";
-import { type BatchAPI, type BatchOutcome, type BatchRequest, type BatchStatus, calling } from "./types";
+import {
+  type BatchAPI,
+  type BatchCalls,
+  type BatchOutcome,
+  type BatchRequest,
+  type BatchStatus,
+  calling,
+  hasId,
+} from "./types";
 
 const ENDPOINT = "/v1/chat/completions";
+const FILE = "an OpenAI file object";
+const BATCH = "an OpenAI batch object";
+const isBatch = hasId("status");
 
 /** OpenAI's Batch API: a JSONL file (`purpose: "batch"`), a batch over it, output and error files. */
 export class OpenAIBatchAPI implements BatchAPI {
   readonly provider = "openai" as const;
 
-  private readonly call: <T>(run: (client: OpenAI) => Promise<T>) => Promise<T>;
+  private readonly call: BatchCalls<OpenAI>;
 
   constructor(connect: () => Promise<OpenAI>, secrets: readonly (string | undefined)[]) {
     this.call = calling(connect, "openai", secrets);
@@ -27,13 +38,11 @@ export class OpenAIBatchAPI implements BatchAPI {
   ): Promise<{ id: string; inputFileId: string }> {
     const jsonl = `${requests.map((r) => this.line(r)).join("\n")}\n`;
     const { toFile } = await import("openai");
-    const file = await this.call(async (client) =>
-      client.files.create(
-        { file: await toFile(Buffer.from(jsonl), `lmcot-${info.submission}.jsonl`), purpose: "batch" },
-        { signal: info.signal },
-      ),
+    const upload = await toFile(Buffer.from(jsonl), `lmcot-${info.submission}.jsonl`);
+    const file = await this.call.checked(FILE, hasId(), (client) =>
+      client.files.create({ file: upload, purpose: "batch" }, { signal: info.signal }),
     );
-    const batch = await this.call((client) =>
+    const batch = await this.call.checked(BATCH, isBatch, (client) =>
       client.batches.create(
         {
           input_file_id: file.id,
@@ -48,27 +57,40 @@ export class OpenAIBatchAPI implements BatchAPI {
   }
 
   async retrieve(id: string, signal?: AbortSignal): Promise<BatchStatus> {
-    return statusOf(await this.call((client) => client.batches.retrieve(id, { signal })));
+    return statusOf(
+      await this.call.checked(BATCH, isBatch, (client) => client.batches.retrieve(id, { signal })),
+    );
   }
 
   async cancel(id: string, signal?: AbortSignal): Promise<BatchStatus> {
-    return statusOf(await this.call((client) => client.batches.cancel(id, { signal })));
+    return statusOf(
+      await this.call.checked(BATCH, isBatch, (client) => client.batches.cancel(id, { signal })),
+    );
   }
 
   async results(id: string, signal?: AbortSignal): Promise<BatchOutcome[]> {
-    const batch = await this.call((client) => client.batches.retrieve(id, { signal }));
+    const batch = await this.call.checked(BATCH, isBatch, (client) =>
+      client.batches.retrieve(id, { signal }),
+    );
     const outcomes: BatchOutcome[] = [];
     for (const file of [batch.output_file_id, batch.error_file_id]) {
       if (!file) continue;
-      const text = await this.call(async (client) => (await client.files.content(file, { signal })).text());
-      for (const line of text.split("\n")) if (line.trim()) outcomes.push(outcomeOf(JSON.parse(line)));
+      const response = await this.call((client) => client.files.content(file, { signal }));
+      const text = await this.call(() => response.text());
+      for (const line of text.split("\n")) {
+        if (!line.trim()) continue;
+        const parsed = parseLine(line);
+        if (!parsed)
+          throw this.call.wrong({ response, body: text, expected: "an OpenAI batch output file (JSONL)" });
+        outcomes.push(outcomeOf(parsed));
+      }
     }
     return outcomes;
   }
 
-  async find(submission: { id: string; at: number }): Promise<string | undefined> {
+  async find(submission: { id: string; at: number; signal?: AbortSignal }): Promise<string | undefined> {
     return this.call(async (client) => {
-      for await (const batch of client.batches.list({ limit: 100 })) {
+      for await (const batch of client.batches.list({ limit: 100 }, { signal: submission.signal })) {
         if (batch.metadata?.lmcot_submission === submission.id) return batch.id;
         // Newest first: nothing older than the submission (less clock skew) can be it.
         if (batch.created_at * 1000 < submission.at - 10 * 60_000) return undefined;
@@ -101,6 +123,16 @@ interface OutputLine {
   custom_id: string;
   response?: { status_code: number; body?: { error?: { message?: string } } } | null;
   error?: { code?: string; message?: string } | null;
+}
+
+/** A line of an output file, or undefined when it is not one (a wrong server's page). */
+function parseLine(line: string): OutputLine | undefined {
+  try {
+    const parsed = JSON.parse(line) as OutputLine;
+    return typeof parsed?.custom_id === "string" ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** One line of the output or error file. */

@@ -12,9 +12,11 @@ import {
   type CallPolicy,
   type CallWarning,
   callWithPolicy,
+  DEFAULT_CALL_POLICY,
   errorMessage,
   type GenerateRequest,
   type GenerateResult,
+  InvalidResponseError,
   isFatalError,
   type LanguageModel,
   LmcotError,
@@ -60,8 +62,13 @@ export interface BatchSessionOptions {
   /** No submission may take the worst-case spend (at batch prices) past this many USD. */
   budgetUsd?: number;
   prices?: Record<string, Price>;
-  /** For the submit, poll and download calls (retries, timeouts). */
+  /**
+   * For the submit, poll and download calls (retries, timeouts): `timeoutMs` and `totalTimeoutMs`
+   * hold for each, plus one second per MB an upload or download moves.
+   */
   policy?: CallPolicy;
+  /** Polls of a running batch that may fail in a row (each after its retries) before its calls fail (default 10). */
+  maxFailedPolls?: number;
   signal?: AbortSignal;
   onEvent?: (event: BatchEvent) => void;
   /** Calls made outside `track` are submitted after this long without a new one (default 200 ms). */
@@ -99,6 +106,18 @@ interface Running {
 
 const usd = (x: number) => `$${x.toFixed(x >= 1 ? 2 : 4)}`;
 
+/** What one request's line in a results file takes, roughly, for the download's time allowance. */
+const RESULT_BYTES = 4096;
+
+/** The typed error with a new message (its class, status and retryability kept). */
+function withMessage(error: unknown, message: string): unknown {
+  if (LmcotError.isInstance(error)) {
+    error.message = message;
+    return error;
+  }
+  return new Error(message, { cause: error });
+}
+
 /**
  * Collects large-LM calls and sends them as provider batches (OpenAI Batch API, Anthropic Message
  * Batches) at batch prices. Wrap models with `wrap` (or `createModel(id, { batch })`) and run each
@@ -126,6 +145,8 @@ export class BatchSession {
   private idleTimer?: NodeJS.Timeout;
   private submitting: Promise<void> = Promise.resolve();
   private reservedUsd = 0;
+  /** The first error a re-run cannot fix: nothing is submitted after it. */
+  private fatal?: unknown;
   /** What batch results handed out in this session cost (batch prices). */
   spentUsd = 0;
   readonly stats = { submitted: 0, attached: 0, requests: 0, fromFile: 0, followUps: 0, online: 0 };
@@ -193,13 +214,17 @@ export class BatchSession {
     }
   }
 
-  /** Uploads and downloads of up to 200 MB get longer than one model call: 15 min an attempt, 1 h in all. */
-  private transferPolicy(): CallPolicy {
+  /**
+   * The run's call policy for an upload or download of about `bytes`: its timeouts, plus one second
+   * per MB (a slow link moving 200 MB gets 200 s more), so a server that hangs is given up on.
+   */
+  private transferPolicy(bytes: number): CallPolicy {
     const p = this.options.policy ?? {};
+    const extra = Math.floor(bytes / 1000);
     return {
       ...p,
-      timeoutMs: Math.max(p.timeoutMs ?? 0, 15 * 60_000),
-      totalTimeoutMs: Math.max(p.totalTimeoutMs ?? 0, 60 * 60_000),
+      timeoutMs: (p.timeoutMs ?? DEFAULT_CALL_POLICY.timeoutMs) + extra,
+      totalTimeoutMs: (p.totalTimeoutMs ?? DEFAULT_CALL_POLICY.totalTimeoutMs) + extra,
     };
   }
 
@@ -271,7 +296,7 @@ export class BatchSession {
     const ids = new Set(jobs.flatMap((j) => (j.batchId ? [j.batchId] : [])));
     for (const job of jobs) {
       if (job.state === "submitting") await this.findOrphan(job, ids);
-      if (job.state === "not-submitted") continue;
+      if (job.state === "not-submitted" || job.state === "failed") continue;
       for (const id of job.customIds) this.known.set(id, job);
     }
   }
@@ -280,12 +305,22 @@ export class BatchSession {
     const api = this.apis.get(job.model);
     let found: string | undefined;
     try {
-      found = await api?.find({
-        id: job.submission,
-        at: job.submittedAt,
-        requests: job.customIds.length,
-        known,
-      });
+      if (api)
+        found = await callWithPolicy(
+          (signal) =>
+            api.find({
+              id: job.submission,
+              at: job.submittedAt,
+              requests: job.customIds.length,
+              known,
+              signal,
+            }),
+          this.options.policy,
+          {
+            label: `${job.model} batch lookup`,
+            ...(this.options.signal ? { signal: this.options.signal } : {}),
+          },
+        );
     } catch (error) {
       this.emit({
         type: "notice",
@@ -392,6 +427,10 @@ export class BatchSession {
   private async submit(calls: Call[]): Promise<void> {
     const live = calls.filter((c) => this.calls.get(c.customId) === c);
     if (!live.length || this.options.signal?.aborted) return;
+    if (this.fatal !== undefined) {
+      for (const c of live) this.fail(c, this.fatal);
+      return;
+    }
     const { batchable, modelId } = live[0]!;
     const api = batchable.api;
     const estimate = live.reduce(
@@ -437,6 +476,7 @@ export class BatchSession {
     let created: { id: string; inputFileId?: string };
     try {
       const requests = live.map((c) => ({ customId: c.customId, body: c.body }));
+      const bytes = requests.reduce((sum, r) => sum + api.size(r), 0);
       const known = new Set([...this.running.keys()]);
       let attempts = 0;
       created = await callWithPolicy(
@@ -448,17 +488,24 @@ export class BatchSession {
               at: job.submittedAt,
               requests: requests.length,
               known,
+              signal,
             });
             if (found) return { id: found };
           }
           return api.submit(requests, { model: batchable.model, submission, signal });
         },
-        this.transferPolicy(),
+        this.transferPolicy(bytes),
         {
           label: `${modelId} batch submission`,
           ...(this.options.signal ? { signal: this.options.signal } : {}),
         },
       );
+      // Whatever the API object, a batch without an id is never recorded as submitted.
+      if (typeof created?.id !== "string" || created.id === "" || created.id === "undefined")
+        throw new InvalidResponseError(
+          `${api.provider}: the batch submission's reply has no batch id; check the base URL`,
+          { provider: api.provider },
+        );
     } catch (error) {
       const typed = toLmcotError(error, api.provider, this.options.secrets);
       this.record(
@@ -522,15 +569,23 @@ export class BatchSession {
     const label = { label: `${job.model} batch ${id}`, ...(signal ? { signal } : {}) };
     try {
       let status: BatchStatus;
+      const maxFailed = this.options.maxFailedPolls ?? 10;
+      let failedPolls = 0;
       for (let first = true; ; first = false) {
         if (!first) await sleep(this.options.pollIntervalMs ?? 30_000, signal);
         try {
           status = await callWithPolicy((s) => api.retrieve(id, s), this.options.policy, label);
+          failedPolls = 0;
         } catch (error) {
           if (isFatalError(error) || AbortError.isInstance(error)) throw error;
+          if (++failedPolls >= maxFailed)
+            throw withMessage(
+              error,
+              `${id}: gave up after ${failedPolls} failed looks at its status in a row (the batch may still run at the provider; a re-run attaches to it again), the last: ${errorMessage(error)}`,
+            );
           this.emit({
             type: "notice",
-            message: `${id}: could not read its status (${errorMessage(error)}); still waiting`,
+            message: `${id}: could not read its status (${errorMessage(error)}); still waiting (${failedPolls} of ${maxFailed} failed looks in a row)`,
           });
           continue;
         }
@@ -550,7 +605,11 @@ export class BatchSession {
       );
       const outcomes = status.error
         ? []
-        : await callWithPolicy((s) => api.results(id, s), this.transferPolicy(), label);
+        : await callWithPolicy(
+            (s) => api.results(id, s),
+            this.transferPolicy(job.customIds.length * RESULT_BYTES),
+            label,
+          );
       const succeeded = outcomes.filter((o) => o.ok).length;
       this.saveResults(job, id, outcomes, succeeded);
       this.reservedUsd -= job.estimatedUsd ?? 0;
@@ -626,6 +685,10 @@ export class BatchSession {
       }
       return;
     }
+    if (this.fatal !== undefined) {
+      this.fail(call, this.fatal);
+      return;
+    }
     const error = errorOf(outcome, call.batchable.api.provider, batchId);
     const rounds = this.options.maxRounds ?? 3;
     // A batch cancelled while no run waited on it (`lmcot batch cancel`): this re-run sends it again.
@@ -655,6 +718,7 @@ export class BatchSession {
   }
 
   private fail(call: Call, error: unknown): void {
+    if (isFatalError(error)) this.fatal ??= error;
     if (this.calls.get(call.customId) === call) this.calls.delete(call.customId);
     call.reject(error);
   }

@@ -1,4 +1,10 @@
-import { type CallWarning, type GenerateRequest, type GenerateResult, toLmcotError } from "@lmcot/core";
+import {
+  type CallWarning,
+  type GenerateRequest,
+  type GenerateResult,
+  notWireFormat,
+  toLmcotError,
+} from "@lmcot/core";
 
 /** The most one batch may hold; the providers' own limits unless a test makes them small. */
 export interface BatchLimits {
@@ -62,19 +68,76 @@ export function batchTiming(status: BatchStatus, submittedAt: number): { elapsed
   return { elapsedMs, ...(etaMs !== undefined ? { etaMs } : {}) };
 }
 
-/** Runs calls on a lazily connected client; whatever they throw becomes lmcot's typed error, keys redacted. */
-export function calling<C>(
+/** A request the SDK can hand back with its raw response (both SDKs' `APIPromise`). */
+export interface WithResponse<T> {
+  withResponse(): Promise<{ data: T; response: Response }>;
+}
+
+/** Calls on a provider's client, as the batch APIs make them. */
+export interface BatchCalls<C> {
+  /** Runs calls on the lazily connected client; whatever they throw becomes lmcot's typed error, keys redacted. */
+  <T>(run: (client: C) => Promise<T>): Promise<T>;
+  /**
+   * One request whose reply must pass `check`: anything else (an HTML page, JSON of another API, a
+   * batch with no id) is a fatal InvalidResponseError naming the base URL, status, type and first bytes.
+   */
+  checked<T>(
+    expected: string,
+    check: (data: unknown) => boolean,
+    run: (client: C) => WithResponse<T>,
+  ): Promise<T>;
+  /** The same error for a reply read another way (a results file that is not JSONL). */
+  wrong(reply: { response: Response; body: string; expected: string }): Error;
+}
+
+/** `{ id: "…", <field>: "…" }`: the least a provider's object has. */
+export const hasId =
+  (...fields: string[]) =>
+  (data: unknown): boolean => {
+    const o = data as Record<string, unknown> | null;
+    return (
+      typeof o === "object" &&
+      o !== null &&
+      typeof o.id === "string" &&
+      o.id !== "" &&
+      fields.every((f) => o[f] !== undefined && o[f] !== null)
+    );
+  };
+
+export function calling<C extends { baseURL: string }>(
   connect: () => Promise<C>,
   provider: BatchProvider,
   secrets: readonly (string | undefined)[],
-): <T>(run: (client: C) => Promise<T>) => Promise<T> {
-  return async (run) => {
+): BatchCalls<C> {
+  let baseURL: string | undefined;
+  const call = async <T>(run: (client: C) => Promise<T>): Promise<T> => {
     try {
-      return await run(await connect());
+      const client = await connect();
+      baseURL = client.baseURL;
+      return await run(client);
     } catch (error) {
-      throw toLmcotError(error, provider, secrets);
+      throw toLmcotError(error, provider, secrets, baseURL ? { baseURL } : {});
     }
   };
+  const wrong: BatchCalls<C>["wrong"] = ({ response, body, expected }) =>
+    notWireFormat(
+      {
+        provider,
+        ...(baseURL ? { baseURL } : {}),
+        expected,
+        status: response.status,
+        contentType: response.headers.get("content-type"),
+        body,
+      },
+      secrets,
+    );
+  const checked: BatchCalls<C>["checked"] = (expected, check, run) =>
+    call(async (client) => {
+      const { data, response } = await run(client).withResponse();
+      if (!check(data)) throw wrong({ response, body: data as unknown as string, expected });
+      return data;
+    });
+  return Object.assign(call, { checked, wrong });
 }
 
 /** A provider's batch endpoints, through its official client. */
@@ -100,6 +163,7 @@ export interface BatchAPI {
     at: number;
     requests: number;
     known: ReadonlySet<string>;
+    signal?: AbortSignal;
   }): Promise<string | undefined>;
 }
 

@@ -1,4 +1,11 @@
-import { AbortError, approximateTokens, type GenerateRequest, sleep } from "@lmcot/core";
+import {
+  AbortError,
+  approximateTokens,
+  type GenerateRequest,
+  isFatalError,
+  Limiter,
+  sleep,
+} from "@lmcot/core";
 import { type Middleware, withGenerate } from "./types";
 
 export interface LimitOptions {
@@ -36,40 +43,18 @@ const estimate = (r: GenerateRequest) =>
     `${r.system ?? ""}${r.prompt ?? ""}${(r.messages ?? []).map((m) => m.content).join("")}`,
   ) + (r.maxTokens ?? 256);
 
-/** A concurrency limit plus requests- and tokens-per-minute limits; waiting honours the abort signal. */
+/**
+ * A concurrency limit plus requests- and tokens-per-minute limits; waiting honours the abort signal.
+ * After an error a re-run cannot fix (a refused key, a reply that is not the provider's format), no
+ * waiting or later call starts: each gets that error.
+ */
 export function limit(options: LimitOptions): Middleware {
   const requests = options.rpm ? new Bucket(options.rpm) : undefined;
   const tokens = options.tpm ? new Bucket(options.tpm) : undefined;
-  let active = 0;
-  const waiting: (() => void)[] = [];
-  const acquire = async (signal?: AbortSignal) => {
-    if (options.concurrency === undefined || active < options.concurrency) {
-      active++;
-      return;
-    }
-    await new Promise<void>((resolve, reject) => {
-      const onAbort = () => {
-        const i = waiting.indexOf(go);
-        if (i >= 0) waiting.splice(i, 1);
-        reject(new AbortError());
-      };
-      const go = () => {
-        signal?.removeEventListener("abort", onAbort);
-        active++;
-        resolve();
-      };
-      waiting.push(go);
-      signal?.addEventListener("abort", onAbort, { once: true });
-    });
-  };
-  const release = () => {
-    active--;
-    waiting.shift()?.();
-  };
+  const slots = new Limiter(options.concurrency ?? Number.POSITIVE_INFINITY);
   return (model) =>
-    withGenerate(model, async (request) => {
-      await acquire(request.signal);
-      try {
+    withGenerate(model, (request) =>
+      slots.run(async () => {
         for (const [bucket, n] of [
           [requests, 1],
           [tokens, estimate(request)],
@@ -80,9 +65,12 @@ export function limit(options: LimitOptions): Middleware {
             });
           }
         }
-        return await model.generate(request);
-      } finally {
-        release();
-      }
-    });
+        try {
+          return await model.generate(request);
+        } catch (error) {
+          if (isFatalError(error)) slots.stop(error);
+          throw error;
+        }
+      }, request.signal),
+    );
 }

@@ -4,13 +4,16 @@ import {
   type FinishReason,
   type GenerateRequest,
   type GenerateResult,
-  InvalidResponseError,
   type LanguageModel,
+  notWireFormat,
+  type ReplySeen,
   toLmcotError,
+  UnreadableReplyError,
+  type WireContext,
 } from "@lmcot/core";
 import { AnthropicBatchAPI } from "../batch/anthropic";
 import type { Batchable } from "../batch/types";
-import { chatTurns, finished, type StreamPart } from "./messages";
+import { bodyText, chatTurns, finished, type StreamPart } from "./messages";
 import { answered, thinkingBudget } from "./reasoning";
 
 export interface AnthropicOptions {
@@ -33,6 +36,8 @@ export class AnthropicModel implements LanguageModel {
   readonly specificationVersion = "v1" as const;
   readonly id: string;
   private client?: Promise<Anthropic>;
+  /** Where the client sends requests (the SDK's default or `ANTHROPIC_BASE_URL` when none was given). */
+  private baseURL?: string;
   private readonly apiKey: string | undefined;
   private readonly defaultMaxTokens: number;
   private readonly options: AnthropicOptions;
@@ -50,17 +55,23 @@ export class AnthropicModel implements LanguageModel {
   /** The SDK is imported on the first call, so importing this package stays cheap. */
   private connect(): Promise<Anthropic> {
     const o = this.options;
-    this.client ??= import("@anthropic-ai/sdk").then(
-      ({ default: Anthropic }) =>
-        new Anthropic({
-          apiKey: o.apiKey ?? "missing-key",
-          baseURL: o.baseURL,
-          maxRetries: 0,
-          timeout: 10 * 60_000,
-          defaultHeaders: o.headers,
-        }),
-    );
+    this.client ??= import("@anthropic-ai/sdk").then(({ default: Anthropic }) => {
+      const client = new Anthropic({
+        apiKey: o.apiKey ?? "missing-key",
+        baseURL: o.baseURL,
+        maxRetries: 0,
+        timeout: 10 * 60_000,
+        defaultHeaders: o.headers,
+      });
+      this.baseURL = client.baseURL;
+      return client;
+    });
     return this.client;
+  }
+
+  /** The endpoint and format errors name when the reply is not a message. */
+  private wire(): WireContext {
+    return { baseURL: this.baseURL ?? this.options.baseURL, expected: "an Anthropic message" };
   }
 
   private body(request: GenerateRequest): {
@@ -97,23 +108,39 @@ export class AnthropicModel implements LanguageModel {
   async generate(request: GenerateRequest): Promise<GenerateResult> {
     const { body, warnings } = this.body(request);
     let response: Anthropic.Message;
+    let raw: Response;
     try {
       const client = await this.connect();
-      response = await client.messages.create(body, { signal: request.signal });
+      ({ data: response, response: raw } = await client.messages
+        .create(body, { signal: request.signal })
+        .withResponse());
     } catch (error) {
-      throw toLmcotError(error, "anthropic", [this.apiKey]);
+      throw toLmcotError(error, "anthropic", [this.apiKey], this.wire());
     }
-    return this.parse(response, body, warnings);
+    return this.parse(response, body, warnings, {
+      ...this.wire(),
+      provider: "anthropic",
+      status: raw.status,
+      contentType: raw.headers.get("content-type"),
+    });
   }
 
-  /** A message (online, or a succeeded result of a batch) → the result. */
+  /** A message (online, with what the server sent; or a succeeded result of a batch) → the result. */
   private parse(
     response: Anthropic.Message,
     body: Anthropic.MessageCreateParams,
     warnings: CallWarning[],
+    seen?: Omit<ReplySeen, "body">,
   ): GenerateResult {
-    if (!Array.isArray(response?.content))
-      throw new InvalidResponseError("anthropic: the response has no content", { provider: "anthropic" });
+    if (!Array.isArray(response?.content)) {
+      // Not a message at all: the base URL points elsewhere.
+      if (seen && response?.type !== "message")
+        throw notWireFormat({ ...seen, body: response }, [this.apiKey]);
+      throw new UnreadableReplyError("anthropic: the response has no content", {
+        provider: "anthropic",
+        retryable: true,
+      });
+    }
     const text = response.content.map((block) => (block.type === "text" ? block.text : "")).join("");
     const thought = response.content
       .map((block) => (block.type === "thinking" ? block.thinking : ""))
@@ -150,7 +177,22 @@ export class AnthropicModel implements LanguageModel {
     const usage = { inputTokens: 0, outputTokens: 0 };
     try {
       const client = await this.connect();
-      const stream = await client.messages.create({ ...body, stream: true }, { signal: request.signal });
+      const { data: stream, response: reply } = await client.messages
+        .create({ ...body, stream: true }, { signal: request.signal })
+        .withResponse();
+      const contentType = reply.headers.get("content-type");
+      // Read as events, an HTML page would be an empty answer.
+      if (!/event-stream/i.test(contentType ?? ""))
+        throw notWireFormat(
+          {
+            ...this.wire(),
+            provider: "anthropic",
+            status: reply.status,
+            contentType,
+            body: await bodyText(reply),
+          },
+          [this.apiKey],
+        );
       for await (const event of stream) {
         if (event.type === "message_start") usage.inputTokens = event.message.usage.input_tokens;
         if (event.type === "content_block_delta" && event.delta.type === "text_delta") {
@@ -165,7 +207,7 @@ export class AnthropicModel implements LanguageModel {
         }
       }
     } catch (error) {
-      throw toLmcotError(error, "anthropic", [this.apiKey]);
+      throw toLmcotError(error, "anthropic", [this.apiKey], this.wire());
     }
     const result = finished(text, usage, raw, FINISH, warnings);
     yield {

@@ -42,3 +42,8 @@ export function chatTurns(request: GenerateRequest, provider: string): { system?
     turns: turns.filter((t) => t.role !== "system"),
   };
 }
+
+/** The body of a reply that was not the stream asked for, for the error that says so ("" if unreadable). */
+export async function bodyText(response: Response): Promise<string> {
+  return response.text().catch(() => "");
+}

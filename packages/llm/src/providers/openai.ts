@@ -3,16 +3,19 @@ import {
   type FinishReason,
   type GenerateRequest,
   type GenerateResult,
-  InvalidResponseError,
   type LanguageModel,
+  notWireFormat,
+  type ReplySeen,
   toLmcotError,
+  UnreadableReplyError,
   type Usage,
+  type WireContext,
 } from "@lmcot/core";
 import type OpenAI from "openai";
 import { OpenAIBatchAPI } from "../batch/openai";
 import type { Batchable } from "../batch/types";
-import { chatTurns, finished, type StreamPart } from "./messages";
-import { answered, reasoningEffort, thinkingBudget } from "./reasoning";
+import { bodyText, chatTurns, finished, type StreamPart } from "./messages";
+import { answered, OPENAI_REASONING_MODEL, reasoningEffort, thinkingBudget } from "./reasoning";
 
 export interface OpenAIChatOptions {
   apiKey?: string;
@@ -23,9 +26,6 @@ export interface OpenAIChatOptions {
   /** Name used in ids and errors (`openai`, `openai-compatible`). */
   provider?: string;
 }
-
-/** Reasoning models take `max_completion_tokens` and no sampling settings. */
-const REASONING = /^(o\d|gpt-5)/;
 
 const FINISH: Record<string, FinishReason> = {
   stop: "stop",
@@ -38,6 +38,8 @@ export class OpenAIChatModel implements LanguageModel {
   readonly specificationVersion = "v1" as const;
   readonly id: string;
   private client?: Promise<OpenAI>;
+  /** Where the client sends requests (the SDK's default or `OPENAI_BASE_URL` when none was given). */
+  private baseURL?: string;
   private readonly provider: string;
   private readonly apiKey: string | undefined;
   private readonly options: OpenAIChatOptions;
@@ -56,18 +58,24 @@ export class OpenAIChatModel implements LanguageModel {
   private connect(): Promise<OpenAI> {
     const o = this.options;
     // Retries belong to lmcot's retry middleware: the client's own are off, so none are doubled.
-    this.client ??= import("openai").then(
-      ({ default: OpenAI }) =>
-        new OpenAI({
-          apiKey: o.apiKey ?? "missing-key",
-          baseURL: o.baseURL,
-          organization: o.organization,
-          maxRetries: 0,
-          timeout: 10 * 60_000,
-          defaultHeaders: o.headers,
-        }),
-    );
+    this.client ??= import("openai").then(({ default: OpenAI }) => {
+      const client = new OpenAI({
+        apiKey: o.apiKey ?? "missing-key",
+        baseURL: o.baseURL,
+        organization: o.organization,
+        maxRetries: 0,
+        timeout: 10 * 60_000,
+        defaultHeaders: o.headers,
+      });
+      this.baseURL = client.baseURL;
+      return client;
+    });
     return this.client;
+  }
+
+  /** The endpoint and format errors name when the reply is not a chat completion. */
+  private wire(): WireContext {
+    return { baseURL: this.baseURL ?? this.options.baseURL, expected: "an OpenAI chat completion" };
   }
 
   private body(request: GenerateRequest): {
@@ -76,7 +84,7 @@ export class OpenAIChatModel implements LanguageModel {
   } {
     const { system, turns } = chatTurns(request, this.provider);
     const warnings: CallWarning[] = [];
-    const reasoning = REASONING.test(this.model);
+    const reasoning = OPENAI_REASONING_MODEL.test(this.model);
     const limit = replyLimit(request, reasoning, this.provider);
     const body: OpenAI.Chat.ChatCompletionCreateParamsNonStreaming = {
       model: this.model,
@@ -115,25 +123,39 @@ export class OpenAIChatModel implements LanguageModel {
   async generate(request: GenerateRequest): Promise<GenerateResult> {
     const { body, warnings } = this.body(request);
     let response: OpenAI.Chat.ChatCompletion;
+    let raw: Response;
     try {
       const client = await this.connect();
-      response = await client.chat.completions.create(body, { signal: request.signal });
+      ({ data: response, response: raw } = await client.chat.completions
+        .create(body, { signal: request.signal })
+        .withResponse());
     } catch (error) {
-      throw toLmcotError(error, this.provider, [this.apiKey]);
+      throw toLmcotError(error, this.provider, [this.apiKey], this.wire());
     }
-    return this.parse(response, body, warnings);
+    return this.parse(response, body, warnings, {
+      ...this.wire(),
+      provider: this.provider,
+      status: raw.status,
+      contentType: raw.headers.get("content-type"),
+    });
   }
 
-  /** A chat completion (online, or a line of a batch's output) → the result. */
+  /** A chat completion (online, with what the server sent; or a line of a batch's output) → the result. */
   private parse(
     response: OpenAI.Chat.ChatCompletion,
     body: OpenAI.Chat.ChatCompletionCreateParams,
     warnings: CallWarning[],
+    seen?: Omit<ReplySeen, "body">,
   ): GenerateResult {
+    // No `choices` at all: not a chat completion, so the base URL points elsewhere.
+    if (seen && !Array.isArray(response?.choices))
+      throw notWireFormat({ ...seen, body: response }, [this.apiKey]);
     const choice = response?.choices?.[0];
     if (!choice || typeof choice.message?.content !== "string") {
-      throw new InvalidResponseError(`${this.provider}: the response has no message content`, {
+      // A chat completion without text (a refusal, a tool call): the next call may read fine.
+      throw new UnreadableReplyError(`${this.provider}: the response has no message content`, {
         provider: this.provider,
+        retryable: true,
       });
     }
     const thought = reasoningText(choice.message);
@@ -177,10 +199,25 @@ export class OpenAIChatModel implements LanguageModel {
     let usage: Usage = { inputTokens: 0, outputTokens: 0 };
     try {
       const client = await this.connect();
-      const stream = await client.chat.completions.create(
-        { ...body, stream: true, stream_options: { include_usage: true } },
-        { signal: request.signal },
-      );
+      const { data: stream, response: raw } = await client.chat.completions
+        .create(
+          { ...body, stream: true, stream_options: { include_usage: true } },
+          { signal: request.signal },
+        )
+        .withResponse();
+      const contentType = raw.headers.get("content-type");
+      // Read as events, an HTML page would be an empty answer.
+      if (!/event-stream/i.test(contentType ?? ""))
+        throw notWireFormat(
+          {
+            ...this.wire(),
+            provider: this.provider,
+            status: raw.status,
+            contentType,
+            body: await bodyText(raw),
+          },
+          [this.apiKey],
+        );
       for await (const chunk of stream) {
         thought += reasoningText(chunk.choices?.[0]?.delta) ?? "";
         const delta = chunk.choices?.[0]?.delta?.content;
@@ -192,7 +229,7 @@ export class OpenAIChatModel implements LanguageModel {
         if (chunk.usage) usage = usageOf(chunk.usage);
       }
     } catch (error) {
-      throw toLmcotError(error, this.provider, [this.apiKey]);
+      throw toLmcotError(error, this.provider, [this.apiKey], this.wire());
     }
     const result = finished(text, usage, finish, FINISH, warnings);
     yield { finish: answered(thought ? { ...result, reasoning: thought } : result, this.id, limitOf(body)) };

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { anthropicBatchRoutes } from "./batch-server-anthropic";
 import { hex, type Job, type Provider } from "./batch-server-jobs";
 import { openaiBatchRoutes } from "./batch-server-openai";
+import { type WrongEndpoint, wrongEndpoint } from "./fault-server";
 import { anthropicErrorBody, openaiErrorBody } from "./wire";
 
 export interface BatchRequestInfo {
@@ -31,6 +32,12 @@ export interface BatchServerOptions {
   /** Write result lines in a shuffled (seeded, deterministic) order, not input order. Default false. */
   shuffle?: boolean;
   apiKey?: string;
+  /**
+   * The n-th request (0-based, per route) to a route ("files.create", "batches.retrieve", …) gets
+   * no answer until the client goes away (`hang`), a wrong server's reply (`html`, `html-501`,
+   * `foreign-json`) or this HTTP status with the provider's error body; undefined answers normally.
+   */
+  misbehave?: (route: string, index: number) => "hang" | WrongEndpoint | number | undefined;
 }
 
 export interface BatchServer {
@@ -151,7 +158,17 @@ export async function batchServer(options: BatchServerOptions = {}): Promise<Bat
           const match = req.method === route.method ? route.pattern.exec(url.pathname) : null;
           if (!match) continue;
           provider = p;
-          calls[route.name] = (calls[route.name] ?? 0) + 1;
+          const index = calls[route.name] ?? 0;
+          calls[route.name] = index + 1;
+          const trouble = options.misbehave?.(route.name, index);
+          if (trouble === "hang") return;
+          if (typeof trouble === "number") {
+            const message = `${route.name} failed (test fault ${trouble})`;
+            const json =
+              p === "openai" ? openaiErrorBody(trouble, message) : anthropicErrorBody(trouble, message);
+            return send({ status: trouble, json }, p);
+          }
+          if (trouble !== undefined) return wrongEndpoint(res, trouble);
           if (!authorized(p, req.headers, options.apiKey)) {
             return send(
               p === "openai"

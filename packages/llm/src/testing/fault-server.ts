@@ -8,12 +8,49 @@ import { anthropicErrorBody, completionsBody, openaiErrorBody } from "./wire";
 /**
  * What a failing request gets: an HTTP status with the provider's error body, a connection reset,
  * a 200 whose JSON body is cut short, no answer at all until the server closes (`hang`), or a 200
- * whose body trickles in over `slowMs` (`slow`).
+ * whose body trickles in over `slowMs` (`slow`). A base URL that points at the wrong server:
+ * `html` (200 `text/html`, a web page), `html-501` (what `python3 -m http.server` says to a POST),
+ * `foreign-json` (200 JSON in another API's shape).
  */
-export type Fault = 400 | 401 | 403 | 404 | 429 | 500 | 503 | 529 | "reset" | "truncated" | "hang" | "slow";
+export type Fault =
+  | 400
+  | 401
+  | 403
+  | 404
+  | 429
+  | 500
+  | 503
+  | 529
+  | "reset"
+  | "truncated"
+  | "hang"
+  | "slow"
+  | WrongEndpoint;
 
-/** The wire format a request used, by path. */
-export type WireApi = "chat" | "completions" | "messages" | "gemini";
+export type WrongEndpoint = "html" | "html-501" | "foreign-json";
+
+/** What a server that is not the provider's API sends: a web page, http.server's 501 page, other JSON. */
+export function wrongEndpoint(res: ServerResponse, kind: WrongEndpoint): void {
+  if (kind === "foreign-json") {
+    res.writeHead(200, { "content-type": "application/json" });
+    return void res.end(JSON.stringify({ status: "ok", service: "inventory", items: [] }));
+  }
+  const status = kind === "html" ? 200 : 501;
+  const page =
+    kind === "html"
+      ? "<!DOCTYPE html>\n<html><head><title>Welcome</title></head>\n<body><h1>It works!</h1></body></html>\n"
+      : `<!DOCTYPE HTML>\n<html lang="en">\n    <head>\n        <meta charset="utf-8">\n        <title>Error response</title>\n    </head>\n    <body>\n        <h1>Error response</h1>\n        <p>Error code: 501</p>\n        <p>Message: Unsupported method ('POST').</p>\n        <p>Error code explanation: 501 - Server does not support this operation.</p>\n    </body>\n</html>\n`;
+  res.writeHead(status, {
+    "content-type": "text/html;charset=utf-8",
+    "content-length": Buffer.byteLength(page),
+  });
+  res.end(page);
+}
+
+const WRONG = new Set<unknown>(["html", "html-501", "foreign-json"]);
+
+/** The wire format a request used, by path (`other`: a path a web server at the base URL got). */
+export type WireApi = "chat" | "completions" | "messages" | "gemini" | "other";
 
 export interface FaultRequest extends Seen {
   api: WireApi;
@@ -203,6 +240,7 @@ async function respond(
   const fault = request.fault;
   if (fault === "reset") return void res.socket?.destroy();
   if (fault === "hang") return new Promise((resolve) => res.on("close", resolve));
+  if (WRONG.has(fault)) return wrongEndpoint(res, fault as WrongEndpoint);
   if (typeof fault === "number") {
     const retryAfter = options.retryAfter === undefined ? 0 : options.retryAfter;
     res.writeHead(fault, {
@@ -238,6 +276,12 @@ export async function faultServer(options: FaultServerOptions = {}) {
   const server = await loopback([
     (seen, res, index) => {
       const wire = describe(seen);
+      // A web server at the base URL answers every path alike (batch files and batches too).
+      if (!wire && (WRONG.has(options.fault) || options.fault === "hang")) {
+        Object.assign(seen, { api: "other", item: "", stream: false, index, fault: options.fault });
+        if (options.fault === "hang") return new Promise<void>((resolve) => res.on("close", () => resolve()));
+        return wrongEndpoint(res, options.fault as WrongEndpoint);
+      }
       if (!wire) {
         res.writeHead(404, { "content-type": "application/json" });
         return void res.end(JSON.stringify(openaiErrorBody(404, `no route for ${seen.method} ${seen.url}`)));

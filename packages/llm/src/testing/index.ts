@@ -15,6 +15,8 @@ export {
   faultServer,
   itemShare,
   type WireApi,
+  type WrongEndpoint,
+  wrongEndpoint,
 } from "./fault-server";
 export { FlakyLanguageModel, type FlakyStep } from "./flaky";
 export { geminiErrorBody, geminiResponse } from "./gemini";
