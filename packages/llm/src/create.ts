@@ -2,6 +2,7 @@ import { type CallPolicy, type LanguageModel, LmcotError } from "@lmcot/core";
 import type { BatchSession } from "./batch/session";
 import type { MaybeBatchable } from "./batch/types";
 import { type DiskCacheOptions, diskCache } from "./middleware/cache";
+import { type CacheStore, storeCache } from "./middleware/cache-store";
 import { type LimitOptions, limit } from "./middleware/limit";
 import { callPolicy } from "./middleware/policy";
 import type { RetryOptions } from "./middleware/retry";
@@ -14,8 +15,10 @@ export interface CreateModelOptions
   extends ProviderOptions,
     LimitOptions,
     Pick<CallPolicy, "retries" | "timeoutMs" | "totalTimeoutMs"> {
-  /** Disk cache folder; omit for no cache. */
+  /** Disk cache folder (Node); omit for no cache. */
   cacheDir?: string;
+  /** A cache on any platform: `memoryStore()`, `indexedDbStore()` in browsers, or your own. */
+  cacheStore?: CacheStore;
   cacheMode?: DiskCacheOptions["mode"];
   /** Told once per cache folder when a result could not be cached (default: one line on stderr). */
   onCacheWarning?: DiskCacheOptions["onWarning"];
@@ -53,6 +56,14 @@ export function createModel(
     outer.push(
       diskCache({
         dir: options.cacheDir,
+        ...(options.cacheMode ? { mode: options.cacheMode } : {}),
+        ...(options.onCacheWarning ? { onWarning: options.onCacheWarning } : {}),
+      }),
+    );
+  if (options.cacheStore)
+    outer.push(
+      storeCache({
+        store: options.cacheStore,
         ...(options.cacheMode ? { mode: options.cacheMode } : {}),
         ...(options.onCacheWarning ? { onWarning: options.onCacheWarning } : {}),
       }),
