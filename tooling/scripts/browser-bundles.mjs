@@ -17,7 +17,7 @@ const root = fileURLToPath(new URL("../..", import.meta.url));
 /** Packages with no browser entry, and why. */
 export const NODE_ONLY = {
   "@lmcot/model-writer": "writes model folders to disk",
-  "@lmcot/train": "trains on tfjs-node's wasm backend from files and run directories",
+  "@lmcot/train": "reads and writes datasets, checkpoints and run directories on disk",
 };
 
 /** The file a browser bundler picks for `pkg`'s main export. */
