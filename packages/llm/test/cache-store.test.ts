@@ -44,7 +44,7 @@ describe("storeCache over a pluggable store", () => {
     const entry = (key: string) => ({
       key,
       model: "m",
-      result: { text: key, usage: { inputTokens: 1, outputTokens: 1 } },
+      result: { text: key, usage: { inputTokens: 1, outputTokens: 1 }, finishReason: "stop" as const },
     });
     for (const key of ["a", "b", "c"]) await store.set(key, entry(key));
     expect([await store.get("a"), (await store.get("b"))?.key, (await store.get("c"))?.key]).toEqual([
