@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import { geminiErrorBody, geminiItem, geminiResponse } from "./gemini";
-import { anthropicMessage, loopback, openaiCompletion, type Seen, sse } from "./server";
+import { anthropicMessage, type LoopbackOptions, loopback, openaiCompletion, type Seen, sse } from "./server";
 import { sseEvents } from "./streams";
 import { anthropicErrorBody, completionsBody, openaiErrorBody } from "./wire";
 
@@ -27,7 +27,7 @@ export interface FaultRequest extends Seen {
   fault?: Fault;
 }
 
-export interface FaultServerOptions {
+export interface FaultServerOptions extends LoopbackOptions {
   /** The text of a successful answer, or a function of the request (default "Answer: yes"). */
   reply?: string | ((request: FaultRequest) => string);
   /**
@@ -235,19 +235,24 @@ async function respond(
  * `seen` holds every request in arrival order, with the fault each got.
  */
 export async function faultServer(options: FaultServerOptions = {}) {
-  const server = await loopback([
-    (seen, res, index) => {
-      const wire = describe(seen);
-      if (!wire) {
-        res.writeHead(404, { "content-type": "application/json" });
-        return void res.end(JSON.stringify(openaiErrorBody(404, `no route for ${seen.method} ${seen.url}`)));
-      }
-      const request = Object.assign(seen, wire, { index }) as FaultRequest;
-      const fault = chooseFault(request, options);
-      if (fault !== undefined) request.fault = fault;
-      return respond(request, res, options);
-    },
-  ]);
+  const server = await loopback(
+    [
+      (seen, res, index) => {
+        const wire = describe(seen);
+        if (!wire) {
+          res.writeHead(404, { "content-type": "application/json" });
+          return void res.end(
+            JSON.stringify(openaiErrorBody(404, `no route for ${seen.method} ${seen.url}`)),
+          );
+        }
+        const request = Object.assign(seen, wire, { index }) as FaultRequest;
+        const fault = chooseFault(request, options);
+        if (fault !== undefined) request.fault = fault;
+        return respond(request, res, options);
+      },
+    ],
+    options,
+  );
   return {
     url: server.url,
     seen: server.seen as FaultRequest[],

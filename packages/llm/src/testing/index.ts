@@ -25,6 +25,7 @@ export {
   delayed,
   type Handler,
   json,
+  type LoopbackOptions,
   loopback,
   openaiCompletion,
   openaiError,
