@@ -31,7 +31,10 @@ export function isLocalSpec(spec: string): boolean {
 
 const SEQ2SEQ_TYPES = new Set(["t5", "mt5", "bart", "mbart", "marian", "pegasus", "longt5"]);
 
-/** The folder's JSON file, undefined when the server has none (404), an error naming the URL otherwise. */
+/**
+ * The folder's JSON file; undefined when the server has none (an error status, or a page instead of
+ * JSON, as single-page servers answer any path); an error naming the URL when it cannot be fetched.
+ */
 async function fetchJson(url: URL, spec: string): Promise<Record<string, unknown> | undefined> {
   let response: Response;
   try {
@@ -42,11 +45,7 @@ async function fetchJson(url: URL, spec: string): Promise<Record<string, unknown
       cause: error,
     });
   }
-  if (response.status === 404) return undefined;
-  if (!response.ok)
-    throw new ModelNotFoundError(`model ${spec}: ${url} answered ${response.status}`, {
-      provider: "transformers",
-    });
+  if (!response.ok || /html/.test(response.headers.get("content-type") ?? "")) return undefined;
   try {
     return (await response.json()) as Record<string, unknown>;
   } catch (error) {
@@ -93,7 +92,9 @@ export async function loadModel(spec: string, settings: TransformersSettings): P
   env.useBrowserCache = true;
   env.allowLocalModels = config !== undefined;
   env.allowRemoteModels = config === undefined;
-  env.localModelPath = new URL("..", folder).href;
+  // A path on the page's origin: transformers.js checks a local file's presence only by path, not by URL.
+  const parent = new URL("..", folder);
+  env.localModelPath = parent.origin === globalThis.location?.origin ? parent.pathname : parent.href;
   if (settings.remoteHost) env.remoteHost = settings.remoteHost;
   const name = config ? (folder.pathname.split("/").filter(Boolean).pop() ?? spec) : spec;
   const device = await pickDevice(settings);
