@@ -15,7 +15,8 @@ export default defineConfig({
   base: "./",
   resolve: { alias: { "onnxruntime-web-dist": ortDist } },
   build: { target: "es2022", outDir: "dist", chunkSizeWarningLimit: 4096 },
-  optimizeDeps: { exclude: ["@huggingface/transformers"] },
+  // Not pre-bundled in dev: transformers.js (large, and loads onnxruntime-web itself) and the runtime files.
+  optimizeDeps: { exclude: ["@huggingface/transformers", "onnxruntime-web-dist"] },
   server: { host: "127.0.0.1" },
   preview: { host: "127.0.0.1" },
 });

@@ -1,11 +1,12 @@
-import type { Example, Paragraph } from "@lmcot/core";
+import { type Example, type Paragraph, splitSentences } from "@lmcot/core";
 
 /** An example's context as the page shows it: one paragraph a block, its title on the first line. */
 export function contextText(example: Example): string {
   return example.context.map((p) => `${p.title}:\n${p.sentences.join("").trim()}`).join("\n\n");
 }
 
-const sentencesOf = (text: string) => text.split(/(?<=[.!?])\s+(?=\S)/).map((s, i) => (i ? ` ${s}` : s));
+// HotpotQA keeps the space before each later sentence, so the sentences join back into the paragraph.
+const sentencesOf = (text: string) => splitSentences(text).map((s, i) => (i ? ` ${s}` : s));
 
 /** Pasted context → paragraphs: blocks split by a blank line; a first line ending in ":" is the title. */
 export function paragraphsOf(text: string): Paragraph[] {
