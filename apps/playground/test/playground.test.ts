@@ -6,12 +6,10 @@ import { writeFixtureT5 } from "@lmcot/model-writer";
 import { chromium } from "playwright-core";
 import { build } from "vite";
 import { describe, expect, it } from "vitest";
+import { CHROMIUM_LAUNCH, chromiumAvailable } from "../../../tooling/chromium";
 import { staticServer } from "./static-server";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const available = existsSync(CHROMIUM);
-if (!available && process.env.CI)
-  throw new Error(`CI needs Chromium at ${CHROMIUM} for the playground test (apt-get install chromium)`);
+const available = chromiumAvailable("playground test");
 
 const app = join(__dirname, "..");
 const KEY = "sk-playground-0123456789";
@@ -30,18 +28,7 @@ describe.skipIf(!available)("the playground in headless Chromium, offline", () =
     await writeFixtureT5(join(models, "tiny-t5"), { seed: 0 });
     const site = await staticServer({ "/models/": models, "/": dist });
     const large = await faultServer({ cors: true, reply: "So the answer is: yes" });
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    const browser = await chromium.launch(CHROMIUM_LAUNCH);
     try {
       const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
       const offLoopback: string[] = [];
