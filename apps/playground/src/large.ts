@@ -1,5 +1,5 @@
 import type { LanguageModel } from "@lmcot/core";
-import { createModel } from "@lmcot/llm";
+import { createModel, indexedDbStore } from "@lmcot/llm";
 
 export interface LargeForm {
   provider: "openai" | "anthropic" | "openai-compatible";
@@ -36,5 +36,7 @@ export function largeModel(form: LargeForm): LanguageModel {
     ...(baseURL && form.provider !== "openai-compatible" ? { baseURL } : {}),
     retries: 1,
     timeoutMs: 120_000,
+    // The same call again (same model, prompt and settings) is answered from this browser, free.
+    cacheStore: indexedDbStore({ name: "lmcot-playground" }),
   });
 }

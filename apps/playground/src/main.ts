@@ -101,6 +101,7 @@ async function runAll(): Promise<void> {
       (error: unknown) => show(method, { error: messageOf(error) }),
     );
   status.textContent = "running…";
+  document.body.dataset.run = "running";
   $<HTMLButtonElement>("run").disabled = true;
   const guided = async () => {
     const s = loadSmall();

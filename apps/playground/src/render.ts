@@ -58,6 +58,7 @@ export function card(
   rows.push(["large LM tokens", tokens(p.usage.large)]);
   if (p.usage.small) rows.push(["small LM tokens", tokens(p.usage.small)]);
   rows.push(["latency", `${(p.latencyMs / 1000).toFixed(2)} s`]);
+  if (p.cached) rows.push(["large LM", "answered from this browser's cache (IndexedDB), free"]);
   box.append(facts(rows));
   return box;
 }

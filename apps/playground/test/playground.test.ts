@@ -80,6 +80,11 @@ describe.skipIf(!available)("the playground in headless Chromium, offline", () =
       expect(calls.every((c) => c.headers.authorization === `Bearer ${KEY}`)).toBe(true);
       expect(JSON.stringify(site.seen)).not.toContain(KEY);
       expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+      // Run again: the large LM's three answers come from IndexedDB, and nothing is sent.
+      await page.click("#run");
+      await page.waitForSelector("body[data-run=done]", { timeout: 60_000 });
+      expect(await page.locator("article.card", { hasText: "from this browser's cache" }).count()).toBe(3);
+      expect(large.seen.filter((r) => r.method === "POST")).toHaveLength(3);
       // The weights are in Cache Storage.
       expect(await page.evaluate(() => caches.keys())).toContain("transformers-cache");
 
