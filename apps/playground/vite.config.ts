@@ -15,6 +15,8 @@ export default defineConfig({
   base: "./",
   resolve: { alias: { "onnxruntime-web-dist": ortDist } },
   build: { target: "es2022", outDir: "dist", chunkSizeWarningLimit: 4096 },
+  // The small LM's worker imports transformers.js, which splits into chunks: an ES module worker.
+  worker: { format: "es" },
   // Not pre-bundled in dev: transformers.js (large, and loads onnxruntime-web itself) and the runtime files.
   optimizeDeps: { exclude: ["@huggingface/transformers", "onnxruntime-web-dist"] },
   server: { host: "127.0.0.1" },

@@ -3,14 +3,14 @@ import { loadSample } from "@lmcot/datasets";
 import { contextText, exampleFrom } from "./example";
 import { type LargeForm, largeModel, rememberedKey, rememberKey } from "./large";
 import { card, METHODS, type MethodKey } from "./render";
-import { type Device, LoadMeter, pickDevice, smallModel } from "./small";
+import { type Device, LoadMeter, pickDevice, WorkerRationaleModel } from "./small";
 
 const $ = <T extends HTMLElement = HTMLInputElement>(id: string) => document.getElementById(id) as T;
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 let examples: Example[] = [];
 let device: Device = "wasm";
-let small: { spec: string; model: ReturnType<typeof smallModel>; ready: Promise<unknown> } | undefined;
+let small: { spec: string; model: WorkerRationaleModel; ready: Promise<unknown> } | undefined;
 
 async function showExamples(): Promise<void> {
   examples = await loadSample("hotpotqa");
@@ -38,7 +38,8 @@ function loadSmall() {
   const started = performance.now();
   bar.removeAttribute("value");
   status.textContent = `loading ${spec} on ${device}…`;
-  const model = smallModel(spec, device, (event) => {
+  void small?.model.dispose();
+  const model = new WorkerRationaleModel(spec, device, (event) => {
     const share = meter.update(event);
     if (share !== undefined) bar.value = share;
   });

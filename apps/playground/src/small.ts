@@ -1,6 +1,14 @@
-import { type LoadProgress, TransformersRationaleModel } from "@lmcot/small-lm";
+import type {
+  RationaleGenerateOptions,
+  RationaleModel,
+  RationaleOutput,
+  ScoredSequence,
+  ScoreRequest,
+} from "@lmcot/core";
+import type { LoadProgress } from "@lmcot/small-lm";
 import ortMjs from "onnxruntime-web-dist/ort-wasm-simd-threaded.asyncify.mjs?url";
 import ortWasm from "onnxruntime-web-dist/ort-wasm-simd-threaded.asyncify.wasm?url";
+import type { WorkerReply, WorkerRequest } from "./small-protocol";
 
 export type Device = "webgpu" | "wasm";
 
@@ -38,14 +46,66 @@ export class LoadMeter {
   }
 }
 
-/** The small LM on transformers.js in this page: a folder the page serves (`./models/x`) or a hub id. */
-export function smallModel(spec: string, device: Device, onProgress: (e: LoadProgress) => void) {
-  const local = /^(\.{0,2}\/|https?:\/\/)/.test(spec);
-  return new TransformersRationaleModel(local ? new URL(spec, document.baseURI).pathname : spec, {
-    device,
-    wasmPaths: ortFiles(),
-    onProgress,
-    localModelPath: new URL("models", document.baseURI).pathname,
-    batchSize: 1,
-  });
+/**
+ * The small LM on transformers.js in a worker of this page: a folder the page serves (`./models/x`)
+ * or a hub id. A `RationaleModel` like any other, for core's methods.
+ */
+export class WorkerRationaleModel implements RationaleModel {
+  readonly specificationVersion = "v1" as const;
+  readonly id: string;
+  private readonly worker = new Worker(new URL("./small-worker.ts", import.meta.url), { type: "module" });
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private next = 0;
+
+  constructor(
+    private readonly spec: string,
+    private readonly device: Device,
+    onProgress: (event: LoadProgress) => void,
+  ) {
+    this.id = `transformers:${spec}`;
+    this.worker.onmessage = ({ data }: MessageEvent<WorkerReply>) => {
+      if ("progress" in data) return onProgress(data.progress);
+      const waiting = this.pending.get(data.id);
+      this.pending.delete(data.id);
+      if ("error" in data) waiting?.reject(new Error(data.error));
+      else waiting?.resolve(data.value);
+    };
+  }
+
+  private ask<T>(request: DistributiveOmit<WorkerRequest, "id">): Promise<T> {
+    const id = this.next++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.worker.postMessage({ ...request, id });
+    });
+  }
+
+  load(): Promise<void> {
+    const local = /^(\.{0,2}\/|https?:\/\/)/.test(this.spec);
+    return this.ask({
+      kind: "load",
+      spec: local ? new URL(this.spec, document.baseURI).pathname : this.spec,
+      options: {
+        device: this.device,
+        wasmPaths: ortFiles(),
+        localModelPath: new URL("models", document.baseURI).pathname,
+        batchSize: 1,
+      },
+    });
+  }
+
+  generate(inputs: string[], options: RationaleGenerateOptions = {}): Promise<RationaleOutput[]> {
+    const { signal: _signal, ...rest } = options;
+    return this.ask({ kind: "generate", inputs, options: rest });
+  }
+
+  scoreLogprobs(items: ScoreRequest[]): Promise<ScoredSequence[]> {
+    return this.ask({ kind: "score", items });
+  }
+
+  async dispose(): Promise<void> {
+    this.worker.terminate();
+  }
 }
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

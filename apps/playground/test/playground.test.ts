@@ -80,6 +80,10 @@ describe.skipIf(!available)("the playground in headless Chromium, offline", () =
       expect(calls.every((c) => c.headers.authorization === `Bearer ${KEY}`)).toBe(true);
       expect(JSON.stringify(site.seen)).not.toContain(KEY);
       expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+      const shots = join(app, "test-output");
+      mkdirSync(shots, { recursive: true });
+      await page.screenshot({ path: join(shots, "playground.png"), fullPage: true });
+
       // Run again: the large LM's three answers come from IndexedDB, and nothing is sent.
       await page.click("#run");
       await page.waitForSelector("body[data-run=done]", { timeout: 60_000 });
@@ -88,9 +92,7 @@ describe.skipIf(!available)("the playground in headless Chromium, offline", () =
       // The weights are in Cache Storage.
       expect(await page.evaluate(() => caches.keys())).toContain("transformers-cache");
 
-      const shots = join(app, "test-output");
-      mkdirSync(shots, { recursive: true });
-      await page.screenshot({ path: join(shots, "playground.png"), fullPage: true });
+      await page.screenshot({ path: join(shots, "playground-cached.png"), fullPage: true });
       expect(errors).toEqual([]);
       expect(offLoopback).toEqual([]);
     } finally {
