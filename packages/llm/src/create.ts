@@ -52,22 +52,12 @@ export function createModel(
   const retries = options.retries ?? (options.retry === false ? 0 : maxRetries);
   // What every call goes through, batched or not; then what only calls made online go through.
   const outer: Middleware[] = [usageMeter(meter, options.prices)];
-  if (options.cacheDir)
-    outer.push(
-      diskCache({
-        dir: options.cacheDir,
-        ...(options.cacheMode ? { mode: options.cacheMode } : {}),
-        ...(options.onCacheWarning ? { onWarning: options.onCacheWarning } : {}),
-      }),
-    );
-  if (options.cacheStore)
-    outer.push(
-      storeCache({
-        store: options.cacheStore,
-        ...(options.cacheMode ? { mode: options.cacheMode } : {}),
-        ...(options.onCacheWarning ? { onWarning: options.onCacheWarning } : {}),
-      }),
-    );
+  const caching = {
+    ...(options.cacheMode ? { mode: options.cacheMode } : {}),
+    ...(options.onCacheWarning ? { onWarning: options.onCacheWarning } : {}),
+  };
+  if (options.cacheDir) outer.push(diskCache({ dir: options.cacheDir, ...caching }));
+  if (options.cacheStore) outer.push(storeCache({ store: options.cacheStore, ...caching }));
   const online: Middleware[] = [
     callPolicy({
       ...backoff,
