@@ -1,6 +1,7 @@
 import { defineConfig } from "tsup";
-import { packageBuild } from "../../tooling/tsup.preset";
+import { browserBuild, packageBuild } from "../../tooling/tsup.preset";
 
-export default defineConfig(
+export default defineConfig([
   packageBuild({ entry: { index: "src/index.ts", "testing/index": "src/testing/index.ts" } }),
-);
+  browserBuild(),
+]);

@@ -1,4 +1,4 @@
 import { defineConfig } from "tsup";
-import { packageBuild } from "../../tooling/tsup.preset";
+import { browserBuild, packageBuild } from "../../tooling/tsup.preset";
 
-export default defineConfig(packageBuild());
+export default defineConfig([packageBuild(), browserBuild()]);

@@ -5,6 +5,7 @@
 // skipLibCheck false), measures node_modules against the install budgets, runs `lmcot --version`, and
 // for small-lm checks the missing-transformers.js error, the README example's types and, after the
 // README's one-line install of transformers.js, the example itself. publint runs on each package.
+// Each package's browser entry is bundled from the installed tarball (browser-bundles.mjs).
 // Prints a size table; exits non-zero on any failure or budget overrun.
 //   node tooling/scripts/pack-smoke.mjs [--only name,name]   (KEEP_PACK_SMOKE=1 keeps the folders)
 import { execFileSync } from "node:child_process";
@@ -12,6 +13,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { bundleBrowserEntry, kilobytes, NODE_ONLY } from "./browser-bundles.mjs";
 
 const { values } = parseArgs({ options: { only: { type: "string" } } });
 const root = new URL("../..", import.meta.url).pathname;
@@ -205,6 +207,11 @@ for (const { dir, pkg } of packages.filter(({ pkg }) => !only || only.includes(p
       run("node", ["readme-example.mjs"], project);
       notes.push(`README example ran after \`${install[0]}\``);
     }
+    if (dir.includes("/packages/") && !NODE_ONLY[pkg.name]) {
+      const bundle = await bundleBrowserEntry(join(project, "node_modules", pkg.name));
+      if (bundle.problems) throw new Error(`browser entry: ${bundle.problems.join("; ")}`);
+      row.browser = `${kilobytes(bundle.bytes)} (${kilobytes(bundle.gzip)} gz)`;
+    }
     if (row.budget !== undefined && row.mb > row.budget)
       throw new Error(`node_modules is ${row.mb.toFixed(1)} MB, over the ${row.budget} MB budget`);
     console.log(`ok   ${pkg.name}: ${notes.join("; ")}`);
@@ -215,12 +222,12 @@ for (const { dir, pkg } of packages.filter(({ pkg }) => !only || only.includes(p
   }
 }
 
-console.log("\n| package | npm install | node_modules | budget | import | types checked |");
-console.log("|---|---:|---:|---:|---:|---|");
+console.log("\n| package | npm install | node_modules | budget | import | types checked | browser bundle |");
+console.log("|---|---:|---:|---:|---:|---|---:|");
 for (const r of rows) {
   const cell = (v, f) => (v === undefined ? "" : f(v));
   console.log(
-    `| ${r.name}${r.failed ? " (FAILED)" : ""} | ${cell(r.seconds, (s) => `${s.toFixed(1)} s`)} | ${cell(r.mb, (m) => `${m.toFixed(1)} MB`)} | ${cell(r.budget, (b) => `< ${b} MB`)} | ${cell(r.importMs, (ms) => `${ms.toFixed(0)} ms`)} | ${r.types ?? ""} |`,
+    `| ${r.name}${r.failed ? " (FAILED)" : ""} | ${cell(r.seconds, (s) => `${s.toFixed(1)} s`)} | ${cell(r.mb, (m) => `${m.toFixed(1)} MB`)} | ${cell(r.budget, (b) => `< ${b} MB`)} | ${cell(r.importMs, (ms) => `${ms.toFixed(0)} ms`)} | ${r.types ?? ""} | ${r.browser ?? ""} |`,
   );
 }
 if (!process.env.KEEP_PACK_SMOKE) rmSync(work, { recursive: true, force: true });

@@ -9,7 +9,7 @@ const MB = 1024 * 1024;
  */
 export function maxRecordBytes(option?: number): number {
   if (option !== undefined) return option;
-  const env = process.env.LMCOT_MAX_RECORD_MB;
+  const env = globalThis.process?.env.LMCOT_MAX_RECORD_MB; // browsers have no process
   if (env === undefined || env === "") return DEFAULT_MAX_RECORD_MB * MB;
   const mb = Number(env);
   if (!(mb > 0)) throw new Error(`LMCOT_MAX_RECORD_MB must be a positive number of megabytes, got "${env}"`);

@@ -2,19 +2,11 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Example } from "@lmcot/core";
-import { z } from "zod";
 import { readRaw } from "./raw";
 import { readAll } from "./read";
-import { validate } from "./validate";
+import { checkSampleName, qaOnlyExample, SAMPLE_FILES, type SampleName } from "./sample-files";
 
-/** The samples shipped inside this package (real dev records, with their licences). */
-export type SampleName = "hotpotqa" | "2wikimultihopqa" | "2wikimultihopqa-qa";
-
-const FILES: Record<SampleName, string> = {
-  hotpotqa: "hotpotqa_dev_sample.jsonl",
-  "2wikimultihopqa": "2wiki_dev_sample.jsonl",
-  "2wikimultihopqa-qa": "2wiki_dev_qa_only.jsonl",
-};
+export type { SampleName } from "./sample-files";
 
 /** The folder holding the bundled samples and their licence notices. */
 export function samplesDir(): string {
@@ -28,14 +20,8 @@ export function samplesDir(): string {
 
 /** The path of a bundled sample file. */
 export function samplePath(name: SampleName): string {
-  return join(samplesDir(), FILES[name]);
+  return join(samplesDir(), SAMPLE_FILES[name]);
 }
-
-const qaOnly = z.object({
-  dev_index: z.number().int(),
-  question: z.string().min(1),
-  answers: z.array(z.string()).min(1),
-});
 
 /**
  * Loads a bundled sample, offline:
@@ -44,20 +30,9 @@ const qaOnly = z.object({
  * - `2wikimultihopqa-qa`: the first 1,000 2Wiki dev questions with answer aliases and **no context**.
  */
 export async function loadSample(name: SampleName): Promise<Example[]> {
-  if (!(name in FILES))
-    throw new Error(`unknown sample "${name}"; choose one of ${Object.keys(FILES).join(", ")}`);
+  checkSampleName(name);
   if (name !== "2wikimultihopqa-qa") return readAll(samplePath(name));
   const out: Example[] = [];
-  for await (const raw of readRaw(samplePath(name))) {
-    const r = validate(qaOnly, raw.value, { file: FILES[name], record: raw.record, line: raw.line });
-    out.push({
-      id: `dev-${r.dev_index}`,
-      dataset: "2wikimultihopqa",
-      question: r.question,
-      answer: r.answers[0]!,
-      answerAliases: r.answers,
-      context: [],
-    });
-  }
+  for await (const raw of readRaw(samplePath(name))) out.push(qaOnlyExample(raw));
   return out;
 }

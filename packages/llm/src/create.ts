@@ -2,6 +2,7 @@ import { type CallPolicy, type LanguageModel, LmcotError } from "@lmcot/core";
 import type { BatchSession } from "./batch/session";
 import type { MaybeBatchable } from "./batch/types";
 import { type DiskCacheOptions, diskCache } from "./middleware/cache";
+import { type CacheStore, storeCache } from "./middleware/cache-store";
 import { type LimitOptions, limit } from "./middleware/limit";
 import { callPolicy } from "./middleware/policy";
 import type { RetryOptions } from "./middleware/retry";
@@ -14,8 +15,10 @@ export interface CreateModelOptions
   extends ProviderOptions,
     LimitOptions,
     Pick<CallPolicy, "retries" | "timeoutMs" | "totalTimeoutMs"> {
-  /** Disk cache folder; omit for no cache. */
+  /** Disk cache folder (Node); omit for no cache. */
   cacheDir?: string;
+  /** A cache on any platform: `memoryStore()`, `indexedDbStore()` in browsers, or your own. */
+  cacheStore?: CacheStore;
   cacheMode?: DiskCacheOptions["mode"];
   /** Told once per cache folder when a result could not be cached (default: one line on stderr). */
   onCacheWarning?: DiskCacheOptions["onWarning"];
@@ -49,14 +52,12 @@ export function createModel(
   const retries = options.retries ?? (options.retry === false ? 0 : maxRetries);
   // What every call goes through, batched or not; then what only calls made online go through.
   const outer: Middleware[] = [usageMeter(meter, options.prices)];
-  if (options.cacheDir)
-    outer.push(
-      diskCache({
-        dir: options.cacheDir,
-        ...(options.cacheMode ? { mode: options.cacheMode } : {}),
-        ...(options.onCacheWarning ? { onWarning: options.onCacheWarning } : {}),
-      }),
-    );
+  const caching = {
+    ...(options.cacheMode ? { mode: options.cacheMode } : {}),
+    ...(options.onCacheWarning ? { onWarning: options.onCacheWarning } : {}),
+  };
+  if (options.cacheDir) outer.push(diskCache({ dir: options.cacheDir, ...caching }));
+  if (options.cacheStore) outer.push(storeCache({ store: options.cacheStore, ...caching }));
   const online: Middleware[] = [
     callPolicy({
       ...backoff,

@@ -5,6 +5,7 @@ import {
   type LanguageModel,
   parseModelId,
 } from "@lmcot/core";
+import { processEnv } from "./env";
 import { AISDK_PACKAGES, aisdkModel } from "./providers/ai-sdk/packages";
 import { AnthropicModel } from "./providers/anthropic";
 import { ExtractiveReader } from "./providers/extractive";
@@ -53,7 +54,7 @@ export function listProviders(): ProviderInfo[] {
 }
 
 /** The values of every API key variable a provider reads, to redact from anything written or printed. */
-export function apiKeysInEnv(env: NodeJS.ProcessEnv = process.env): string[] {
+export function apiKeysInEnv(env: Record<string, string | undefined> = processEnv()): string[] {
   return listProviders()
     .flatMap((p) => p.env)
     .filter((name) => /KEY|TOKEN/.test(name))
@@ -61,7 +62,7 @@ export function apiKeysInEnv(env: NodeJS.ProcessEnv = process.env): string[] {
 }
 
 function keyFrom(name: string, variable: string, options: ProviderOptions): string {
-  const key = options.apiKey ?? (options.env ?? process.env)[variable];
+  const key = options.apiKey ?? (options.env ?? processEnv())[variable];
   if (!key)
     throw new AuthenticationError(`${name}: no API key; set ${variable} or pass apiKey`, { provider: name });
   return key;
@@ -82,7 +83,7 @@ function registerHosted(
     (model, o) =>
       make(model, {
         apiKey: keyFrom(name, vars.key, o),
-        baseURL: o.baseURL ?? (o.env ?? process.env)[vars.baseURL],
+        baseURL: o.baseURL ?? (o.env ?? processEnv())[vars.baseURL],
         headers: o.headers,
       }),
     { ...info, env: [vars.key, vars.baseURL] },
@@ -116,7 +117,7 @@ registerProvider(
     return new OpenAIChatModel(spec.slice(hash + 1), {
       provider: "openai-compatible",
       baseURL: spec.slice(0, hash),
-      apiKey: o.apiKey ?? (o.env ?? process.env).OPENAI_COMPATIBLE_API_KEY ?? "not-needed",
+      apiKey: o.apiKey ?? (o.env ?? processEnv()).OPENAI_COMPATIBLE_API_KEY ?? "not-needed",
       headers: o.headers,
     });
   },

@@ -90,13 +90,15 @@ export class OpenAICompatibleRationaleModel implements RationaleModel {
       );
     this.id = `openai-compatible:${spec}`;
     this.options = options;
-    this.apiKey = options.apiKey ?? process.env.OPENAI_COMPATIBLE_API_KEY ?? "none";
+    this.apiKey = options.apiKey ?? globalThis.process?.env.OPENAI_COMPATIBLE_API_KEY ?? "none";
     // Retries and timeouts belong to the call policy: the client's own are off, so none are doubled.
     this.client = new OpenAI({
       baseURL: this.baseURL,
       apiKey: this.apiKey,
       maxRetries: 0,
       timeout: 10 * 60_000,
+      // In a browser the key is the user's own (see the browser entry in the README).
+      dangerouslyAllowBrowser: true,
     });
   }
 

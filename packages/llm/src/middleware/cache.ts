@@ -4,6 +4,7 @@ import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { errorMessage, type GenerateRequest, type GenerateResult } from "@lmcot/core";
 import { z } from "zod";
+import { canonicalRequest } from "./cache-key";
 import { type Middleware, withGenerate } from "./types";
 
 export interface DiskCacheOptions {
@@ -19,13 +20,7 @@ export interface DiskCacheOptions {
 
 /** The content address of a call: model id + the full request (minus the signal) + prompt version. */
 export function cacheKey(modelId: string, request: GenerateRequest): string {
-  const { signal: _signal, ...rest } = request;
-  const canonical = JSON.stringify({ model: modelId, request: rest }, (_k, v) =>
-    v && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)))
-      : v,
-  );
-  return sha256(canonical);
+  return sha256(canonicalRequest(modelId, request));
 }
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");

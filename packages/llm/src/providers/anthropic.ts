@@ -62,6 +62,8 @@ export class AnthropicModel implements LanguageModel {
         maxRetries: 0,
         timeout: 10 * 60_000,
         defaultHeaders: o.headers,
+        // In a browser the key is the user's own, typed into their page (see @lmcot/llm's browser entry).
+        dangerouslyAllowBrowser: true,
       });
       this.baseURL = client.baseURL;
       return client;

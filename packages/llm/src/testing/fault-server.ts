@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import { geminiErrorBody, geminiItem, geminiResponse } from "./gemini";
-import { anthropicMessage, loopback, openaiCompletion, type Seen, sse } from "./server";
+import { anthropicMessage, type LoopbackOptions, loopback, openaiCompletion, type Seen, sse } from "./server";
 import { sseEvents } from "./streams";
 import { anthropicErrorBody, completionsBody, openaiErrorBody } from "./wire";
 
@@ -64,7 +64,7 @@ export interface FaultRequest extends Seen {
   fault?: Fault;
 }
 
-export interface FaultServerOptions {
+export interface FaultServerOptions extends LoopbackOptions {
   /** The text of a successful answer, or a function of the request (default "Answer: yes"). */
   reply?: string | ((request: FaultRequest) => string);
   /**
@@ -291,7 +291,7 @@ export async function faultServer(options: FaultServerOptions = {}) {
       if (fault !== undefined) request.fault = fault;
       return respond(request, res, options);
     },
-  ]);
+  ], options);
   return {
     url: server.url,
     seen: server.seen as FaultRequest[],

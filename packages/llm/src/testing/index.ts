@@ -27,6 +27,7 @@ export {
   delayed,
   type Handler,
   json,
+  type LoopbackOptions,
   loopback,
   openaiCompletion,
   openaiError,

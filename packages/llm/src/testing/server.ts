@@ -22,12 +22,34 @@ function parseBody(raw: string): Record<string, unknown> {
   }
 }
 
+export interface LoopbackOptions {
+  /**
+   * Answer browsers' cross-origin calls (a page on another loopback port): preflights get 204 with
+   * the asked-for headers allowed, and are not counted in `seen`; every response allows any origin.
+   */
+  cors?: boolean;
+}
+
+function allowCors(req: IncomingMessage, res: ServerResponse): boolean {
+  res.setHeader("access-control-allow-origin", "*");
+  res.setHeader("access-control-expose-headers", "*");
+  if (req.method !== "OPTIONS") return false;
+  res.writeHead(204, {
+    "access-control-allow-methods": "GET, POST, DELETE, OPTIONS",
+    "access-control-allow-headers": req.headers["access-control-request-headers"] ?? "*",
+    "access-control-max-age": "600",
+  });
+  res.end();
+  return true;
+}
+
 /** A loopback HTTP server (127.0.0.1 only) answering with scripted handlers, in order (the last repeats). */
-export async function loopback(handlers: Handler[]) {
+export async function loopback(handlers: Handler[], options: LoopbackOptions = {}) {
   const seen: Seen[] = [];
   let inFlight = 0;
   let peak = 0;
   const server = createServer((req, res) => {
+    if (options.cors && allowCors(req, res)) return;
     let raw = "";
     req.on("data", (c) => (raw += c));
     req.on("end", async () => {

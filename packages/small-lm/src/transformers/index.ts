@@ -11,4 +11,9 @@ export {
 export { type TransformersModelOptions, TransformersRationaleModel } from "./model";
 export { chooseToken, logSoftmax, type SamplingSettings } from "./sampling";
 export type { InferenceSession, OrtTensor } from "./session";
-export { smallLmEnv, type TransformersDtype, type TransformersSettings } from "./settings";
+export {
+  type LoadProgress,
+  smallLmEnv,
+  type TransformersDtype,
+  type TransformersSettings,
+} from "./settings";

@@ -1,4 +1,4 @@
-import { resolve } from "node:path";
+import { defaultModelsDir } from "./models-dir";
 
 export type TransformersDtype = "fp32" | "fp16" | "q8" | "q4";
 
@@ -19,17 +19,38 @@ export interface TransformersSettings {
   dtype: TransformersDtype;
   /** Upper bound for loading a model, downloads included; a load that takes longer fails. Default 120 s. */
   loadTimeoutMs: number;
+  /** Browsers: `webgpu` or `wasm`. Default: WebGPU when the browser has an adapter, else wasm. Node runs on the CPU. */
+  device?: "webgpu" | "wasm";
+  /**
+   * Browsers: where onnxruntime-web's `.mjs` and `.wasm` files are served, a folder URL or both files'
+   * URLs. Set it to the page's own path: by default transformers.js fetches them from a CDN.
+   */
+  wasmPaths?: string | { mjs: string; wasm: string };
+  /** Told as the model's files download and load (transformers.js's progress events). */
+  onProgress?: (event: LoadProgress) => void;
+}
+
+/** A transformers.js progress event: a file starting, progressing (bytes, percent) or done, then `ready`. */
+export interface LoadProgress {
+  status: string;
+  file?: string;
+  loaded?: number;
+  total?: number;
+  progress?: number;
 }
 
 const truthy = (v: string | undefined) => v === "1" || v?.toLowerCase() === "true";
+// Browsers and workers have no process environment.
+const env: Record<string, string | undefined> =
+  (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
 
 /** The process-wide settings. Change fields directly, or pass overrides to `getRationaleModel`. */
 export const smallLmEnv: TransformersSettings = {
-  localModelPath: resolve(process.env.LMCOT_MODELS_DIR ?? "models"),
-  allowRemoteModels: !(truthy(process.env.HF_HUB_OFFLINE) || truthy(process.env.LMCOT_OFFLINE)),
-  cacheDir: process.env.LMCOT_CACHE_DIR,
-  remoteHost: process.env.HF_ENDPOINT || undefined,
-  dtype: (process.env.LMCOT_DTYPE || "fp32") as TransformersDtype,
+  localModelPath: defaultModelsDir(env.LMCOT_MODELS_DIR),
+  allowRemoteModels: !(truthy(env.HF_HUB_OFFLINE) || truthy(env.LMCOT_OFFLINE)),
+  cacheDir: env.LMCOT_CACHE_DIR,
+  remoteHost: env.HF_ENDPOINT || undefined,
+  dtype: (env.LMCOT_DTYPE || "fp32") as TransformersDtype,
   loadTimeoutMs: 120_000,
 };
 

@@ -1,4 +1,5 @@
 import { ModelNotFoundError } from "@lmcot/core";
+import { processEnv } from "../../env";
 import type { ProviderOptions } from "../../registry";
 import { AISDKModel } from "./bridge";
 import type { AISDKLanguageModel } from "./spec";
@@ -68,7 +69,7 @@ const missing = (error: unknown) =>
 
 /** A bridged model whose provider package is imported on the first call. */
 export function aisdkModel(entry: AISDKPackage, model: string, options: ProviderOptions): AISDKModel {
-  const env = options.env ?? process.env;
+  const env = options.env ?? processEnv();
   const apiKey = options.apiKey ?? env[entry.key];
   const baseURL = options.baseURL ?? env[entry.baseURL];
   const id = `${entry.name}:${model}`;
