@@ -1,4 +1,6 @@
 // The browser and worker entry: every reward and the scorer; the HTTP server is Node's (index.ts).
+
+export { Limiter } from "@lmcot/core";
 export {
   type AspectRewardOptions,
   type AspectRewardResult,
@@ -29,7 +31,6 @@ export {
   type JudgePrompt,
   type JudgePromptOptions,
 } from "./judge-prompts";
-export { Limiter } from "@lmcot/core";
 export { type ParsedScore, parseAllAspects, parseAspectScore } from "./parse";
 export {
   DEFAULT_SPECIAL_TOKENS,

@@ -187,7 +187,9 @@ export const registerData: RegisterCommand = (program: Command) => {
   withWhere(
     data
       .command("get")
-      .description("download datasets into the cache (streamed, resumed, retried, checksum-verified, parsed, size-capped)")
+      .description(
+        "download datasets into the cache (streamed, resumed, retried, checksum-verified, parsed, size-capped)",
+      )
       .argument("<ids...>", "dataset ids, e.g. hotpotqa:dev 2wikimultihopqa:dev")
       .option("--sha256 <hex>", "pin the download's sha256 (else the registry's, else trusted on first use)")
       .option(

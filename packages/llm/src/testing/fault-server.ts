@@ -273,25 +273,31 @@ async function respond(
  * `seen` holds every request in arrival order, with the fault each got.
  */
 export async function faultServer(options: FaultServerOptions = {}) {
-  const server = await loopback([
-    (seen, res, index) => {
-      const wire = describe(seen);
-      // A web server at the base URL answers every path alike (batch files and batches too).
-      if (!wire && (WRONG.has(options.fault) || options.fault === "hang")) {
-        Object.assign(seen, { api: "other", item: "", stream: false, index, fault: options.fault });
-        if (options.fault === "hang") return new Promise<void>((resolve) => res.on("close", () => resolve()));
-        return wrongEndpoint(res, options.fault as WrongEndpoint);
-      }
-      if (!wire) {
-        res.writeHead(404, { "content-type": "application/json" });
-        return void res.end(JSON.stringify(openaiErrorBody(404, `no route for ${seen.method} ${seen.url}`)));
-      }
-      const request = Object.assign(seen, wire, { index }) as FaultRequest;
-      const fault = chooseFault(request, options);
-      if (fault !== undefined) request.fault = fault;
-      return respond(request, res, options);
-    },
-  ], options);
+  const server = await loopback(
+    [
+      (seen, res, index) => {
+        const wire = describe(seen);
+        // A web server at the base URL answers every path alike (batch files and batches too).
+        if (!wire && (WRONG.has(options.fault) || options.fault === "hang")) {
+          Object.assign(seen, { api: "other", item: "", stream: false, index, fault: options.fault });
+          if (options.fault === "hang")
+            return new Promise<void>((resolve) => res.on("close", () => resolve()));
+          return wrongEndpoint(res, options.fault as WrongEndpoint);
+        }
+        if (!wire) {
+          res.writeHead(404, { "content-type": "application/json" });
+          return void res.end(
+            JSON.stringify(openaiErrorBody(404, `no route for ${seen.method} ${seen.url}`)),
+          );
+        }
+        const request = Object.assign(seen, wire, { index }) as FaultRequest;
+        const fault = chooseFault(request, options);
+        if (fault !== undefined) request.fault = fault;
+        return respond(request, res, options);
+      },
+    ],
+    options,
+  );
   return {
     url: server.url,
     seen: server.seen as FaultRequest[],
