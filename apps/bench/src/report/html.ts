@@ -1,5 +1,6 @@
 import { type CellSummary, cellLabel, coverage, failureNote, type ReportData, scoreText } from "./data";
 import { runConfigRows, tokenHeaders, tokenRows } from "./facts";
+import { rationaleQualityHtml } from "./rationale-quality-render";
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const pct = (x: number) => (100 * x).toFixed(1);
@@ -157,6 +158,7 @@ ${data.offlineNote ? `<section class="note" id="offline-note"><strong>Offline st
 ${failuresSection(data)}
 ${batchesSection(data)}
 <section><h2>The paper's claims in this run</h2><p>A claim is judged only on comparisons of at least ${data.minClaimN} questions.</p><table id="claims"><thead><tr><th>claim</th><th>verdict</th><th>evidence</th></tr></thead><tbody>${data.claims.map((c) => `<tr><td>${esc(c.claim)}</td><td class="verdict">${esc(c.verdict)}</td><td>${esc(c.evidence)}</td></tr>`).join("")}</tbody></table></section>
+${data.rationaleQuality ? rationaleQualityHtml(data.rationaleQuality, esc) : ""}
 <section id="tokens"><h2>Tokens per cell</h2><table><thead><tr>${tokenHeaders(data)
     .map((h) => `<th>${h}</th>`)
     .join("")}</tr></thead><tbody>${tokenRows(data)

@@ -1,5 +1,6 @@
 import { cellLabel, coverage, failureNote, type ReportData, scoreText } from "./data";
 import { runConfigRows, tokenHeaders, tokenRows } from "./facts";
+import { rationaleQualityMarkdown } from "./rationale-quality-render";
 
 const mdRow = (cells: string[]) => `| ${cells.map((c) => c.replace(/\|/g, "\\|")).join(" | ")} |`;
 
@@ -97,6 +98,7 @@ export function renderMarkdown(data: ReportData): string {
     "",
   );
   for (const c of data.claims) out.push(`- **${c.claim}** — ${c.verdict}. ${c.evidence}`);
+  if (data.rationaleQuality) out.push("", rationaleQualityMarkdown(data.rationaleQuality));
   out.push("", "## By question type (F1 %)", "");
   const types = [...new Set(data.cells.flatMap((c) => Object.keys(c.byType)))].sort();
   out.push(
