@@ -36,7 +36,7 @@ export const registerReproduce: RegisterCommand = (program: Command) => {
       if (flags.dryRun) {
         const { priceReproduce } = await import("../reproduce/dry-run");
         const { lines, warnings } = await priceReproduce(config);
-        for (const w of warnings) process.stderr.write(`lmcot: warning: ${w}\n`);
+        for (const w of new Set(warnings)) process.stderr.write(`lmcot: warning: ${w}\n`);
         process.stdout.write(`${lines.join("\n")}\n`);
         return;
       }

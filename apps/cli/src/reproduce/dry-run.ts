@@ -121,7 +121,7 @@ export async function priceReproduce(c: ReproduceConfig): Promise<{ lines: strin
     outputTokens: Math.round(ppoOut),
     online: ppoUsd,
     batch: ppoUsd,
-    note: `${ppo.steps} steps × ${ppo.batchSize} rollouts; online in both (PPO needs each reward at once)`,
+    note: `${ppo.steps} steps × ${ppo.batchSize} rollouts, online in both: PPO needs each reward at once`,
   });
 
   const evalSet = await examplesOf(c, c.bench.datasets, warnings);
@@ -164,17 +164,15 @@ export async function priceReproduce(c: ReproduceConfig): Promise<{ lines: strin
 }
 
 function format(rows: Line[]): string[] {
-  const total = rows.reduce(
-    (s, r) => ({
-      ...s,
-      calls: s.calls + r.calls,
-      inputTokens: s.inputTokens + r.inputTokens,
-      outputTokens: s.outputTokens + r.outputTokens,
-      online: s.online + r.online,
-      batch: s.batch + r.batch,
-    }),
-    { stage: "TOTAL", calls: 0, inputTokens: 0, outputTokens: 0, online: 0, batch: 0 } as Line,
-  );
+  const sum = (f: (r: Line) => number) => rows.reduce((s, r) => s + f(r), 0);
+  const total: Line = {
+    stage: "TOTAL",
+    calls: sum((r) => r.calls),
+    inputTokens: sum((r) => r.inputTokens),
+    outputTokens: sum((r) => r.outputTokens),
+    online: sum((r) => r.online),
+    batch: sum((r) => r.batch),
+  };
   const line = (r: Line) =>
     `${r.stage}: ${r.calls} calls, ~${Math.round(r.inputTokens)} input + ~${Math.round(r.outputTokens)} output tokens, ~$${r.online.toFixed(4)} online, ~$${r.batch.toFixed(4)} with --batch${r.note ? ` (${r.note})` : ""}`;
   return [...rows.map(line), line(total)];
