@@ -1,24 +1,8 @@
-import type { Example } from "@lmcot/core";
 import { createModel } from "@lmcot/llm";
 import { describe, expect, it } from "vitest";
 import { ASPECTS, RewardScorer, rewardConfig } from "../src/index";
+import { example, rationale as grounded } from "./helpers";
 
-const example: Example = {
-  id: "x",
-  dataset: "hotpotqa",
-  question: "Which film was released first, Aas Ka Panchhi or Phoolwari?",
-  answer: "Phoolwari",
-  context: [
-    {
-      title: "Aas Ka Panchhi",
-      sentences: ["Aas Ka Panchhi is a 1961 Hindi film directed by J. Om Prakash."],
-    },
-    { title: "Phoolwari", sentences: ["Phoolwari is a 1946 Indian Bollywood film."] },
-  ],
-};
-
-const grounded =
-  "Aas Ka Panchhi was released in 1961. Phoolwari was released in 1946, so Phoolwari was released first.";
 const invented = "bananas bananas bananas orbit quietly purple purple purple";
 
 describe("extractive:judge through the rewards' real judge prompts", () => {

@@ -8,17 +8,7 @@ import {
   tokens,
 } from "@lmcot/core";
 
-const ASPECTS = [
-  "factuality",
-  "relevance",
-  "logicality",
-  "consistency",
-  "coherence",
-  "fluency",
-  "naturalness",
-  "readability",
-] as const;
-type Aspect = (typeof ASPECTS)[number];
+type Aspect = keyof ReturnType<typeof lexicalAspectScores>;
 
 const CONNECTIVES = /\b(so|therefore|thus|because|since|hence|which|who|whose|then|as a result)\b/i;
 
@@ -47,13 +37,8 @@ function ngrams(words: readonly string[], n: number): string[] {
 }
 
 /** Each aspect in [0, 1] from surface features of the rationale against its question and context. */
-export function lexicalAspectScores(
-  question: string,
-  context: string,
-  rationale: string,
-): Record<Aspect, number> {
+export function lexicalAspectScores(question: string, context: string, rationale: string) {
   const words = contentWords(rationale);
-  if (words.length === 0) return Object.fromEntries(ASPECTS.map((a) => [a, 0])) as Record<Aspect, number>;
   const contextWords = new Set(contentWords(context));
   const questionWords = new Set(contentWords(question));
   const sentences = splitSentences(rationale);
@@ -65,7 +50,7 @@ export function lexicalAspectScores(
   const contextSix = new Set(ngrams(tokens(context), 6));
   const linked = sentenceWords.slice(1).filter((s, i) => [...s].some((w) => sentenceWords[i]!.has(w))).length;
   const meanLength = all.length / Math.max(1, sentences.length);
-  return {
+  const scores = {
     factuality: share(words.filter((w) => contextWords.has(w)).length, words.length),
     relevance: covered,
     logicality: clamp(0.6 * covered + (CONNECTIVES.test(rationale) || sentences.length > 1 ? 0.4 : 0)),
@@ -79,6 +64,10 @@ export function lexicalAspectScores(
       : 0.5,
     readability: meanLength < 5 ? meanLength / 5 : meanLength <= 25 ? 1 : clamp(1 - (meanLength - 25) / 25),
   };
+  // No content word: nothing to rate, every aspect at the bottom of the scale.
+  return words.length
+    ? scores
+    : (Object.fromEntries(Object.keys(scores).map((a) => [a, 0])) as typeof scores);
 }
 
 /** [0, 1] → the judge scale's integer 1–5. */
@@ -104,7 +93,8 @@ export class LexicalJudge implements LanguageModel {
     const text =
       one && one in scores
         ? `Score: ${onScale(scores[one])}`
-        : ASPECTS.filter((a) => prompt.includes(`- ${a}:`))
+        : (Object.keys(scores) as Aspect[])
+            .filter((a) => prompt.includes(`- ${a}:`))
             .map((a) => `${a}: ${onScale(scores[a])}`)
             .join("\n");
     const count = (t: string) => (t.trim() ? t.trim().split(/\s+/).length : 0);
