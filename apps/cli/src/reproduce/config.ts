@@ -30,6 +30,8 @@ export const reproduceConfigSchema = z.object({
   judge: z.string().min(3),
   /** Provider batches (50 % of the price, results within 24 h) for distill, the grid and scoring; PPO stays online. */
   batch: z.boolean().default(false),
+  /** With batch: seconds between two looks at a running batch (default 30). */
+  batchPoll: z.number().positive().optional(),
   /** Stop a stage before it spends more than this (USD), per stage. */
   budget: z.number().positive().optional(),
   cacheDir: z.string().default(".lmcot/cache"),

@@ -67,6 +67,7 @@ function trainerProgress(dir: string) {
 
 const batchAndBudget = (c: ReproduceConfig) => ({
   ...(c.batch ? { batch: true } : {}),
+  ...(c.batch && c.batchPoll !== undefined ? { batchPoll: c.batchPoll } : {}),
   ...(c.budget !== undefined ? { budget: c.budget } : {}),
 });
 
@@ -265,6 +266,7 @@ const scores: Stage = {
           out,
           ...(data ? ["--data", data] : []),
           ...(c.batch ? ["--batch"] : []),
+          ...(c.batch && c.batchPoll !== undefined ? ["--batch-poll", String(c.batchPoll)] : []),
         ]);
         costUsd += costOf(out);
         // Beside the run, where the report and `lmcot view` read rewards*.jsonl.
