@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { BenchRecord } from "../src/grid";
-import { buildReport, buildViewData, FLAGS } from "../src/index";
+import { buildReport, buildViewData, FLAGS, viewFiles } from "../src/index";
 import { pearson } from "../src/report/correlation";
 import { writeGeneratedRun } from "./view-fixture";
 
@@ -105,6 +105,12 @@ describe("the report's rationale-quality section", () => {
       if (expected) flagged++;
     }
     expect(flagged).toBeGreaterThan(0);
+    const { data: view, details } = await buildViewData([dir]);
+    const files = viewFiles(view, details);
+    expect(files.get("index.html")).toContain(
+      '<option value="rlRatedHigherWorse">RL rationale rated higher but the answer got worse</option>',
+    );
+    expect(files.get("data.js")).toContain('rlRatedHigherWorse\\":128');
   });
 });
 
