@@ -65,7 +65,7 @@ export async function writeReproduceReport(ctx: StageContext): Promise<string[]>
     `<table><tbody>${rows.map((r) => `<tr>${r.map((v) => `<td>${esc(v)}</td>`).join("")}</tr>`).join("")}</tbody></table>`;
   writeFileSync(
     files[2]!,
-    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>lmcot reproduce</title></head><body><main>
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'"><title>lmcot reproduce</title></head><body><main>
 <h1>lmcot reproduce</h1><p>Run directory <code>${esc(ctx.config.out)}</code>; large LM <code>${esc(ctx.config.large)}</code>, judge <code>${esc(ctx.config.judge)}</code>.</p>
 <h2>Stages</h2>${table([["stage", "time", "cost", "completed"], ...stages])}
 ${runs.map((r) => `<h2>${esc(TITLES[r.name] ?? r.name)}</h2><pre>${esc(headlineTable(r.data))}</pre><p><a href="${esc(relative(dir, r.files[2]!))}">the full report, with the rationale-quality section</a></p>`).join("\n")}
