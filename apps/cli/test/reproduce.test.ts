@@ -91,6 +91,10 @@ describe("lmcot reproduce --config paper-offline (a small slice)", () => {
     expect(json.runs.grid.rationaleQuality.pairs[0]).toMatchObject({ kd: "kd", rl: "kd+rl", n: 3 });
     expect(json.runs.grid.rationaleQuality.claim.verdict).toBe("too few questions (n = 3)");
     expect(existsSync(join(cwd, "run", "bench", "grid", "rewards-hotpotqa.jsonl"))).toBe(true);
+    const html = readFileSync(join(cwd, "run", "report", "report.html"), "utf8");
+    expect(html).toContain(`content="default-src 'none'; style-src 'unsafe-inline'"`);
+    expect(html).toContain('href="../bench/grid/report.html"');
+    expect(readFileSync(join(cwd, "run", "bench", "grid", "report.html"), "utf8")).toContain('id="rq-pairs"');
     trained = cwd;
   }, 300_000);
 
