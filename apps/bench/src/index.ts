@@ -28,12 +28,14 @@ export {
 export { type Plan, readPlan } from "./plan";
 export { ProgressDisplay, progressLine } from "./progress";
 export {
+  buildRationaleQuality,
   buildReport,
   buildReportData,
   type Claim,
   type Comparison,
   coverage,
   headlineTable,
+  type RationaleQuality,
   type ReportData,
   renderHtml,
   renderMarkdown,

@@ -5,6 +5,8 @@ import { UsageError } from "./usage-error";
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
+/** lmcot reproduce: a training stage is handed off to an external engine (TRL, OpenRLHF). */
+export const EXIT_HANDOFF = 3;
 export const EXIT_INTERRUPTED = 130;
 
 /** Shown under `lmcot --help`. */
@@ -13,6 +15,7 @@ Exit codes:
   0    done
   1    something failed (failed items are listed on stderr and in the run's errors.jsonl)
   2    usage error: a bad flag, command, dataset, method, provider or file; or the output folder is locked
+  3    lmcot reproduce handed a training stage to TRL / OpenRLHF: train, put the checkpoint where it says, re-run
   130  interrupted (Ctrl-C); re-run the same command to resume`;
 
 /**

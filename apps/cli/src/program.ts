@@ -51,6 +51,14 @@ export async function createProgram(argv?: readonly string[]): Promise<Command> 
 
 /** Runs the CLI on `argv` and returns the process exit code; never throws. */
 export async function run(argv: string[] = process.argv): Promise<number> {
+  // Node exits (code 0) when nothing is left to wait on, even with the command unfinished: say so, and fail.
+  const stranded = () => {
+    process.stderr.write(
+      `lmcot: internal error: \`lmcot ${commandIn(argv) ?? ""}\` stopped with its work unfinished (it waited on something that can never end); what it wrote so far is kept — report this, and run the same command again to resume\n`,
+    );
+    process.exitCode = EXIT_FAILURE;
+  };
+  process.once("beforeExit", stranded);
   try {
     const program = await createProgram(argv);
     await program.parseAsync(argv);
@@ -71,5 +79,7 @@ export async function run(argv: string[] = process.argv): Promise<number> {
       process.stderr.write(`  → ${fixFor(error.code)}\n`);
     if (process.env.LMCOT_DEBUG) process.stderr.write(`${redacted(stacks(error))}\n`);
     return EXIT_FAILURE;
+  } finally {
+    process.off("beforeExit", stranded);
   }
 }

@@ -64,7 +64,7 @@ describe("exit codes: 0 done, 1 failed, 2 usage", () => {
   it("lmcot --help lists the exit codes and --quiet", async () => {
     const r = await lmcot("--help");
     expect(r.stdout).toMatch(
-      /Exit codes:\n\s+0\s+done\n\s+1\s+.*\n\s+2\s+usage error.*\n\s+130\s+interrupted/,
+      /Exit codes:\n\s+0\s+done\n\s+1\s+.*\n\s+2\s+usage error.*\n\s+3\s+lmcot reproduce.*\n\s+130\s+interrupted/,
     );
     expect(r.stdout).toMatch(/--quiet/);
   });

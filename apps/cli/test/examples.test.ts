@@ -36,6 +36,15 @@ describe("examples/", () => {
     expect(rl.stdout).toMatch(/PPO: \d+ queries, 2 steps/);
   }, 120_000);
 
+  it("reproduce.yaml runs every stage offline, then skips them all", async () => {
+    const cwd = mkdtempSync(join(tmpdir(), "lmcot-example-reproduce-"));
+    const run = await lmcotIn(cwd, "reproduce", "--config", example("reproduce.yaml"));
+    expect(run.stdout).toMatch(/^report\s+ran\b/m);
+    expect(run.stdout).toContain(join("runs", "reproduce-example", "report", "report.md"));
+    const again = await lmcotIn(cwd, "reproduce", "--config", example("reproduce.yaml"));
+    expect(again.stdout).not.toMatch(/\bran\b/);
+  }, 300_000);
+
   it("rewards-serve.yaml serves /health on loopback and stops on SIGTERM", async () => {
     const cwd = mkdtempSync(join(tmpdir(), "lmcot-example-serve-"));
     const child = spawn(

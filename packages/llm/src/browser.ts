@@ -47,6 +47,7 @@ export { AISDK_PACKAGES, type AISDKPackage } from "./providers/ai-sdk/packages";
 export type { AISDKLanguageModel } from "./providers/ai-sdk/spec";
 export { AnthropicModel, type AnthropicOptions } from "./providers/anthropic";
 export { choiceOptions, ExtractiveReader, extractiveAnswer } from "./providers/extractive";
+export { LexicalJudge, lexicalAspectScores } from "./providers/lexical-judge";
 export { OpenAIChatModel, type OpenAIChatOptions } from "./providers/openai";
 export { expectedReasoningTokens, REASONING_BUDGET, REASONING_SHARE } from "./providers/reasoning";
 export {

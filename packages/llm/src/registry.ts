@@ -9,6 +9,7 @@ import { processEnv } from "./env";
 import { AISDK_PACKAGES, aisdkModel } from "./providers/ai-sdk/packages";
 import { AnthropicModel } from "./providers/anthropic";
 import { ExtractiveReader } from "./providers/extractive";
+import { LexicalJudge } from "./providers/lexical-judge";
 import { OpenAIChatModel } from "./providers/openai";
 
 export interface ProviderOptions {
@@ -127,10 +128,15 @@ registerProvider(
     env: ["OPENAI_COMPATIBLE_API_KEY"],
   },
 );
-registerProvider("extractive", (name) => new ExtractiveReader(name), {
-  description: "offline stand-in: classical extractive QA over the prompt's context (no network, free)",
-  example: "extractive:reader",
-});
+registerProvider(
+  "extractive",
+  (name) => (name === "judge" ? new LexicalJudge() : new ExtractiveReader(name)),
+  {
+    description:
+      "offline stand-ins: classical extractive QA over the prompt's context (reader), a lexical aspect judge (judge); no network, free",
+    example: "extractive:reader",
+  },
+);
 
 for (const entry of AISDK_PACKAGES)
   registerProvider(entry.name, (model, o) => aisdkModel(entry, model, o), {

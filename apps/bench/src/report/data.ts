@@ -15,6 +15,7 @@ import { readPlan } from "../plan";
 import { benchRecordSchema } from "../record-schema";
 import { type RunInfo, readRunInfo } from "../run-info";
 import { pairedBootstrap } from "./paired";
+import type { RationaleQuality } from "./rationale-quality";
 
 export interface CellSummary extends Aggregate {
   cell: Cell;
@@ -94,6 +95,8 @@ export interface ReportData {
   statistics: string;
   /** The finished items, without their prompts (those stay in run.jsonl; `lmcot view` shows them). */
   examples: Omit<BenchRecord, "prompts">[];
+  /** Aspect scores of the LM-guided rationales, when `lmcot rewards score` wrote rewards.jsonl beside the run. */
+  rationaleQuality?: RationaleQuality;
 }
 
 export const STATISTICS =
@@ -209,7 +212,8 @@ function verdict(tests: { test: PairedTestResult; n: number }[], minN: number): 
 }
 
 const isKd = (l: string) => /^(kd|distilled|distillation)$/i.test(l);
-const isRl = (l: string) => /(rl|ppo)/i.test(l);
+/** Whether a small LM's label names an RL-refined checkpoint (`kd+rl`, `ppo`). */
+export const isRl = (l: string) => /(rl|ppo)/i.test(l);
 
 /** The paper's claims judged on this run's comparisons (F1), each on those with at least `minN` questions. */
 export function judgeClaims(comparisons: Comparison[], minN: number): Claim[] {

@@ -1,6 +1,7 @@
-import { contentSecurityPolicy, cspHash, Html, html } from "../html";
+import { contentSecurityPolicy, cspHash, escapeHtml, Html, html } from "../html";
 import { type CellSummary, cellLabel, coverage, failureNote, type ReportData, scoreText } from "./data";
 import { runConfigRows, tokenHeaders, tokenRows } from "./facts";
+import { rationaleQualityHtml } from "./rationale-quality-render";
 
 const pct = (x: number) => (100 * x).toFixed(1);
 const COLORS = ["#2563eb", "#16a34a", "#dc2626", "#9333ea", "#ea580c", "#0891b2", "#4d7c0f", "#be185d"];
@@ -143,6 +144,7 @@ ${data.offlineNote && html`<section class="note" id="offline-note"><strong>Offli
 ${failuresSection(data)}
 ${batchesSection(data)}
 <section><h2>The paper's claims in this run</h2><p>A claim is judged only on comparisons of at least ${data.minClaimN} questions.</p><table id="claims"><thead><tr><th>claim</th><th>verdict</th><th>evidence</th></tr></thead><tbody>${data.claims.map((c) => html`<tr><td>${c.claim}</td><td class="verdict">${c.verdict}</td><td>${c.evidence}</td></tr>`)}</tbody></table></section>
+${data.rationaleQuality && new Html(rationaleQualityHtml(data.rationaleQuality, escapeHtml))}
 <section id="tokens"><h2>Tokens per cell</h2><table><thead><tr>${tokenHeaders(data).map((h) => html`<th>${h}</th>`)}</tr></thead><tbody>${tokenRows(
     data,
   ).map(

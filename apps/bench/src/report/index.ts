@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { buildReportData, type ReportData, type ReportOptions } from "./data";
 import { renderHtml } from "./html";
 import { renderMarkdown } from "./markdown";
+import { buildRationaleQuality } from "./rationale-quality";
 
 export {
   buildReportData,
@@ -15,6 +16,7 @@ export {
 } from "./data";
 export { renderHtml } from "./html";
 export { headlineTable, renderMarkdown } from "./markdown";
+export { buildRationaleQuality, type RationaleQuality } from "./rationale-quality";
 
 /** Rebuilds report.json, report.md and report.html in a run directory from its run.jsonl alone. */
 export async function buildReport(
@@ -22,6 +24,8 @@ export async function buildReport(
   options: ReportOptions = {},
 ): Promise<{ data: ReportData; files: string[] }> {
   const data = await buildReportData(runDir, options);
+  const rationaleQuality = await buildRationaleQuality(runDir, data.minClaimN);
+  if (rationaleQuality) data.rationaleQuality = rationaleQuality;
   const files = [join(runDir, "report.json"), join(runDir, "report.md"), join(runDir, "report.html")];
   writeFileSync(files[0]!, `${JSON.stringify(data, null, 2)}\n`);
   writeFileSync(files[1]!, renderMarkdown(data));

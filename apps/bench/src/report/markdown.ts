@@ -1,15 +1,7 @@
 import { cellLabel, coverage, failureNote, type ReportData, scoreText } from "./data";
 import { runConfigRows, tokenHeaders, tokenRows } from "./facts";
-
-/**
- * A value as Markdown text that stays inside its table cell or line, whatever its type: `|` and `\`
- * escaped, markup as entities, line breaks as spaces.
- */
-export const md = (value: unknown): string =>
-  String(value ?? "")
-    .replace(/[\\|`]/g, (c) => `\\${c}`)
-    .replace(/[&<>]/g, (c) => `&#${c.charCodeAt(0)};`)
-    .replace(/\r\n|[\r\n\u2028\u2029]/g, " ");
+import { md } from "./md";
+import { rationaleQualityMarkdown } from "./rationale-quality-render";
 
 /** A table row; every cell escaped (alignment rows such as `---:` pass through unchanged). */
 const mdRow = (cells: unknown[]) => `| ${cells.map(md).join(" | ")} |`;
@@ -130,6 +122,7 @@ export function renderMarkdown(data: ReportData): string {
     "",
   );
   for (const c of data.claims) out.push(`- **${md(c.claim)}** — ${md(c.verdict)}. ${md(c.evidence)}`);
+  if (data.rationaleQuality) out.push("", rationaleQualityMarkdown(data.rationaleQuality));
   out.push("", "## By question type (F1 %)", "");
   const types = [...new Set(data.cells.flatMap((c) => Object.keys(c.byType)))].sort();
   out.push(mdRow(["method", "dataset", ...types]), `| --- | --- | ${types.map(() => "---:").join(" | ")} |`);

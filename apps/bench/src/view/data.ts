@@ -7,6 +7,7 @@ import type { BenchRecord, Cell } from "../grid";
 import { rewardLineSchema } from "../record-schema";
 import { readRecords } from "../report/data";
 import { type RunInfo, readRunInfo } from "../run-info";
+import { rlRatedHigherButWorse } from "./rationale-flags";
 
 /** Per-item flags, computed once here so the page filters 10,000 rows without recomputing them. */
 export const FLAGS = {
@@ -17,6 +18,7 @@ export const FLAGS = {
   wrongEverywhere: 16,
   betterInB: 32,
   worseInB: 64,
+  rlRatedHigherWorse: 128,
 } as const;
 
 /** One column of the matrix: a cell of one run, across datasets (the row's dataset picks the cell). */
@@ -26,6 +28,8 @@ export interface ViewColumn {
   key: string;
   label: string;
   method: Cell["method"];
+  /** The small LM's label (LM-guided columns). */
+  small?: string;
   large: string;
   seed: number;
 }
@@ -188,6 +192,7 @@ export async function buildViewData(runDirs: string[]): Promise<{ data: ViewData
           key: columnKey(r.cell),
           label: label(r.cell, run),
           method: r.cell.method,
+          ...(r.cell.small ? { small: r.cell.small.label } : {}),
           large: r.cell.large,
           seed: r.cell.seed,
         });
@@ -241,7 +246,10 @@ export async function buildViewData(runDirs: string[]): Promise<{ data: ViewData
       };
     }
   });
-  for (const item of items) item.flags = flagsOf(item, columns);
+  items.forEach((item, i) => {
+    item.flags = flagsOf(item, columns);
+    if (rlRatedHigherButWorse(item, details[i]!, columns)) item.flags |= FLAGS.rlRatedHigherWorse;
+  });
   const types = [...new Set(items.flatMap((x) => (x.type ? [x.type] : [])))].sort();
   return { data: { runs, columns, items, types }, details };
 }

@@ -45,7 +45,7 @@ const HTML = `<!doctype html><html lang="en"><head><meta http-equiv="Content-Sec
 <select id="flag" aria-label="show"><option value="">all questions</option>
 <option value="fixedStandard">LM-guided fixed (vs standard)</option><option value="brokeStandard">LM-guided broke (vs standard)</option>
 <option value="fixedCot">LM-guided fixed (vs CoT)</option><option value="brokeCot">LM-guided broke (vs CoT)</option>
-<option value="wrongEverywhere">wrong everywhere</option>
+<option value="wrongEverywhere">wrong everywhere</option><option value="rlRatedHigherWorse">RL rationale rated higher but the answer got worse</option>
 <option class="two-runs" value="betterInB">B better than A</option><option class="two-runs" value="worseInB">B worse than A</option></select>
 <select id="type" aria-label="question type"><option value="">every type</option></select>
 <input id="ctxmin" type="number" min="0" placeholder="context ≥ chars" size="10"><input id="ctxmax" type="number" min="0" placeholder="context ≤ chars" size="10">

@@ -71,6 +71,12 @@ export const commands: CommandEntry[] = [
     load: async () => (await import("./batch")).registerBatch,
   },
   {
+    name: "reproduce",
+    summary:
+      "the paper in one resumable command: distill → KD → PPO → the grid → rationale scores → one report",
+    load: async () => (await import("./reproduce")).registerReproduce,
+  },
+  {
     name: "view",
     summary:
       "look at every question across methods: a local, read-only page over one or more run directories",

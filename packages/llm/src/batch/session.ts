@@ -73,6 +73,8 @@ export interface BatchSessionOptions {
   onEvent?: (event: BatchEvent) => void;
   /** Calls made outside `track` are submitted after this long without a new one (default 200 ms). */
   idleMs?: number;
+  /** Tracked calls are submitted after this long without a new call or a finished item (default 5 s). */
+  stallMs?: number;
   /** Strings removed from messages (the API keys in use). */
   secrets?: readonly (string | undefined)[];
 }
@@ -389,11 +391,14 @@ export class BatchSession {
   /** Submits when every tracked item waits on a batched call; untracked calls after `idleMs` quiet. */
   private check(): void {
     if (!this.queue.length) return;
-    if (this.untracked > 0) {
-      clearTimeout(this.idleTimer);
-      this.idleTimer = setTimeout(() => this.flush(), this.options.idleMs ?? 200);
-      this.idleTimer.unref?.();
-    }
+    // Calls made outside `track` go after `idleMs` of quiet. Tracked ones go once every item waits, or
+    // after `stallMs` of quiet should an item never be seen waiting (its call made where the tracking
+    // context was lost): the session never waits forever, and the timer keeps the process alive.
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(
+      () => this.flush(),
+      this.untracked > 0 ? (this.options.idleMs ?? 200) : (this.options.stallMs ?? 5000),
+    );
     if (this.flushScheduled || this.active === 0 || this.blocked < this.active) return;
     this.flushScheduled = true;
     setImmediate(() => {
