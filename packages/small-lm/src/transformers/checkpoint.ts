@@ -70,7 +70,11 @@ async function downloadOnce(
     if (!response.ok || response.body === null) {
       const gated = response.status === 401 || response.status === 403 ? " (a gated repo? set HF_TOKEN)" : "";
       const message = `HTTP ${response.status} for ${url}${gated}`;
-      throw toLmcotError({ status: response.status, headers: response.headers, message }, "hub");
+      // A file host's error pages are not a wrong endpoint: its status is what counts (`error` set).
+      throw toLmcotError(
+        { status: response.status, headers: response.headers, message, error: { message } },
+        "hub",
+      );
     }
     await mkdir(dirname(file), { recursive: true });
     let bytes = 0;
