@@ -265,6 +265,17 @@ export async function* scanJsonArray(
   path: string,
   options: ScanOptions | AbortSignal = {},
 ): AsyncGenerator<RawRecord> {
+  for await (const batch of scanJsonArrayBatches(path, options)) yield* batch;
+}
+
+/**
+ * `scanJsonArray` a read buffer at a time: the records that end in each chunk of the file, in order
+ * (for a reader that keeps many small records, one await per chunk instead of one per record).
+ */
+export async function* scanJsonArrayBatches(
+  path: string,
+  options: ScanOptions | AbortSignal = {},
+): AsyncGenerator<RawRecord[]> {
   const { signal, skipKeys = [], ...rest } = options instanceof AbortSignal ? { signal: options } : options;
   const file = basename(path);
   const scanner = new ArrayScanner(
@@ -280,21 +291,22 @@ export async function* scanJsonArray(
     } catch (e) {
       error = e;
     }
-    // The records before an error in this chunk are still handed out, in order, before it.
+    // The records before an error are still handed out, in order, before it.
+    const batch: RawRecord[] = [];
     for (const f of found) {
-      let value: unknown;
       try {
-        value = JSON.parse(f.text);
+        batch.push({ value: JSON.parse(f.text), record: f.record, line: f.line });
       } catch (e) {
-        throw new DataValidationError(`is not valid JSON (${(e as Error).message})`, {
+        error = new DataValidationError(`is not valid JSON (${(e as Error).message})`, {
           file,
           record: f.record,
           line: f.line,
         });
+        break;
       }
-      yield { value, record: f.record, line: f.line };
     }
     found.length = 0;
+    if (batch.length) yield batch;
     if (error) throw error;
   }
   if (!scanner.started) throw new DataValidationError("is empty", { file });

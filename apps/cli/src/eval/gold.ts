@@ -1,6 +1,6 @@
 import { basename } from "node:path";
 import { DataValidationError } from "@lmcot/core";
-import { datasetOf, readRaw, validate } from "@lmcot/datasets/files";
+import { datasetOf, readRawBatches, validate } from "@lmcot/datasets/files";
 import type { OfficialGold } from "@lmcot/metrics";
 import { isPlainHotpotGold } from "./checks";
 import { evalSchemas } from "./schemas";
@@ -16,17 +16,19 @@ const NAMES: Record<EvalDataset, string> = { hotpotqa: "HotpotQA", "2wikimultiho
 export async function readGold(path: string, dataset: EvalDataset): Promise<OfficialGold[]> {
   const file = basename(path);
   const out: OfficialGold[] = [];
-  for await (const raw of readRaw(path, { skipKeys: ["context"] })) {
-    const shape = datasetOf(raw.value);
-    if (shape && shape.dataset !== dataset)
-      throw new DataValidationError(
-        `is a ${NAMES[shape.dataset]} record (it has ${shape.field}), but --dataset is ${dataset}`,
-        { file, record: raw.record, line: raw.line },
-      );
-    if (isPlainHotpotGold(raw.value)) out.push(raw.value);
-    else {
-      const at = { file, record: raw.record, line: raw.line };
-      out.push(validate((await evalSchemas()).gold, raw.value, at) as OfficialGold);
+  for await (const batch of readRawBatches(path, { skipKeys: ["context"] })) {
+    for (const raw of batch) {
+      const shape = datasetOf(raw.value);
+      if (shape && shape.dataset !== dataset)
+        throw new DataValidationError(
+          `is a ${NAMES[shape.dataset]} record (it has ${shape.field}), but --dataset is ${dataset}`,
+          { file, record: raw.record, line: raw.line },
+        );
+      if (isPlainHotpotGold(raw.value)) out.push(raw.value);
+      else {
+        const at = { file, record: raw.record, line: raw.line };
+        out.push(validate((await evalSchemas()).gold, raw.value, at) as OfficialGold);
+      }
     }
   }
   return out;
