@@ -86,6 +86,8 @@ class ArrayScanner {
   pieces: number[] = [];
   skipping = false;
   skipDepth = 0;
+  /** The nesting inside the value being skipped. */
+  skipNesting = 0;
 
   constructor(
     readonly file: string,
@@ -128,9 +130,9 @@ class ArrayScanner {
       const parts = this.carried;
       for (let p = 0; p < pieces.length; p += 2) parts.push(bytes.subarray(pieces[p], pieces[p + 1]));
       text = Buffer.concat(parts).toString("utf8");
-      this.carried = [];
+      parts.length = 0;
     }
-    this.pieces = [];
+    pieces.length = 0;
     return text;
   }
 
@@ -155,6 +157,39 @@ class ArrayScanner {
     }
   }
 
+  /**
+   * Steps over the skipped value from `i` to the byte that ends it (a comma, or the record's closing
+   * brace, left to the caller), tracking only nesting, strings and lines; `bytes.length` when the
+   * chunk ends first. Most of a gold file's bytes pass through this small loop.
+   */
+  skipValue(bytes: Buffer, i: number): number {
+    const n = bytes.length;
+    let nesting = this.skipNesting;
+    let line = this.line;
+    for (; i < n; i++) {
+      const c = bytes[i]!;
+      if (c === QUOTE) {
+        const end = stringEnd(bytes, i + 1);
+        if (end < 0) {
+          this.inString = true;
+          this.escaped = endsEscaped(bytes, i + 1);
+          i = n;
+          break;
+        }
+        i = end;
+      } else if (c === OPEN_BRACE || c === OPEN_BRACKET) nesting++;
+      else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+        if (nesting === 0) break;
+        nesting--;
+      } else if (c === COMMA) {
+        if (nesting === 0) break;
+      } else if (c === NEWLINE) line++;
+    }
+    this.skipNesting = nesting;
+    this.line = line;
+    return i;
+  }
+
   /** Scans one chunk, appending the records that end in it to `out`. */
   scan(bytes: Buffer, offset: number, out: Found[]): void {
     const n = bytes.length;
@@ -176,6 +211,10 @@ class ArrayScanner {
       }
     }
     for (; i < n; i++) {
+      if (skipping) {
+        i = this.skipValue(bytes, i);
+        if (i === n) break;
+      }
       const c = bytes[i]!;
       if (c === QUOTE && depth >= 2) {
         const key = skipAny && depth === 2 && !skipping && isKeyPosition(bytes, i);
@@ -192,6 +231,7 @@ class ArrayScanner {
           partStart = -1;
           skipping = true;
           this.skipDepth = depth;
+          this.skipNesting = 0;
         }
         i = end;
         continue;
@@ -252,7 +292,7 @@ class ArrayScanner {
       for (let p = 0; p < pieces.length; p += 2)
         this.carried.push(Buffer.from(bytes.subarray(pieces[p], pieces[p + 1])));
     }
-    this.pieces = [];
+    this.pieces.length = 0;
   }
 }
 
