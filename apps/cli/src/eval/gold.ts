@@ -7,16 +7,19 @@ import { evalSchemas } from "./schemas";
 
 export type EvalDataset = "hotpotqa" | "2wikimultihopqa";
 
+/** What scoring never reads, left undecoded: the paragraphs (most of the file's bytes) and the question. */
+const SKIPPED = ["context", "question"];
+
 const NAMES: Record<EvalDataset, string> = { hotpotqa: "HotpotQA", "2wikimultihopqa": "2WikiMultiHopQA" };
 
 /**
- * Reads the gold file's scoring fields only (contexts are skipped, never decoded). A record that
+ * Reads the gold file's scoring fields only (contexts and questions are skipped, never decoded). A record that
  * shows it belongs to the other dataset (`level` is HotpotQA's, `evidences` 2Wiki's) is an error.
  */
 export async function readGold(path: string, dataset: EvalDataset): Promise<OfficialGold[]> {
   const file = basename(path);
   const out: OfficialGold[] = [];
-  for await (const batch of readRawBatches(path, { skipKeys: ["context"] })) {
+  for await (const batch of readRawBatches(path, { skipKeys: SKIPPED })) {
     for (const raw of batch) {
       const shape = datasetOf(raw.value);
       if (shape && shape.dataset !== dataset)
