@@ -157,6 +157,14 @@ class ArrayScanner {
     }
   }
 
+  /** `stringEnd`, remembering a string cut by the end of the chunk for the next one. */
+  stringEnd(bytes: Buffer, from: number): number {
+    const end = stringEnd(bytes, from);
+    this.inString = end < 0;
+    this.escaped = end < 0 && endsEscaped(bytes, from);
+    return end;
+  }
+
   /**
    * Steps over the skipped value from `i` to the byte that ends it (a comma, or the record's closing
    * brace, left to the caller), tracking only nesting, strings and lines; `bytes.length` when the
@@ -169,10 +177,8 @@ class ArrayScanner {
     for (; i < n; i++) {
       const c = bytes[i]!;
       if (c === QUOTE) {
-        const end = stringEnd(bytes, i + 1);
+        const end = this.stringEnd(bytes, i + 1);
         if (end < 0) {
-          this.inString = true;
-          this.escaped = endsEscaped(bytes, i + 1);
           i = n;
           break;
         }
@@ -199,16 +205,8 @@ class ArrayScanner {
     let i = 0;
     if (this.inString) {
       // A string cut by the chunk boundary; a key cut so is simply not skipped.
-      const from = this.escaped ? 1 : 0;
-      const end = stringEnd(bytes, from);
-      if (end < 0) {
-        this.escaped = endsEscaped(bytes, from);
-        i = n;
-      } else {
-        this.inString = false;
-        this.escaped = false;
-        i = end + 1;
-      }
+      const end = this.stringEnd(bytes, this.escaped ? 1 : 0);
+      i = end < 0 ? n : end + 1;
     }
     for (; i < n; i++) {
       if (skipping) {
@@ -218,10 +216,8 @@ class ArrayScanner {
       const c = bytes[i]!;
       if (c === QUOTE && depth >= 2) {
         const key = skipAny && depth === 2 && !skipping && isKeyPosition(bytes, i);
-        const end = stringEnd(bytes, i + 1);
+        const end = this.stringEnd(bytes, i + 1);
         if (end < 0) {
-          this.inString = true;
-          this.escaped = endsEscaped(bytes, i + 1);
           i = n;
           break;
         }
