@@ -6,6 +6,7 @@
 //            script's own eval() with its json.load handed the parsed objects, vs officialEval()
 // The official script is not shipped: pass its path. Build the packages and the CLI first.
 //   npx tsx bench/eval-vs-official.mts --script /path/to/hotpot_evaluate_v1.py [--n 7405] [--rounds 7] [--bin dist-bench/cli.js]
+//     [--baseline /path/to/other/dist/cli.js]   another build (e.g. main's) in the same interleaved rounds: before / after
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -29,6 +30,7 @@ const n = Number(arg("n") ?? 7405);
 const rounds = Number(arg("rounds") ?? 7);
 // --bin: a copy of the build (cp -r dist dist-bench), so a rebuild meanwhile does not disturb the run.
 const cli = arg("bin") ?? join(import.meta.dirname, "..", "dist", "cli.js");
+const baseline = arg("baseline");
 const metricsModule = pathToFileURL(createRequire(import.meta.url).resolve("@lmcot/metrics")).href;
 
 type Metrics = Record<string, number>;
@@ -154,7 +156,20 @@ const times = {
   lmWarm: [],
   pyCpu: [],
   lmCpu: [],
+  baseProcess: [],
+  baseCpu: [],
 } as Record<string, number[]>;
+const evalArgs = [
+  "eval",
+  "--dataset",
+  "hotpotqa",
+  "--gold",
+  gold,
+  "--pred",
+  pred,
+  "--allow-missing",
+  "--json",
+];
 const runs: Record<string, () => void> = {
   pyProcess() {
     const r = timed("python3", [script, pred, gold], pythonEnv);
@@ -163,21 +178,16 @@ const runs: Record<string, () => void> = {
     times.pyCpu!.push(r.cpuMs);
   },
   lmProcess() {
-    const r = timed(process.execPath, [
-      cli,
-      "eval",
-      "--dataset",
-      "hotpotqa",
-      "--gold",
-      gold,
-      "--pred",
-      pred,
-      "--allow-missing",
-      "--json",
-    ]);
+    const r = timed(process.execPath, [cli, ...evalArgs]);
     same(JSON.parse(r.stdout).metrics, reference, "lmcot eval");
     times.lmProcess!.push(r.ms);
     times.lmCpu!.push(r.cpuMs);
+  },
+  baseProcess() {
+    const r = timed(process.execPath, [baseline!, ...evalArgs]);
+    same(JSON.parse(r.stdout).metrics, reference, "lmcot eval (baseline)");
+    times.baseProcess!.push(r.ms);
+    times.baseCpu!.push(r.cpuMs);
   },
   pyScoring() {
     const out = JSON.parse(timed("python3", [join(dir, "score.py"), script, pred, gold], pythonEnv).stdout);
@@ -204,7 +214,10 @@ try {
   for (let r = 0; r < rounds; r++) {
     // One Python run, one lmcot run, alternating which goes first.
     const order = r % 2 === 0 ? ["py", "lm"] : ["lm", "py"];
-    for (const kind of ["Process", "Scoring"]) for (const side of order) runs[`${side}${kind}`]!();
+    // With a baseline build, the three whole processes take turns going first.
+    const processes = baseline ? ["py", "lm", "base"].map((_, i, all) => all[(i + r) % 3]!) : order;
+    for (const side of processes) runs[`${side}Process`]!();
+    for (const side of order) runs[`${side}Scoring`]!();
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
@@ -232,11 +245,19 @@ console.log("process (whole command, start-up and file reading included; lmcot a
 console.log(row("python3 hotpot_evaluate", times.pyProcess!));
 console.log(row("lmcot eval", times.lmProcess!));
 console.log(ratios(times.pyProcess!, times.lmProcess!));
+if (baseline) {
+  console.log(row("baseline lmcot eval", times.baseProcess!));
+  console.log(ratios(times.pyProcess!, times.baseProcess!).replace("lmcot is", "baseline is"));
+}
 if (cpuTime) {
   console.log("process CPU time (user + system, all threads):");
   console.log(row("python3 hotpot_evaluate", times.pyCpu!));
   console.log(row("lmcot eval", times.lmCpu!));
   console.log(ratios(times.pyCpu!, times.lmCpu!));
+  if (baseline) {
+    console.log(row("baseline lmcot eval", times.baseCpu!));
+    console.log(ratios(times.pyCpu!, times.baseCpu!).replace("lmcot is", "baseline is"));
+  }
 }
 console.log(
   "scoring only, on already-parsed objects, each in a fresh process (official eval() vs officialEval(): its first call, as lmcot eval makes it, and warm, the median of 5 more calls):",

@@ -36,156 +36,323 @@ export interface ScanOptions {
   maxRecordBytes?: number;
 }
 
+/** A record's text, found in a chunk, waiting to be parsed. */
+interface Found {
+  text: string;
+  record: number;
+  line: number;
+}
+
+/**
+ * The end of a string that starts at `from` (just after its opening quote, or at the top of a chunk):
+ * the index of its closing quote, or -1 when it runs past the end of `bytes`. A quote is closing when
+ * an even number of backslashes precedes it.
+ */
+function stringEnd(bytes: Buffer, from: number): number {
+  for (let q = bytes.indexOf(QUOTE, from); q >= 0; q = bytes.indexOf(QUOTE, q + 1)) {
+    let j = q - 1;
+    while (j >= from && bytes[j] === BACKSLASH) j--;
+    if (((q - 1 - j) & 1) === 0) return q;
+  }
+  return -1;
+}
+
+/** Whether the chunk ends on an unpaired backslash of a string that started at `from`. */
+function endsEscaped(bytes: Buffer, from: number): boolean {
+  let j = bytes.length - 1;
+  while (j >= from && bytes[j] === BACKSLASH) j--;
+  return ((bytes.length - 1 - j) & 1) === 1;
+}
+
+/**
+ * The scanner's state between chunks, and its loop over one chunk. It finds each element's extent
+ * (tracking strings and nesting; UTF-8 continuation bytes are never ASCII, so bytes are safe to
+ * scan) and cuts a skipped key's value out of it while stepping over it.
+ */
+class ArrayScanner {
+  depth = 0;
+  inString = false;
+  escaped = false;
+  started = false;
+  ended = false;
+  line = 1;
+  record = 0;
+  recordLine = 1;
+  /** File offset of the current record's `{`. */
+  recordStart = 0;
+  /** The current record's bytes from earlier chunks, copied. */
+  carried: Buffer[] = [];
+  /** Inside the current chunk: [start, end) pairs of the record's bytes so far. */
+  pieces: number[] = [];
+  skipping = false;
+  skipDepth = 0;
+  /** The nesting inside the value being skipped. */
+  skipNesting = 0;
+
+  constructor(
+    readonly file: string,
+    readonly skip: readonly Buffer[],
+    readonly limit: number,
+  ) {}
+
+  fail(message: string, withRecord = true): DataValidationError {
+    return new DataValidationError(message, {
+      file: this.file,
+      ...(withRecord ? { record: this.record } : {}),
+      line: this.line,
+    });
+  }
+
+  tooLarge(): DataValidationError {
+    return recordTooLarge(this.limit, { file: this.file, record: this.record, line: this.recordLine });
+  }
+
+  /** Whether bytes[start, end] (a quoted key) is one of the keys to skip. */
+  isSkipped(bytes: Buffer, start: number, end: number): boolean {
+    for (const key of this.skip) {
+      if (key.length !== end + 1 - start) continue;
+      let k = 0;
+      while (k < key.length && key[k] === bytes[start + k]) k++;
+      if (k === key.length) return true;
+    }
+    return false;
+  }
+
+  /** The record that ends at `end` (exclusive) of this chunk, as text. */
+  text(bytes: Buffer, end: number, partStart: number): string {
+    const pieces = this.pieces;
+    if (partStart >= 0) pieces.push(partStart, end);
+    let text = "";
+    if (this.carried.length === 0) {
+      // The common case, a record inside one chunk: its pieces are cut at ASCII bytes, so each decodes alone.
+      for (let p = 0; p < pieces.length; p += 2) text += bytes.toString("utf8", pieces[p], pieces[p + 1]);
+    } else {
+      const parts = this.carried;
+      for (let p = 0; p < pieces.length; p += 2) parts.push(bytes.subarray(pieces[p], pieces[p + 1]));
+      text = Buffer.concat(parts).toString("utf8");
+      parts.length = 0;
+    }
+    pieces.length = 0;
+    return text;
+  }
+
+  /** Drops a comma (and the spaces after it) that ends the record's bytes so far. */
+  trimTrailingComma(bytes: Buffer): void {
+    const pieces = this.pieces;
+    for (let p = pieces.length - 2; p >= 0; p -= 2) {
+      let end = pieces[p + 1]!;
+      while (end > pieces[p]! && isSpace(bytes[end - 1]!)) end--;
+      if (end === pieces[p]) continue;
+      if (bytes[end - 1] === COMMA) pieces[p + 1] = end - 1;
+      return;
+    }
+    const parts = this.carried;
+    for (let p = parts.length - 1; p >= 0; p--) {
+      const part = parts[p]!;
+      let end = part.length;
+      while (end > 0 && isSpace(part[end - 1]!)) end--;
+      if (end === 0) continue;
+      if (part[end - 1] === COMMA) parts[p] = part.subarray(0, end - 1);
+      return;
+    }
+  }
+
+  /** `stringEnd`, remembering a string cut by the end of the chunk for the next one. */
+  stringEnd(bytes: Buffer, from: number): number {
+    const end = stringEnd(bytes, from);
+    this.inString = end < 0;
+    this.escaped = end < 0 && endsEscaped(bytes, from);
+    return end;
+  }
+
+  /**
+   * Steps over the skipped value from `i` to the byte that ends it (a comma, or the record's closing
+   * brace, left to the caller), tracking only nesting, strings and lines; `bytes.length` when the
+   * chunk ends first. Most of a gold file's bytes pass through this small loop.
+   */
+  skipValue(bytes: Buffer, i: number): number {
+    const n = bytes.length;
+    let nesting = this.skipNesting;
+    let line = this.line;
+    for (; i < n; i++) {
+      const c = bytes[i]!;
+      if (c === QUOTE) {
+        const end = this.stringEnd(bytes, i + 1);
+        if (end < 0) {
+          i = n;
+          break;
+        }
+        i = end;
+      } else if (c === OPEN_BRACE || c === OPEN_BRACKET) nesting++;
+      else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+        if (nesting === 0) break;
+        nesting--;
+      } else if (c === COMMA) {
+        if (nesting === 0) break;
+      } else if (c === NEWLINE) line++;
+    }
+    this.skipNesting = nesting;
+    this.line = line;
+    return i;
+  }
+
+  /** Scans one chunk, appending the records that end in it to `out`. */
+  scan(bytes: Buffer, offset: number, out: Found[]): void {
+    const n = bytes.length;
+    const skipAny = this.skip.length > 0;
+    let { depth, skipping } = this;
+    let partStart = depth >= 2 && !skipping ? 0 : -1;
+    let i = 0;
+    if (this.inString) {
+      // A string cut by the chunk boundary; a key cut so is simply not skipped.
+      const end = this.stringEnd(bytes, this.escaped ? 1 : 0);
+      i = end < 0 ? n : end + 1;
+    }
+    for (; i < n; i++) {
+      if (skipping) {
+        i = this.skipValue(bytes, i);
+        if (i === n) break;
+      }
+      const c = bytes[i]!;
+      if (c === QUOTE && depth >= 2) {
+        const key = skipAny && depth === 2 && !skipping && isKeyPosition(bytes, i);
+        const end = this.stringEnd(bytes, i + 1);
+        if (end < 0) {
+          i = n;
+          break;
+        }
+        if (key && this.isSkipped(bytes, i, end)) {
+          // Drop `"key": value` from the record: close the current piece before the key.
+          if (partStart >= 0) this.pieces.push(partStart, i);
+          partStart = -1;
+          skipping = true;
+          this.skipDepth = depth;
+          this.skipNesting = 0;
+        }
+        i = end;
+        continue;
+      }
+      if (c === NEWLINE) {
+        this.line++;
+        continue;
+      }
+      if (c === 32 || c === 9 || c === 13) continue;
+      if (depth >= 2) {
+        if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
+        else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) depth--;
+        else if (skipping && c === COMMA && depth === this.skipDepth) {
+          // End of a skipped value: resume after its comma.
+          skipping = false;
+          partStart = i + 1;
+          continue;
+        }
+        if (depth !== 1) continue;
+        if (skipping) {
+          // The skipped key was the record's last: drop a dangling comma before closing.
+          skipping = false;
+          partStart = i;
+          this.trimTrailingComma(bytes);
+        }
+        if (offset + i + 1 - this.recordStart > this.limit) throw this.tooLarge();
+        out.push({ text: this.text(bytes, i + 1, partStart), record: this.record, line: this.recordLine });
+        partStart = -1;
+        this.record++;
+        continue;
+      }
+      if (this.ended) throw this.fail("has data after the closing `]` of the top-level array", false);
+      if (!this.started) {
+        if (c !== OPEN_BRACKET) throw this.fail("must start with `[` (a JSON array of records)", false);
+        this.started = true;
+        depth = 1;
+        continue;
+      }
+      if (c === COMMA) continue;
+      if (c === CLOSE_BRACKET) {
+        depth = 0;
+        this.ended = true;
+        continue;
+      }
+      if (c !== OPEN_BRACE) throw this.fail("must be an object");
+      depth = 2;
+      this.recordLine = this.line;
+      this.recordStart = offset + i;
+      partStart = i;
+    }
+    this.depth = depth;
+    this.skipping = skipping;
+    if (depth >= 2 && offset + n - this.recordStart > this.limit) throw this.tooLarge();
+    if (partStart >= 0) this.pieces.push(partStart, n);
+    // The chunk's buffer is reused for the next one: copy what the record still needs from it.
+    if (depth >= 2) {
+      const pieces = this.pieces;
+      for (let p = 0; p < pieces.length; p += 2)
+        this.carried.push(Buffer.from(bytes.subarray(pieces[p], pieces[p + 1])));
+    }
+    this.pieces.length = 0;
+  }
+}
+
 /**
  * Streams the elements of a top-level JSON array without parsing the whole file: a byte-level
- * scanner finds each element's extent (tracking strings and nesting; UTF-8 continuation bytes are
- * never ASCII, so bytes are safe to scan), and only that element is handed to `JSON.parse`. Memory
- * stays at one record plus one read buffer.
+ * scanner finds each element's extent, and only that element is handed to `JSON.parse`. Memory
+ * stays at one read buffer plus the records that end in it.
  */
 export async function* scanJsonArray(
   path: string,
   options: ScanOptions | AbortSignal = {},
 ): AsyncGenerator<RawRecord> {
+  for await (const batch of scanJsonArrayBatches(path, options)) yield* batch;
+}
+
+/**
+ * `scanJsonArray` a read buffer at a time: the records that end in each chunk of the file, in order
+ * (for a reader that keeps many small records, one await per chunk instead of one per record).
+ */
+export async function* scanJsonArrayBatches(
+  path: string,
+  options: ScanOptions | AbortSignal = {},
+): AsyncGenerator<RawRecord[]> {
   const { signal, skipKeys = [], ...rest } = options instanceof AbortSignal ? { signal: options } : options;
-  const limit = maxRecordBytes(rest.maxRecordBytes);
-  const skip = skipKeys.map((k) => Buffer.from(JSON.stringify(k)));
   const file = basename(path);
-  let depth = 0;
-  let inString = false;
-  let escaped = false;
-  let started = false;
-  let ended = false;
-  let line = 1;
-  let record = 0;
-  let recordLine = 1;
-  let recordStart = 0; // file offset of the current record's `{`
-  // The current record's bytes, kept as parts; `skipping` drops a skipped key's value.
-  let parts: Buffer[] = [];
-  let partStart = -1;
-  let keyStart = -1;
-  let skipping = false;
-  let skipDepth = 0;
-
-  const parse = (): unknown => {
-    const text = Buffer.concat(parts).toString("utf8");
-    try {
-      return JSON.parse(text);
-    } catch (error) {
-      throw new DataValidationError(`is not valid JSON (${(error as Error).message})`, {
-        file,
-        record,
-        line: recordLine,
-      });
-    }
-  };
-
-  const tooLarge = () => recordTooLarge(limit, { file, record, line: recordLine });
-
+  const scanner = new ArrayScanner(
+    file,
+    skipKeys.map((k) => Buffer.from(JSON.stringify(k))),
+    maxRecordBytes(rest.maxRecordBytes),
+  );
+  const found: Found[] = [];
   for await (const { bytes, offset } of readChunks(path, signal)) {
-    partStart = depth >= 2 && !skipping ? 0 : -1;
-    keyStart = -1; // a key cut by the chunk boundary is simply not skipped
-    let backslash = bytes.indexOf(BACKSLASH);
-    for (let i = 0; i < bytes.length; i++) {
-      const c = bytes[i]!;
-      if (inString) {
-        // Jump to the next quote or backslash instead of stepping through the string.
-        if (!escaped) {
-          const q = bytes.indexOf(QUOTE, i);
-          if (backslash >= 0 && backslash < i) backslash = bytes.indexOf(BACKSLASH, i);
-          const b = backslash;
-          const next = q < 0 ? b : b < 0 ? q : Math.min(q, b);
-          if (next < 0) {
-            i = bytes.length;
-            break;
-          }
-          i = next;
-          if (bytes[i] === BACKSLASH) escaped = true;
-          else inString = false;
-          if (!inString && keyStart >= 0 && depth === 2 && !skipping) {
-            const key = bytes.subarray(keyStart, i + 1);
-            if (skip.some((k) => k.equals(key))) {
-              // Drop `"key": value` from the record: close the current part before the key.
-              if (partStart >= 0) parts.push(bytes.subarray(partStart, keyStart));
-              skipping = true;
-              skipDepth = depth;
-              partStart = -1;
-            }
-          }
-          keyStart = -1;
-        } else escaped = false;
-        continue;
-      }
-      if (c === NEWLINE) {
-        line++;
-        continue;
-      }
-      if (isSpace(c)) continue;
-      if (ended)
-        throw new DataValidationError("has data after the closing `]` of the top-level array", {
+    let error: unknown;
+    try {
+      scanner.scan(bytes, offset, found);
+    } catch (e) {
+      error = e;
+    }
+    // The records before an error are still handed out, in order, before it.
+    const batch: RawRecord[] = [];
+    for (const f of found) {
+      try {
+        batch.push({ value: JSON.parse(f.text), record: f.record, line: f.line });
+      } catch (e) {
+        error = new DataValidationError(`is not valid JSON (${(e as Error).message})`, {
           file,
-          line,
+          record: f.record,
+          line: f.line,
         });
-      if (!started) {
-        if (c !== OPEN_BRACKET)
-          throw new DataValidationError("must start with `[` (a JSON array of records)", { file, line });
-        started = true;
-        depth = 1;
-        continue;
-      }
-      if (depth === 1) {
-        if (c === COMMA) continue;
-        if (c === CLOSE_BRACKET) {
-          depth = 0;
-          ended = true;
-          continue;
-        }
-        if (c !== OPEN_BRACE) throw new DataValidationError("must be an object", { file, record, line });
-        depth = 2;
-        recordLine = line;
-        recordStart = offset + i;
-        parts = [];
-        partStart = i;
-        continue;
-      }
-      if (c === QUOTE) {
-        inString = true;
-        if (depth === 2 && !skipping && skip.length && isKeyPosition(bytes, i)) keyStart = i;
-      } else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
-      else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) depth--;
-      else if (skipping && depth === skipDepth && c === COMMA) {
-        // End of a skipped value: resume after its comma.
-        skipping = false;
-        partStart = i + 1;
-        continue;
-      }
-      if (skipping && depth === 1) {
-        // The skipped key was the record's last: drop a dangling comma before closing.
-        skipping = false;
-        partStart = i;
-        trimTrailingComma(parts);
-      }
-      if (depth === 1) {
-        if (offset + i + 1 - recordStart > limit) throw tooLarge();
-        parts.push(bytes.subarray(partStart, i + 1));
-        partStart = -1;
-        const value = parse();
-        parts = [];
-        yield { value, record, line: recordLine };
-        record++;
+        break;
       }
     }
-    if (depth >= 2 && offset + bytes.length - recordStart > limit) throw tooLarge();
-    if (partStart >= 0) parts.push(bytes.subarray(partStart));
-    // The chunk's buffer is reused for the next one: copy what the record still needs from it.
-    if (depth >= 2) parts = parts.map((p) => (p.buffer === bytes.buffer ? Buffer.from(p) : p));
+    found.length = 0;
+    if (batch.length) yield batch;
+    if (error) throw error;
   }
-  if (!started) throw new DataValidationError("is empty", { file });
-  if (!ended) {
+  if (!scanner.started) throw new DataValidationError("is empty", { file });
+  if (!scanner.ended) {
+    const inRecord = scanner.depth > 1;
     throw new DataValidationError(
-      depth > 1
+      inRecord
         ? "ends inside a record (the file is truncated)"
         : "ends before the closing `]` (the file is truncated)",
-      { file, record, line: depth > 1 ? recordLine : line },
+      { file, record: scanner.record, line: inRecord ? scanner.recordLine : scanner.line },
     );
   }
 }
@@ -198,17 +365,6 @@ function isKeyPosition(bytes: Buffer, i: number): boolean {
     return c === OPEN_BRACE || c === COMMA;
   }
   return false;
-}
-
-function trimTrailingComma(parts: Buffer[]): void {
-  for (let p = parts.length - 1; p >= 0; p--) {
-    const part = parts[p]!;
-    let end = part.length;
-    while (end > 0 && isSpace(part[end - 1]!)) end--;
-    if (end === 0) continue;
-    if (part[end - 1] === COMMA) parts[p] = part.subarray(0, end - 1);
-    return;
-  }
 }
 
 /** The first non-whitespace character of a file (after a byte order mark), or undefined when it has none. */

@@ -203,3 +203,37 @@ describe("readRaw with skipKeys", () => {
     }
   });
 });
+
+describe("the JSON array scanner at the read-buffer boundary", () => {
+  it("reads escapes, quotes and skipped keys cut at every position by the 1 MB boundary", async () => {
+    const { readRaw, readRawBatches } = await import("../src/files");
+    const tricky = 'a \\ b \\\\" c "} ]';
+    for (let shift = 0; shift < 12; shift++) {
+      // The first record ends just before the boundary; the second's escapes and keys straddle it.
+      const records = [
+        { _id: "pad", answer: "x".repeat((1 << 20) - 40 - shift) },
+        { _id: tricky, context: [[tricky, [tricky, "\\"]]], answer: tricky, supporting_facts: [[tricky, 0]] },
+        { _id: "after", answer: "y", context: [] },
+      ];
+      const path = write(`boundary-${shift}.json`, JSON.stringify(records));
+      const want = records.map(({ context: _, ...rest }) => rest);
+      const got = [];
+      for await (const raw of readRaw(path, { skipKeys: ["context"] })) got.push(raw.value);
+      expect(got, `shift ${shift}`).toEqual(want);
+      const batches = [];
+      for await (const batch of readRawBatches(path, { skipKeys: ["context"] })) batches.push(batch);
+      expect(batches.flat().map((r) => [r.record, r.value])).toEqual(want.map((v, i) => [i, v]));
+    }
+  });
+
+  it("hands out the records before a bad one, then names it", async () => {
+    const { readRaw } = await import("../src/files");
+    const path = write("bad-second.json", '[{"_id": "a"},\n{"_id": tru},\n{"_id": "c"}]');
+    const got: unknown[] = [];
+    const error = await (async () => {
+      for await (const raw of readRaw(path)) got.push(raw.value);
+    })().catch((e: Error) => e);
+    expect(got).toEqual([{ _id: "a" }]);
+    expect(String(error)).toMatch(/bad-second\.json: line 2: record 1 is not valid JSON/);
+  });
+});

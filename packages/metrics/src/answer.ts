@@ -27,8 +27,7 @@ export function f1Score(prediction: string, gold: string): { f1: number; precisi
 const tokens = (normalized: string) => (normalized === "" ? [] : normalized.split(" "));
 
 function f1Normalized(p: string, g: string): { f1: number; precision: number; recall: number } {
-  const zero = { f1: 0, precision: 0, recall: 0 };
-  if ((SPECIAL.has(p) || SPECIAL.has(g)) && p !== g) return zero;
+  if ((SPECIAL.has(p) || SPECIAL.has(g)) && p !== g) return { f1: 0, precision: 0, recall: 0 };
   const predTokens = tokens(p);
   const goldTokens = tokens(g);
   const counts = new Map<string, number>();
@@ -41,7 +40,7 @@ function f1Normalized(p: string, g: string): { f1: number; precision: number; re
       counts.set(t, c - 1);
     }
   }
-  if (same === 0) return zero;
+  if (same === 0) return { f1: 0, precision: 0, recall: 0 };
   const precision = same / predTokens.length;
   const recall = same / goldTokens.length;
   return { f1: (2 * precision * recall) / (precision + recall), precision, recall };

@@ -82,6 +82,10 @@ function addSet(m: OfficialMetrics, prefix: "sp" | "evi", s: SetScore) {
   }
 }
 
+/** A missing prediction's scores, and a missing dataset part's (HotpotQA has no evidence): read only. */
+const NONE: SetScore = Object.freeze({ em: 0, f1: 0, precision: 0, recall: 0 });
+const ALL: SetScore = Object.freeze({ em: 1, f1: 1, precision: 1, recall: 1 });
+
 /**
  * `eval()` of the official scripts over a whole prediction file: averages over the **gold** records,
  * a missing prediction counts 0 and is listed. `hotpotqa` follows `hotpot_evaluate_v1.py`;
@@ -101,9 +105,9 @@ export function officialEval(
   for (const dp of gold) {
     const id = dp._id;
     let joint = true;
-    let answer = { em: 0, f1: 0, precision: 0, recall: 0 };
-    let sp: SetScore = { em: 0, f1: 0, precision: 0, recall: 0 };
-    let evi: SetScore = { em: 1, f1: 1, precision: 1, recall: 1 };
+    let answer: SetScore = NONE;
+    let sp = NONE;
+    let evi = ALL;
     if (!prediction.answer || !(id in prediction.answer)) {
       missing.push(`missing answer ${id}`);
       joint = false;
