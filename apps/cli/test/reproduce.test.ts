@@ -190,7 +190,10 @@ bench: { datasets: [{ name: hotpotqa, split: eval, evalSize: 2 }], methods: [lm-
     expect(done.stderr).toContain("[2/6] kd: skipped");
     expect(done.code).toBe(0);
     const report = JSON.parse(readFileSync(join(cwd, "run", "report", "report.json"), "utf8"));
-    expect(report.stages.rl.outputs.model).toBe(join("run", "rl", "checkpoint"));
+    // The checkpoint is converted by lmcot export onnx, and the grid runs the converted folder.
+    expect(report.stages.rl.outputs.hf).toBe(join("run", "rl", "checkpoint"));
+    expect(report.stages.rl.outputs.model).toBe(join("run", "rl", "onnx-model"));
+    expect(existsSync(join(cwd, "run", "rl", "onnx-model", "onnx", "decoder_model_merged.onnx"))).toBe(true);
     expect(report.runs.grid.rationaleQuality.pairs).toHaveLength(1);
   }, 300_000);
 });

@@ -1,6 +1,5 @@
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { UsageError } from "../usage-error";
 import type { ReproduceConfig } from "./config";
 import { lmcotCommand } from "./run-command";
 
@@ -13,27 +12,11 @@ export function hasCheckpoint(dir: string): boolean {
   return readdirSync(dir).some((f) => /\.safetensors$|^pytorch_model.*\.bin$/.test(f));
 }
 
-/** The ONNX files transformers.js runs a T5 from. */
-const hasOnnx = (dir: string) =>
-  existsSync(join(dir, "onnx", "encoder_model.onnx")) &&
-  existsSync(join(dir, "onnx", "decoder_model_merged.onnx"));
-
-/**
- * The folder transformers.js loads for a Hugging Face checkpoint: `lmcot export onnx <checkpoint>
- * --out <to>` when this build has that command; a checkpoint that already holds the ONNX files is
- * used as it is; otherwise a clear error.
- */
+/** The folder transformers.js loads for a Hugging Face checkpoint, made by `lmcot export onnx`. */
 export async function exportOnnx(checkpoint: string, to: string): Promise<string> {
-  const { commands } = await import("../commands/index");
-  if (commands.some((c) => c.name === "export")) {
-    const { code } = await lmcotCommand(["export", "onnx", checkpoint, "--out", to]);
-    if (code !== 0) throw new Error(`lmcot export onnx ${checkpoint} --out ${to} failed (exit ${code})`);
-    return to;
-  }
-  if (hasOnnx(checkpoint)) return checkpoint;
-  throw new UsageError(
-    `${checkpoint} has no ONNX files and this build of lmcot has no \`lmcot export onnx\` to make them; export it (e.g. optimum-cli export onnx --model ${checkpoint} --task text2text-generation-with-past ${checkpoint}) and run again`,
-  );
+  const { code } = await lmcotCommand(["export", "onnx", checkpoint, "--out", to]);
+  if (code !== 0) throw new Error(`lmcot export onnx ${checkpoint} --out ${to} failed (exit ${code})`);
+  return to;
 }
 
 const q = (path: string) => JSON.stringify(resolve(path));
