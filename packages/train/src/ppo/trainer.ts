@@ -275,7 +275,7 @@ export class PpoTrainer {
         const oldValues = pad(pick(batch.values));
         const kept: TF.Tensor[] = [];
         const { grads } = valueAndGrads(optimizer.parameters, () => {
-          const out = teacherForced(model, pick(batch.inputs), responses, c.temperature);
+          const out = teacherForced(model, pick(batch.inputs), responses, c.temperature, true);
           const tokens = tf.maximum(tf.sum(mask), 1);
           const masked = (x: TF.Tensor) => tf.div(tf.sum(tf.mul(x, mask)), tokens) as TF.Scalar;
           const logRatio = tf.sub(out.logprobs, old);
@@ -294,7 +294,8 @@ export class PpoTrainer {
             masked(tf.maximum(tf.square(tf.sub(values, ret)), tf.square(tf.sub(clipped, ret)))),
             0.5,
           );
-          const entropy = masked(tf.neg(tf.sum(tf.mul(tf.exp(out.logSoftmax), out.logSoftmax), -1)));
+          const logSoftmax = out.logSoftmax as TF.Tensor3D;
+          const entropy = masked(tf.neg(tf.sum(tf.mul(tf.exp(logSoftmax), logSoftmax), -1)));
           kept.push(tf.keep(policyLoss), tf.keep(valueLoss), tf.keep(entropy), tf.keep(logRatio));
           return tf.sub(
             tf.add(policyLoss, tf.mul(valueLoss, c.vfCoef)),

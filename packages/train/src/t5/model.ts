@@ -1,11 +1,12 @@
 import {
+  isGatedT5,
   randomT5Weights,
   type T5Weights,
   t5ParameterShapes,
   t5RelativePositionBucket,
 } from "@lmcot/model-writer";
 import { type TF, tf } from "../backend";
-import { bmm, gatherRows, linear, rmsNorm } from "../ops";
+import { bmm, checkpoint, gatherRows, geluNew, linear, rmsNorm } from "../ops";
 import type { T5Config } from "./config";
 
 /** Added to masked attention scores; exp() of it is 0 in float32, as with HF's float32 minimum. */
@@ -24,6 +25,8 @@ export interface TokenBatch {
  */
 export class T5Model {
   readonly params: Map<string, TF.Variable>;
+  /** Gradient checkpointing: each block's activations are recomputed in the backward pass. */
+  recompute = false;
   private readonly buckets = new Map<string, TF.Tensor1D>();
 
   constructor(
@@ -82,12 +85,8 @@ export class T5Model {
       const [, s] = input.ids.shape;
       let h = gatherRows(this.p("shared.weight"), input.ids) as TF.Tensor3D;
       const bias = tf.add(this.positionBias("encoder", s, s, true), paddingBias(input.mask));
-      for (let i = 0; i < c.num_layers; i++) {
-        const block = `encoder.block.${i}.layer`;
-        const n = rmsNorm(h, this.p(`${block}.0.layer_norm.weight`), c.layer_norm_epsilon);
-        h = tf.add(h, this.attend(n, n, `${block}.0.SelfAttention`, bias));
-        h = tf.add(h, this.feedForward(h, `${block}.1`));
-      }
+      for (let i = 0; i < c.num_layers; i++)
+        h = this.block(`encoder.block.${i}.`, [h, bias], (x, b) => this.encoderBlock(i, x, b));
       return rmsNorm(h, this.p("encoder.final_layer_norm.weight"), c.layer_norm_epsilon) as TF.Tensor3D;
     });
   }
@@ -107,14 +106,10 @@ export class T5Model {
       let h = gatherRows(this.p("shared.weight"), decoderIds) as TF.Tensor3D;
       const selfBias = tf.add(this.positionBias("decoder", t, t, false), causalBias(t));
       const crossBias = paddingBias(encoderMask);
-      for (let i = 0; i < c.num_decoder_layers; i++) {
-        const block = `decoder.block.${i}.layer`;
-        const n = rmsNorm(h, this.p(`${block}.0.layer_norm.weight`), c.layer_norm_epsilon);
-        h = tf.add(h, this.attend(n, n, `${block}.0.SelfAttention`, selfBias));
-        const m = rmsNorm(h, this.p(`${block}.1.layer_norm.weight`), c.layer_norm_epsilon);
-        h = tf.add(h, this.attend(m, encoded, `${block}.1.EncDecAttention`, crossBias));
-        h = tf.add(h, this.feedForward(h, `${block}.2`));
-      }
+      for (let i = 0; i < c.num_decoder_layers; i++)
+        h = this.block(`decoder.block.${i}.`, [h, selfBias, encoded, crossBias], (x, sb, e, cb) =>
+          this.decoderBlock(i, x, sb, e, cb),
+        ) as TF.Tensor3D;
       const hidden = rmsNorm(
         h,
         this.p("decoder.final_layer_norm.weight"),
@@ -127,10 +122,44 @@ export class T5Model {
     });
   }
 
-  private feedForward(h: TF.Tensor, layer: string): TF.Tensor {
+  /** One block, checkpointed when `recompute` is set; `inputs` are every tensor `fn` reads besides weights. */
+  private block(prefix: string, inputs: TF.Tensor[], fn: (...inputs: TF.Tensor[]) => TF.Tensor): TF.Tensor3D {
+    if (!this.recompute) return fn(...inputs) as TF.Tensor3D;
+    const params = [...this.params].filter(([name]) => name.startsWith(prefix)).map(([, v]) => v);
+    return checkpoint(fn, inputs, params) as TF.Tensor3D;
+  }
+
+  private encoderBlock(i: number, h: TF.Tensor, bias: TF.Tensor): TF.Tensor {
+    const block = `encoder.block.${i}.layer`;
+    const n = rmsNorm(h, this.p(`${block}.0.layer_norm.weight`), this.config.layer_norm_epsilon);
+    const a = tf.add(h, this.attend(n, n, `${block}.0.SelfAttention`, bias));
+    return tf.add(a, this.feedForward(a, `${block}.1`));
+  }
+
+  private decoderBlock(
+    i: number,
+    h: TF.Tensor,
+    selfBias: TF.Tensor,
+    encoded: TF.Tensor,
+    crossBias: TF.Tensor,
+  ): TF.Tensor {
+    const block = `decoder.block.${i}.layer`;
+    const eps = this.config.layer_norm_epsilon;
+    const n = rmsNorm(h, this.p(`${block}.0.layer_norm.weight`), eps);
+    const a = tf.add(h, this.attend(n, n, `${block}.0.SelfAttention`, selfBias));
+    const m = rmsNorm(a, this.p(`${block}.1.layer_norm.weight`), eps);
+    const b = tf.add(a, this.attend(m, encoded, `${block}.1.EncDecAttention`, crossBias));
+    return tf.add(b, this.feedForward(b, `${block}.2`));
+  }
+
+  /** The feed-forward sub-layer (with its norm) of `layer`, e.g. `decoder.block.0.layer.2`. */
+  feedForward(h: TF.Tensor, layer: string): TF.Tensor {
     const n = rmsNorm(h, this.p(`${layer}.layer_norm.weight`), this.config.layer_norm_epsilon);
-    const inner = tf.relu(linear(n, this.p(`${layer}.DenseReluDense.wi.weight`)));
-    return linear(inner, this.p(`${layer}.DenseReluDense.wo.weight`));
+    const ff = `${layer}.DenseReluDense`;
+    const inner = isGatedT5(this.config)
+      ? tf.mul(geluNew(linear(n, this.p(`${ff}.wi_0.weight`))), linear(n, this.p(`${ff}.wi_1.weight`)))
+      : tf.relu(linear(n, this.p(`${ff}.wi.weight`)));
+    return linear(inner, this.p(`${ff}.wo.weight`));
   }
 
   /** Multi-head attention without the 1/sqrt(d_kv) scale (T5 folds it into the initialisation). */
@@ -171,20 +200,25 @@ export class T5Model {
     return linear(context, this.p(`${prefix}.o.weight`));
   }
 
-  /** [1, heads, q, k] bias from block 0's `relative_attention_bias`, bucketed as HF does. */
-  private positionBias(
+  /**
+   * [1, heads, q, k] bias from block 0's `relative_attention_bias`, bucketed as HF does; the queries
+   * sit at positions `offset`…`offset + q - 1` (a KV-cached decoding step has one, at its position).
+   */
+  positionBias(
     stack: "encoder" | "decoder",
     q: number,
     k: number,
     bidirectional: boolean,
+    offset = 0,
   ): TF.Tensor {
-    const key = `${stack}:${q}:${k}`;
+    const key = `${stack}:${q}:${k}:${offset}`;
     let index = this.buckets.get(key);
     if (index === undefined) {
       const { relative_attention_num_buckets: n, relative_attention_max_distance: d } = this.config;
       const data = new Int32Array(q * k);
       for (let i = 0; i < q; i++)
-        for (let j = 0; j < k; j++) data[i * k + j] = t5RelativePositionBucket(j - i, bidirectional, n, d);
+        for (let j = 0; j < k; j++)
+          data[i * k + j] = t5RelativePositionBucket(j - i - offset, bidirectional, n, d);
       index = tf.keep(tf.tensor1d(data, "int32"));
       this.buckets.set(key, index);
     }
@@ -199,7 +233,7 @@ export class T5Model {
 let nextId = 0;
 
 /** [B, 1, 1, S]: 0 where mask is 1, MASKED where it is 0. */
-function paddingBias(mask: TF.Tensor2D): TF.Tensor {
+export function paddingBias(mask: TF.Tensor2D): TF.Tensor {
   const [b, s] = mask.shape;
   return tf.reshape(tf.mul(tf.sub(tf.scalar(1), tf.cast(mask, "float32")), MASKED), [b, 1, 1, s]);
 }
