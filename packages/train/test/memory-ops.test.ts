@@ -146,9 +146,8 @@ test.each([
     const full = run(true);
     expect(cached.map((d) => d.tokenIds)).toEqual(full.map((d) => d.tokenIds));
     expect(cached.map((d) => d.finishReason)).toEqual(full.map((d) => d.finishReason));
-    cached.forEach((d, b) =>
-      d.logprobs.forEach((lp, t) => expect(lp).toBeCloseTo(full[b]?.logprobs[t] as number, 4)),
-    );
+    for (const [b, d] of cached.entries())
+      for (const [t, lp] of d.logprobs.entries()) expect(lp).toBeCloseTo(full[b]?.logprobs[t] as number, 4);
     expect(cached.some((d) => d.tokenIds.length > 3)).toBe(true);
   }
   model.dispose();
