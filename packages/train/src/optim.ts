@@ -119,3 +119,28 @@ export function valueAndGrads(
   value.dispose();
   return { value: v, grads: out };
 }
+
+/**
+ * Gradient accumulation: the summed value and gradients of `losses`, run one after another so that
+ * only one micro-batch's activations exist at a time. Each loss must already be scaled so that their
+ * sum is the batch's loss.
+ */
+export function accumulatedValueAndGrads(
+  params: Map<string, TF.Variable>,
+  losses: readonly (() => TF.Scalar)[],
+): { value: number; grads: Map<string, TF.Tensor> } {
+  let value = 0;
+  let sum: Map<string, TF.Tensor> | undefined;
+  for (const loss of losses) {
+    const part = valueAndGrads(params, loss);
+    value += part.value;
+    if (sum === undefined) sum = part.grads;
+    else
+      for (const [name, g] of part.grads) {
+        const before = sum.get(name);
+        sum.set(name, before === undefined ? g : tf.add(before, g));
+        if (before !== undefined) tf.dispose([before, g]);
+      }
+  }
+  return { value, grads: sum ?? new Map() };
+}

@@ -197,7 +197,7 @@ describe("PPO runs", () => {
       exportOnnx: false,
       resume: true,
     });
-    expect(resumed.resumedFrom).toBe(2);
+    expect(resumed.resumedFrom).toBe(3); // Ctrl-C saved the step it stopped after
     expect(sameButTime(await steps(out))).toEqual(sameButTime(straight.metrics));
     const a = await readSafetensors(join(straight.out, "value_head.safetensors"));
     const b = await readSafetensors(join(out, "value_head.safetensors"));

@@ -45,14 +45,20 @@ export function teacherForced(
   return { logprobs: picked, mask, ...(logSoftmax ? { logSoftmax } : {}), hidden };
 }
 
-/** Mean token cross-entropy of targets given inputs (the KD loss). */
+/**
+ * Mean token cross-entropy of targets given inputs (the KD loss). With `tokens`, the sum is divided
+ * by that count instead: the target tokens of the whole batch when this is one micro-batch of it,
+ * so that the micro-batches' losses (and gradients) add up to the batch's.
+ */
 export function crossEntropy(
   model: T5Model,
   inputs: readonly number[][],
   targets: readonly number[][],
+  tokens?: number,
 ): TF.Scalar {
   return tf.tidy(() => {
     const out = teacherForced(model, inputs, targets);
-    return tf.div(tf.neg(tf.sum(out.logprobs)), tf.maximum(tf.sum(out.mask), 1)) as TF.Scalar;
+    const count = tokens === undefined ? tf.maximum(tf.sum(out.mask), 1) : Math.max(tokens, 1);
+    return tf.div(tf.neg(tf.sum(out.logprobs)), count) as TF.Scalar;
   });
 }
