@@ -14,7 +14,7 @@
  *   npx tsx bench/flan-vs-torch.ts [--rounds 3] [--modes kd,ppo] [--steps 2] [--size small] [--json out.json]
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -104,6 +104,9 @@ for (let r = 0; r < Number(a.rounds); r++)
       const result = run(side, mode, folder);
       if (result === undefined) continue;
       rounds.push(result);
+      // Each round as it ends, so a long run cut short still has its measurements.
+      if (a.json)
+        appendFileSync(`${a.json}.rounds.jsonl`, `${JSON.stringify({ round: r + 1, ...result })}\n`);
       console.log(
         `round ${r + 1} ${mode} ${side}: warm step ${warm(result).toFixed(2)} s, peak RSS ${Math.round(result.peakRssMb)} MB`,
       );

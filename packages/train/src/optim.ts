@@ -46,32 +46,40 @@ export class AdamW {
 
   /**
    * Clips `grads` (keyed by parameter name) to `maxGradNorm`, applies one update at `lr`, and
-   * returns the gradient norm before clipping. Parameters without a gradient are left alone.
+   * returns the gradient norm before clipping. Parameters without a gradient are left alone; the
+   * gradients are disposed as they are used.
    */
   apply(grads: Map<string, TF.Tensor>, lr: number): number {
-    const norm = tf
-      .tidy(() => tf.sqrt(tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g))))))
-      .dataSync()[0] as number;
+    // One parameter at a time, each in its own scope, and each gradient freed once used: the
+    // temporaries of a whole-model update would be several copies of the model at once.
+    let squares = 0;
+    for (const g of grads.values()) {
+      const s = tf.tidy(() => tf.sum(tf.square(g)));
+      squares += s.dataSync()[0] as number;
+      s.dispose();
+    }
+    const norm = Math.sqrt(squares);
     const c = this.config;
     const scale = c.maxGradNorm > 0 && norm > c.maxGradNorm ? c.maxGradNorm / (norm + 1e-6) : 1;
     this.step += 1;
     const bias1 = 1 - c.beta1 ** this.step;
     const bias2 = 1 - c.beta2 ** this.step;
-    tf.tidy(() => {
-      for (const [name, g0] of grads) {
-        const p = this.parameters.get(name);
-        const m = this.m.get(name);
-        const v = this.v.get(name);
-        if (p === undefined || m === undefined || v === undefined)
-          throw new Error(`AdamW: unknown parameter ${name}`);
+    for (const [name, g0] of grads) {
+      const p = this.parameters.get(name);
+      const m = this.m.get(name);
+      const v = this.v.get(name);
+      if (p === undefined || m === undefined || v === undefined)
+        throw new Error(`AdamW: unknown parameter ${name}`);
+      tf.tidy(() => {
         const g = scale === 1 ? g0 : tf.mul(g0, scale);
         m.assign(tf.add(tf.mul(m, c.beta1), tf.mul(g, 1 - c.beta1)));
         v.assign(tf.add(tf.mul(v, c.beta2), tf.mul(tf.square(g), 1 - c.beta2)));
         const update = tf.div(tf.div(m, bias1), tf.add(tf.sqrt(tf.div(v, bias2)), c.epsilon));
         const decayed = c.weightDecay > 0 && !noDecay(name) ? tf.mul(p, 1 - lr * c.weightDecay) : p;
         p.assign(tf.sub(decayed, tf.mul(update, lr)));
-      }
-    });
+      });
+      g0.dispose();
+    }
     return norm;
   }
 
