@@ -5,7 +5,7 @@ import { readSafetensors } from "@lmcot/model-writer";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { type TF, tf, useWasmBackend } from "../src/backend";
 import { KdTrainer } from "../src/kd/trainer";
-import { accumulatedValueAndGrads, valueAndGrads } from "../src/optim";
+import { AdamW, accumulatedValueAndGrads, optimizerConfigSchema, valueAndGrads } from "../src/optim";
 import { t5ConfigFor } from "../src/t5/config";
 import { crossEntropy } from "../src/t5/forward";
 import { T5Model } from "../src/t5/model";
@@ -87,4 +87,40 @@ test("a KD run with batch 2 × grad-accum 4 ends where batch 8 does", async () =
     });
     expect(diff, name).toBeLessThan(1e-4);
   }
+});
+
+test("AdamW with its moments in JS memory (outside the wasm heap) makes the same updates and state", () => {
+  const models = [T5Model.random(t5ConfigFor("micro", 24), 5), T5Model.random(t5ConfigFor("micro", 24), 5)];
+  const optimizers = (["wasm", "js"] as const).map(
+    (momentsIn, i) =>
+      new AdamW(
+        optimizerConfigSchema.parse({ momentsIn, weightDecay: 0.1, maxGradNorm: 0.5 }),
+        (models[i] as T5Model).params,
+      ),
+  );
+  for (let step = 0; step < 3; step++)
+    models.forEach((model, i) => {
+      const { grads } = valueAndGrads(model.params, () => crossEntropy(model, inputs, targets));
+      (optimizers[i] as AdamW).apply(grads, 1e-2);
+    });
+  const [a, b] = models as [T5Model, T5Model];
+  for (const [name, p] of a.params) {
+    const x = p.dataSync();
+    const y = b.p(name).dataSync();
+    for (let i = 0; i < x.length; i++)
+      expect(Math.abs((x[i] as number) - (y[i] as number)), name).toBeLessThan(1e-5);
+  }
+  const sa = (optimizers[0] as AdamW).state();
+  const sb = (optimizers[1] as AdamW).state();
+  expect([...sb.keys()]).toEqual([...sa.keys()]);
+  for (const [key, t] of sa) {
+    const other = sb.get(key)?.data as Float32Array;
+    let diff = 0;
+    t.data.forEach((x, i) => {
+      diff = Math.max(diff, Math.abs(x - (other[i] as number)));
+    });
+    expect(diff, key).toBeLessThan(1e-6);
+  }
+  for (const o of optimizers) o.dispose();
+  for (const m of models) m.dispose();
 });
