@@ -7,6 +7,7 @@
  *   ppo: PpoTrainer itself (policy, frozen reference, value head): B rollouts of N sampled tokens
  *        with the KV cache, scoring, one PPO epoch over 2 mini-batches; a stand-in reward.
  * Run: npx tsx bench/flan-worker.ts --folder F --mode kd|ppo [--steps 2] [--batch 8] [--grad-accum 1]
+ *      [--moments wasm|js] [--no-checkpointing]
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -38,6 +39,8 @@ const { values: a } = parseArgs({
     target: { type: "string", default: "64" },
     "new-tokens": { type: "string", default: "64" },
     "no-checkpointing": { type: "boolean", default: false },
+    /** Where AdamW keeps its moments: `wasm` or `js` (outside the wasm heap; flan-t5-base needs it). */
+    moments: { type: "string", default: "wasm" },
   },
 });
 const folder = a.folder as string;
@@ -62,7 +65,10 @@ const extra: Record<string, number[]> = { rolloutSeconds: [] };
 if (a.mode === "kd") {
   const model = new T5Model(config, await readSafetensors(join(folder, "model.safetensors")));
   model.recompute = !a["no-checkpointing"];
-  const optimizer = new AdamW(optimizerConfigSchema.parse({ learningRate: 1e-4 }), model.params);
+  const optimizer = new AdamW(
+    optimizerConfigSchema.parse({ learningRate: 1e-4, momentsIn: a.moments }),
+    model.params,
+  );
   const micro = Array.from({ length: accum }, () => ({
     inputs: Array.from({ length: B }, () => ids(S)),
     targets: Array.from({ length: B }, () => ids(T)),
