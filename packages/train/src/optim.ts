@@ -48,7 +48,9 @@ export class AdamW {
       for (const map of [this.m, this.v])
         map.set(
           name,
-          config.momentsIn === "js" ? new Float32Array(p.size) : tf.variable(tf.zerosLike(p), false),
+          config.momentsIn === "js"
+            ? new Float32Array(p.size)
+            : tf.tidy(() => tf.variable(tf.zerosLike(p), false)),
         );
   }
 

@@ -124,3 +124,22 @@ test("AdamW with its moments in JS memory (outside the wasm heap) makes the same
   for (const o of optimizers) o.dispose();
   for (const m of models) m.dispose();
 });
+
+test("after a training step, memory holds the weights and AdamW's two moments, nothing more", () => {
+  const before = tf.memory().numBytes;
+  const model = T5Model.random(t5ConfigFor("micro", 24), 9);
+  model.recompute = true;
+  const optimizer = new AdamW(optimizerConfigSchema.parse({}), model.params);
+  const weights = [...model.params.values()].reduce((a, p) => a + 4 * p.size, 0);
+  for (let step = 0; step < 2; step++) {
+    const { grads } = valueAndGrads(model.params, () => crossEntropy(model, inputs, targets));
+    optimizer.apply(grads, 1e-3);
+  }
+  // The model's cache of position-bucket index tensors is the only other thing it keeps.
+  const buckets = (model as unknown as { buckets: Map<string, TF.Tensor> }).buckets;
+  const bucketBytes = [...buckets.values()].reduce((a, t) => a + 4 * t.size, 0);
+  expect(tf.memory().numBytes - before - bucketBytes).toBe(3 * weights);
+  optimizer.dispose();
+  model.dispose();
+  expect(tf.memory().numBytes).toBe(before);
+});

@@ -69,6 +69,7 @@ beforeAll(async () => {
     evalFraction: 0,
     optimizer: { learningRate: 1e-2, warmupSteps: 5, weightDecay: 0 },
     saveEvery: 1000,
+    gradientCheckpointing: false, // see `config` below
   }).train(pairs, kd, { exportOnnx: false });
   expect(kdRun.finalLoss).toBeLessThan(0.2);
 });
@@ -90,6 +91,9 @@ const config: PpoConfigInput = {
   kl: { coef: 0.3, adaptive: false },
   optimizer: { learningRate: 5e-4 },
   saveEvery: 1000,
+  // The bridge test's thresholds belong to this seeded trajectory; recomputed blocks give the same
+  // gradients to float rounding (memory-ops.test.ts) but another sampled trajectory (0.77, not 0.83).
+  gradientCheckpointing: false,
 };
 
 /** Share of 16 sampled rationales per question (temperature 1) that name the bridge entity. */
@@ -158,7 +162,7 @@ describe("PPO trainer", () => {
 });
 
 describe("PPO runs", () => {
-  const short: PpoConfigInput = { steps: 4, saveEvery: 2 };
+  const short: PpoConfigInput = { steps: 4, saveEvery: 2, gradientCheckpointing: true };
   const steps = async (out: string) =>
     (await readFile(join(out, "metrics.jsonl"), "utf8"))
       .trim()

@@ -40,7 +40,13 @@ export class T5Model {
       if (w === undefined) throw new Error(`T5 weights: missing ${name}`);
       if (w.shape.join(",") !== shape.join(","))
         throw new Error(`T5 weights: ${name} has shape [${w.shape}] but the config needs [${shape}]`);
-      this.params.set(name, tf.variable(tf.tensor(w.data, shape), trainable, `${name}#${nextId++}`));
+      // tf.variable shares its initial tensor's data; the tidy drops that tensor, or it would keep
+      // the first weights alive after the optimizer replaces them (one more copy of the model).
+      const id = nextId++;
+      this.params.set(
+        name,
+        tf.tidy(() => tf.variable(tf.tensor(w.data, shape), trainable, `${name}#${id}`)),
+      );
     }
   }
 
