@@ -168,7 +168,17 @@ describe("PPO runs", () => {
       .trim()
       .split("\n")
       .map((l) => JSON.parse(l) as PpoStepMetrics);
-  const sameButTime = (ms: PpoStepMetrics[]) => ms.map(({ seconds: _, ...m }) => m);
+  const sameButTime = (ms: PpoStepMetrics[]) =>
+    ms.map(
+      ({
+        seconds: _s,
+        rolloutSeconds: _r,
+        elapsedSeconds: _e,
+        etaSeconds: _eta,
+        tokensPerSecond: _t,
+        ...m
+      }) => m,
+    );
 
   test("identical seeds give identical runs; a different seed does not", async () => {
     const a = await run("seed-a", short);
