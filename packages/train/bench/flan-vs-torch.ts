@@ -7,8 +7,10 @@
  * the whole process). The table gives min / median / max over rounds of the last (warm) step.
  *
  * PyTorch: Debian's python3-torch under /usr/bin/python3 (the python3 first on PATH may be another
- * one without apt packages). When it is missing this script says so and, as root, runs
- * `apt-get install -y python3-torch`.
+ * one without apt packages). Debian builds it against the generic BLAS, which with only libblas3
+ * installed is the netlib reference BLAS (~1–2 GFLOP/s: not a fair PyTorch); libopenblas0-pthread
+ * takes libblas.so.3 over through update-alternatives. When either is missing this script says so
+ * and, as root, runs `apt-get install -y python3-torch libopenblas0-pthread`.
  *
  * Run (after `npx -y pnpm@10.34.9 --filter @lmcot/train build`):
  *   npx tsx bench/flan-vs-torch.ts [--rounds 3] [--modes kd,ppo] [--steps 2] [--size small] [--json out.json]
@@ -48,14 +50,15 @@ interface Round {
 function ensureTorch(): string {
   const probe = () =>
     spawnSync(PYTHON, ["-c", "import torch; print(torch.__version__)"], { encoding: "utf8" });
+  const openblas = () => existsSync("/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3");
   let found = probe();
-  if (found.status !== 0) {
-    console.log(
-      `PyTorch: not importable by ${PYTHON}; installing Debian's: apt-get install -y python3-torch`,
-    );
+  if (found.status !== 0 || !openblas()) {
+    const packages = ["python3-torch", "libopenblas0-pthread"];
+    const why = found.status !== 0 ? `not importable by ${PYTHON}` : "on the reference BLAS";
+    console.log(`PyTorch: ${why}; installing: apt-get install -y ${packages.join(" ")}`);
     if (process.getuid?.() !== 0)
-      throw new Error("run `sudo apt-get install -y python3-torch` (Debian's CPU PyTorch), then this again");
-    execFileSync("apt-get", ["install", "-y", "python3-torch"], { stdio: "inherit" });
+      throw new Error(`run: sudo apt-get install -y ${packages.join(" ")} (then this again)`);
+    execFileSync("apt-get", ["install", "-y", ...packages], { stdio: "inherit" });
     found = probe();
     if (found.status !== 0) throw new Error(`python3-torch installed but ${PYTHON} cannot import torch`);
   }
