@@ -142,6 +142,72 @@ describe("lmcot train", () => {
     expect(existsSync(join(out, "model.safetensors"))).toBe(true);
   }, 120_000);
 
+  it("Ctrl-C saves a checkpoint of the finished steps and exits 130; a re-run resumes from it", async () => {
+    const root = mkdtempSync(join(tmpdir(), "lmcot-train-int-"));
+    const data = join(root, "pairs.jsonl");
+    writeFileSync(
+      data,
+      ["who wrote it ? ada wrote it .", "where is it ? it is in paris .", "when was it ? it was in 1890 ."]
+        .map((t) => JSON.stringify({ input: t.split(" ? ")[0], target: t.split(" ? ")[1] }))
+        .join("\n"),
+    );
+    const config = join(root, "kd.json");
+    // saveEvery far past the stop: the only checkpoint is the one Ctrl-C writes.
+    writeFileSync(
+      config,
+      JSON.stringify({ model: "micro", epochs: 60, batchSize: 1, saveEvery: 1000, evalFraction: 0 }),
+    );
+    const out = join(root, "kd");
+    const args = [
+      "train",
+      "kd",
+      "--data",
+      data,
+      "--out",
+      out,
+      "--config",
+      config,
+      "--no-onnx",
+      "--grad-accum",
+      "2",
+    ];
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d) => {
+      stderr += String(d);
+    });
+    const metrics = join(out, "metrics.jsonl");
+    const count = () =>
+      existsSync(metrics) ? readFileSync(metrics, "utf8").split("\n").filter(Boolean).length : 0;
+    while (count() < 1) await new Promise((r) => setTimeout(r, 10));
+    child.kill("SIGINT");
+    const code = await new Promise((r) => child.once("exit", r));
+    expect(code, stderr).toBe(130);
+    expect(stderr).toMatch(/stopped; the newest checkpoint is in/);
+    const stoppedAt = count();
+    const saved = JSON.parse(
+      readFileSync(
+        join(
+          out,
+          "checkpoints",
+          readFileSync(join(out, "checkpoints", "latest"), "utf8").trim(),
+          "trainer_state.json",
+        ),
+        "utf8",
+      ),
+    );
+    expect(saved.step).toBe(stoppedAt);
+    expect(stoppedAt).toBeLessThan(120);
+
+    const resumed = await lmcot(...args);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toContain(`resuming from ${join(out, "checkpoints", `step-${stoppedAt}`)}`);
+    expect(resumed.stderr).toMatch(/kd step 120\/120 .* tok\/s, .* elapsed, ETA /);
+    expect(lines(metrics).map((l) => JSON.parse(l).step)).toEqual(
+      Array.from({ length: 120 }, (_, i) => i + 1),
+    );
+  });
+
   it("bad input is a clear error naming the file, line and field", async () => {
     const root = mkdtempSync(join(tmpdir(), "lmcot-train-bad-"));
     const data = join(root, "pairs.jsonl");

@@ -12,7 +12,14 @@ export {
   KdTrainer,
   kdConfigSchema,
 } from "./kd/trainer";
-export { AdamW, lrFactor, type OptimizerConfig, optimizerConfigSchema, valueAndGrads } from "./optim";
+export {
+  AdamW,
+  accumulatedValueAndGrads,
+  lrFactor,
+  type OptimizerConfig,
+  optimizerConfigSchema,
+  valueAndGrads,
+} from "./optim";
 export * from "./ppo/index";
 export { type TrainedModelLimits, TrainedRationaleModel } from "./rationale-model";
 export {

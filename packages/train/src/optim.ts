@@ -13,6 +13,12 @@ export const optimizerConfigSchema = z.object({
   maxGradNorm: z.number().min(0).default(1),
   warmupSteps: z.number().int().min(0).default(0),
   schedule: z.enum(["constant", "linear", "cosine"]).default("linear"),
+  /**
+   * Where the two moments live: `wasm` beside the weights, or `js` (plain Float32Arrays, updated
+   * in JS) to keep 8 bytes per parameter out of the wasm backend's 4 GiB heap — what lets
+   * flan-t5-base (250 M parameters: 4 GB of weights + gradients + moments) train at all.
+   */
+  momentsIn: z.enum(["wasm", "js"]).default("wasm"),
 });
 
 export type OptimizerConfig = z.output<typeof optimizerConfigSchema>;
@@ -30,48 +36,77 @@ const noDecay = (name: string) => name.includes("layer_norm") || name.includes("
 
 /** AdamW (Loshchilov & Hutter) with global-norm clipping, over named tfjs variables. */
 export class AdamW {
-  private readonly m = new Map<string, TF.Variable>();
-  private readonly v = new Map<string, TF.Variable>();
+  private readonly m = new Map<string, TF.Variable | Float32Array>();
+  private readonly v = new Map<string, TF.Variable | Float32Array>();
   step = 0;
 
   constructor(
     readonly config: OptimizerConfig,
     readonly parameters: Map<string, TF.Variable>,
   ) {
-    for (const [name, p] of parameters) {
-      this.m.set(name, tf.variable(tf.zerosLike(p), false));
-      this.v.set(name, tf.variable(tf.zerosLike(p), false));
-    }
+    for (const [name, p] of parameters)
+      for (const map of [this.m, this.v])
+        map.set(
+          name,
+          config.momentsIn === "js"
+            ? new Float32Array(p.size)
+            : tf.tidy(() => tf.variable(tf.zerosLike(p), false)),
+        );
   }
 
   /**
    * Clips `grads` (keyed by parameter name) to `maxGradNorm`, applies one update at `lr`, and
-   * returns the gradient norm before clipping. Parameters without a gradient are left alone.
+   * returns the gradient norm before clipping. Parameters without a gradient are left alone; the
+   * gradients are disposed as they are used.
    */
   apply(grads: Map<string, TF.Tensor>, lr: number): number {
-    const norm = tf
-      .tidy(() => tf.sqrt(tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g))))))
-      .dataSync()[0] as number;
+    // One parameter at a time, each in its own scope, and each gradient freed once used: the
+    // temporaries of a whole-model update would be several copies of the model at once.
+    let squares = 0;
+    for (const g of grads.values()) {
+      const s = tf.tidy(() => tf.sum(tf.square(g)));
+      squares += s.dataSync()[0] as number;
+      s.dispose();
+    }
+    const norm = Math.sqrt(squares);
     const c = this.config;
     const scale = c.maxGradNorm > 0 && norm > c.maxGradNorm ? c.maxGradNorm / (norm + 1e-6) : 1;
     this.step += 1;
     const bias1 = 1 - c.beta1 ** this.step;
     const bias2 = 1 - c.beta2 ** this.step;
-    tf.tidy(() => {
-      for (const [name, g0] of grads) {
-        const p = this.parameters.get(name);
-        const m = this.m.get(name);
-        const v = this.v.get(name);
-        if (p === undefined || m === undefined || v === undefined)
-          throw new Error(`AdamW: unknown parameter ${name}`);
-        const g = scale === 1 ? g0 : tf.mul(g0, scale);
-        m.assign(tf.add(tf.mul(m, c.beta1), tf.mul(g, 1 - c.beta1)));
-        v.assign(tf.add(tf.mul(v, c.beta2), tf.mul(tf.square(g), 1 - c.beta2)));
-        const update = tf.div(tf.div(m, bias1), tf.add(tf.sqrt(tf.div(v, bias2)), c.epsilon));
-        const decayed = c.weightDecay > 0 && !noDecay(name) ? tf.mul(p, 1 - lr * c.weightDecay) : p;
-        p.assign(tf.sub(decayed, tf.mul(update, lr)));
+    for (const [name, g0] of grads) {
+      const p = this.parameters.get(name);
+      const m = this.m.get(name);
+      const v = this.v.get(name);
+      if (p === undefined || m === undefined || v === undefined)
+        throw new Error(`AdamW: unknown parameter ${name}`);
+      const decay = c.weightDecay > 0 && !noDecay(name) ? 1 - lr * c.weightDecay : 1;
+      if (m instanceof Float32Array && v instanceof Float32Array) {
+        const g = g0.dataSync() as Float32Array;
+        g0.dispose();
+        const w = p.dataSync() as Float32Array;
+        for (let i = 0; i < w.length; i++) {
+          const gi = (g[i] as number) * scale;
+          const mi = c.beta1 * (m[i] as number) + (1 - c.beta1) * gi;
+          const vi = c.beta2 * (v[i] as number) + (1 - c.beta2) * gi * gi;
+          m[i] = mi;
+          v[i] = vi;
+          w[i] = (w[i] as number) * decay - (lr * (mi / bias1)) / (Math.sqrt(vi / bias2) + c.epsilon);
+        }
+        tf.tidy(() => p.assign(tf.tensor(w, p.shape)));
+        continue;
       }
-    });
+      tf.tidy(() => {
+        const mt = m as TF.Variable;
+        const vt = v as TF.Variable;
+        const g = scale === 1 ? g0 : tf.mul(g0, scale);
+        mt.assign(tf.add(tf.mul(mt, c.beta1), tf.mul(g, 1 - c.beta1)));
+        vt.assign(tf.add(tf.mul(vt, c.beta2), tf.mul(tf.square(g), 1 - c.beta2)));
+        const update = tf.div(tf.div(mt, bias1), tf.add(tf.sqrt(tf.div(vt, bias2)), c.epsilon));
+        p.assign(tf.sub(decay === 1 ? p : tf.mul(p, decay), tf.mul(update, lr)));
+      });
+      g0.dispose();
+    }
     return norm;
   }
 
@@ -82,8 +117,13 @@ export class AdamW {
       ["m", this.m],
       ["v", this.v],
     ] as const)
-      for (const [name, t] of map)
-        out.set(`${kind}.${name}`, { data: t.dataSync() as Float32Array, shape: [...t.shape] });
+      for (const [name, t] of map) {
+        const shape = [...(this.parameters.get(name) as TF.Variable).shape];
+        out.set(`${kind}.${name}`, {
+          data: t instanceof Float32Array ? t : (t.dataSync() as Float32Array),
+          shape,
+        });
+      }
     return out;
   }
 
@@ -95,14 +135,15 @@ export class AdamW {
       for (const [name, t] of map) {
         const saved = state.get(`${kind}.${name}`);
         if (saved === undefined) throw new Error(`optimizer state: missing ${kind}.${name}`);
-        tf.tidy(() => t.assign(tf.tensor(saved.data, saved.shape)));
+        if (t instanceof Float32Array) t.set(saved.data);
+        else tf.tidy(() => t.assign(tf.tensor(saved.data, saved.shape)));
       }
     }
     this.step = step;
   }
 
   dispose(): void {
-    tf.dispose([...this.m.values(), ...this.v.values()]);
+    for (const t of [...this.m.values(), ...this.v.values()]) if (!(t instanceof Float32Array)) t.dispose();
   }
 }
 
@@ -118,4 +159,29 @@ export function valueAndGrads(
   const v = value.dataSync()[0] as number;
   value.dispose();
   return { value: v, grads: out };
+}
+
+/**
+ * Gradient accumulation: the summed value and gradients of `losses`, run one after another so that
+ * only one micro-batch's activations exist at a time. Each loss must already be scaled so that their
+ * sum is the batch's loss.
+ */
+export function accumulatedValueAndGrads(
+  params: Map<string, TF.Variable>,
+  losses: readonly (() => TF.Scalar)[],
+): { value: number; grads: Map<string, TF.Tensor> } {
+  let value = 0;
+  let sum: Map<string, TF.Tensor> | undefined;
+  for (const loss of losses) {
+    const part = valueAndGrads(params, loss);
+    value += part.value;
+    if (sum === undefined) sum = part.grads;
+    else
+      for (const [name, g] of part.grads) {
+        const before = sum.get(name);
+        sum.set(name, before === undefined ? g : tf.add(before, g));
+        if (before !== undefined) tf.dispose([before, g]);
+      }
+  }
+  return { value, grads: sum ?? new Map() };
 }

@@ -82,7 +82,7 @@ describe("KD trainer", () => {
       }),
     ).rejects.toThrow();
     const resumed = await new KdTrainer(config).train(pairs, killed, { exportOnnx: false, resume: true });
-    expect(resumed.resumedFrom).toBe(4);
+    expect(resumed.resumedFrom).toBe(5); // Ctrl-C saved the step it stopped after
     const a = await readSafetensors(join(straight, "model.safetensors"));
     const b = await readSafetensors(join(killed, "model.safetensors"));
     for (const [name, t] of a) expect(Array.from(b.get(name)?.data ?? []), name).toEqual(Array.from(t.data));

@@ -70,6 +70,7 @@ beforeAll(async () => {
     evalFraction: 0,
     optimizer: { learningRate: 1e-2, warmupSteps: 5, weightDecay: 0 },
     saveEvery: 1000,
+    gradientCheckpointing: false, // see `config` below
   }).train(pairs, kd, { exportOnnx: false });
   expect(kdRun.finalLoss).toBeLessThan(0.2);
 });
@@ -91,6 +92,9 @@ const config: PpoConfigInput = {
   kl: { coef: 0.3, adaptive: false },
   optimizer: { learningRate: 5e-4 },
   saveEvery: 1000,
+  // The bridge test's thresholds belong to this seeded trajectory; recomputed blocks give the same
+  // gradients to float rounding (memory-ops.test.ts) but another sampled trajectory (0.77, not 0.83).
+  gradientCheckpointing: false,
 };
 
 /** Share of 16 sampled rationales per question (temperature 1) that name the bridge entity. */
@@ -159,13 +163,23 @@ describe("PPO trainer", () => {
 });
 
 describe("PPO runs", () => {
-  const short: PpoConfigInput = { steps: 4, saveEvery: 2 };
+  const short: PpoConfigInput = { steps: 4, saveEvery: 2, gradientCheckpointing: true };
   const steps = async (out: string) =>
     (await readFile(join(out, "metrics.jsonl"), "utf8"))
       .trim()
       .split("\n")
       .map((l) => JSON.parse(l) as PpoStepMetrics);
-  const sameButTime = (ms: PpoStepMetrics[]) => ms.map(({ seconds: _, ...m }) => m);
+  const sameButTime = (ms: PpoStepMetrics[]) =>
+    ms.map(
+      ({
+        seconds: _s,
+        rolloutSeconds: _r,
+        elapsedSeconds: _e,
+        etaSeconds: _eta,
+        tokensPerSecond: _t,
+        ...m
+      }) => m,
+    );
 
   test("identical seeds give identical runs; a different seed does not", async () => {
     const a = await run("seed-a", short);
@@ -198,7 +212,7 @@ describe("PPO runs", () => {
       exportOnnx: false,
       resume: true,
     });
-    expect(resumed.resumedFrom).toBe(2);
+    expect(resumed.resumedFrom).toBe(3); // Ctrl-C saved the step it stopped after
     expect(sameButTime(await steps(out))).toEqual(sameButTime(straight.metrics));
     const a = await readSafetensors(join(straight.out, "value_head.safetensors"));
     const b = await readSafetensors(join(out, "value_head.safetensors"));

@@ -17,6 +17,7 @@ import {
 } from "@lmcot/train";
 import { type Command, Option } from "commander";
 import type { z } from "zod";
+import { duration } from "../batch-flags";
 import { callOptions } from "../call-flags";
 import { EXIT_FAILURE, lockNotice } from "../failures";
 import { onInterrupt } from "../interrupt";
@@ -127,7 +128,7 @@ async function trainKd(command: Command): Promise<void> {
         show ??= progress(m.totalSteps);
         show(
           m.step,
-          `kd step ${m.step}/${m.totalSteps} epoch ${m.epoch + 1} loss ${m.loss.toFixed(4)}${m.evalLoss === undefined ? "" : ` eval ${m.evalLoss.toFixed(4)}`} lr ${m.lr.toExponential(2)} ${Math.round(m.tokensPerSecond)} tok/s`,
+          `kd step ${m.step}/${m.totalSteps} epoch ${m.epoch + 1} loss ${m.loss.toFixed(4)}${m.evalLoss === undefined ? "" : ` eval ${m.evalLoss.toFixed(4)}`} lr ${m.lr.toExponential(2)} ${Math.round(m.tokensPerSecond)} tok/s, ${duration(m.elapsedSeconds * 1000)} elapsed, ETA ${duration(m.etaSeconds * 1000)}`,
         );
       },
     }),
@@ -187,7 +188,7 @@ async function trainRl(command: Command): Promise<void> {
       onStep: (m) =>
         show(
           m.step,
-          `rl step ${m.step}/${m.totalSteps} reward ${m.rewardMean.toFixed(3)}±${m.rewardStd.toFixed(3)}${m.taskReward === undefined ? "" : ` task ${m.taskReward.toFixed(3)}`} kl ${m.kl.toFixed(3)} β ${m.klCoef.toFixed(3)} entropy ${m.entropy.toFixed(2)} clip ${m.clipFraction.toFixed(2)} vloss ${m.valueLoss.toFixed(3)} ev ${m.explainedVariance.toFixed(2)}`,
+          `rl step ${m.step}/${m.totalSteps} ${Math.round(m.tokensPerSecond)} tok/s, ETA ${duration(m.etaSeconds * 1000)}, reward ${m.rewardMean.toFixed(3)}±${m.rewardStd.toFixed(3)}${m.taskReward === undefined ? "" : ` task ${m.taskReward.toFixed(3)}`} kl ${m.kl.toFixed(3)} β ${m.klCoef.toFixed(3)} entropy ${m.entropy.toFixed(2)} clip ${m.clipFraction.toFixed(2)} vloss ${m.valueLoss.toFixed(3)} ev ${m.explainedVariance.toFixed(2)}`,
         ),
     }),
   );
@@ -221,6 +222,10 @@ function common(command: Command): Command {
     .option("--seed <n>", "seed for initialisation, shuffling and sampling")
     .option("--lr <x>", "peak learning rate")
     .option("--batch-size <n>", "examples (KD) or rollouts (RL) per step")
+    .option(
+      "--grad-accum <n>",
+      "micro-batches per optimizer step: KD's effective batch is batch-size × n; RL splits each mini-batch in n",
+    )
     .option("--restart", "ignore existing checkpoints in --out and start over")
     .option("--no-onnx", "write safetensors only, not the ONNX files transformers.js loads")
     .option("--json", "print the summary as JSON");

@@ -7,6 +7,10 @@ export const ppoConfigSchema = z.object({
   steps: z.number().int().positive().default(100),
   batchSize: z.number().int().positive().default(8),
   miniBatchSize: z.number().int().positive().default(4),
+  /** Each mini-batch's gradient is accumulated over this many slices of it (same update, less memory). */
+  gradAccum: z.number().int().positive().default(1),
+  /** Recompute each block's activations in the backward pass instead of keeping them. */
+  gradientCheckpointing: z.boolean().default(true),
   /** Optimisation epochs over each batch of rollouts. */
   ppoEpochs: z.number().int().positive().default(4),
   maxInputTokens: z.number().int().min(2).default(256),

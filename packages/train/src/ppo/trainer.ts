@@ -12,7 +12,8 @@ import {
 } from "../checkpoint";
 import { exportModel } from "../export";
 import { appendMetrics, truncateMetrics } from "../metrics-log";
-import { AdamW, lrFactor, valueAndGrads } from "../optim";
+import { AdamW, accumulatedValueAndGrads, lrFactor } from "../optim";
+import { progressClock } from "../progress";
 import { batchAt, epochOrder } from "../shuffle";
 import { loadT5, readT5Folder, saveT5, type T5Folder } from "../t5/folder";
 import { teacherForced } from "../t5/forward";
@@ -47,6 +48,12 @@ export interface PpoStepMetrics {
   responseLength: number;
   lr: number;
   seconds: number;
+  /** Of `seconds`, the time spent sampling the rollouts. */
+  rolloutSeconds: number;
+  /** Query + rollout tokens per second over this run so far, and the estimated seconds left. */
+  tokensPerSecond: number;
+  elapsedSeconds: number;
+  etaSeconds: number;
   /** Means the reward function logged (e.g. `taskReward`, `aspectReward`). */
   [extra: string]: number;
 }
@@ -116,6 +123,7 @@ export class PpoTrainer {
     const source = options.pretrained ?? (await readT5Folder(policy));
     const { model, tokenizer } = await loadT5(checkpoint ?? source);
     const { model: ref } = await loadT5(source, false);
+    model.recompute = c.gradientCheckpointing;
     await mkdir(out, { recursive: true });
     const head = new ValueHead(model.config.d_model, checkpoint ? await readExtra(checkpoint) : undefined);
     const optimizer = new AdamW(c.optimizer, new Map([...model.params, ...head.params]));
@@ -143,8 +151,19 @@ export class PpoTrainer {
       c.steps * c.ppoEpochs * Math.ceil(Math.min(c.batchSize, queries.length) / c.miniBatchSize);
     const rewardsSeen: number[] = [];
     let lastKl = Number.NaN;
+    const save = (step: number) =>
+      saveCheckpoint(out, {
+        model,
+        tokenizer,
+        optimizer,
+        state: { step, klCoef: kl.value } satisfies PpoState,
+        extra: head.weights(),
+      });
+    let step = start;
+    let saved = start;
+    const clock = progressClock(start, c.steps);
     try {
-      for (let step = start; step < c.steps; step++) {
+      for (; step < c.steps; step++) {
         options.signal?.throwIfAborted();
         const started = performance.now();
         const picked = batchAt(queries.length, c.batchSize, c.seed, step);
@@ -157,6 +176,7 @@ export class PpoTrainer {
           random: seededRandom((Math.imul(c.seed + 1, 0x9e3779b1) ^ Math.imul(step + 1, 0x85ebca6b)) >>> 0),
           ...(options.signal ? { signal: options.signal } : {}),
         });
+        const rolloutSeconds = (performance.now() - started) / 1000;
         const responses = decoded.map((d) => d.tokenIds);
         const rollouts: Rollout<D>[] = picked.map((i, b) => ({
           input: (queries[i] as PpoQuery<D>).input,
@@ -180,18 +200,19 @@ export class PpoTrainer {
           explainedVariance: explainedVariance(batch.values.flat(), batch.returns.flat()),
           responseLength: mean(responses.map((r) => r.length)),
           seconds: (performance.now() - started) / 1000,
+          rolloutSeconds,
+          ...clock(
+            step + 1,
+            [...inputs, ...responses].reduce((a, r) => a + r.length, 0),
+          ),
           ...logs,
         };
         await appendMetrics(metricsFile, metrics);
         options.onStep?.(metrics);
-        if ((step + 1) % c.saveEvery === 0 || step + 1 === c.steps)
-          await saveCheckpoint(out, {
-            model,
-            tokenizer,
-            optimizer,
-            state: { step: step + 1, klCoef: kl.value } satisfies PpoState,
-            extra: head.weights(),
-          });
+        if ((step + 1) % c.saveEvery === 0 || step + 1 === c.steps) {
+          await save(step + 1);
+          saved = step + 1;
+        }
       }
       if (options.exportOnnx ?? true) await exportModel(out, model, tokenizer, c.maxNewTokens);
       else await saveT5(out, model, tokenizer, c.maxNewTokens);
@@ -203,6 +224,10 @@ export class PpoTrainer {
         lastKl,
         ...(checkpoint === undefined ? {} : { resumedFrom: start }),
       };
+    } catch (error) {
+      // Ctrl-C (during rollouts, the reward calls or between steps): keep every finished step.
+      if (options.signal?.aborted && step > saved) await save(step);
+      throw error;
     } finally {
       optimizer.dispose();
       head.dispose();
@@ -265,74 +290,29 @@ export class PpoTrainer {
       const order = epochOrder(batch.inputs.length, c.seed + 7, step * c.ppoEpochs + epoch);
       for (let at = 0; at < order.length; at += c.miniBatchSize) {
         const idx = order.slice(at, at + c.miniBatchSize);
-        const pick = <T>(rows: T[]) => idx.map((i) => rows[i] as T);
-        const responses = pick(batch.responses);
-        const width = Math.max(...responses.map((r) => r.length));
-        const pad = (rows: number[][]) =>
-          tf.tensor2d(
-            rows.map((r) => [...r, ...Array(width - r.length).fill(0)]),
-            [rows.length, width],
-          );
-        const mask = pad(responses.map((r) => r.map(() => 1)));
-        const old = pad(pick(batch.old));
-        const adv = pad(pick(batch.advantages));
-        const ret = pad(pick(batch.returns));
-        const oldValues = pad(pick(batch.values));
-        const kept: TF.Tensor[] = [];
-        const { grads } = valueAndGrads(optimizer.parameters, () => {
-          const out = teacherForced(model, pick(batch.inputs), responses, c.temperature);
-          const tokens = tf.maximum(tf.sum(mask), 1);
-          const masked = (x: TF.Tensor) => tf.div(tf.sum(tf.mul(x, mask)), tokens) as TF.Scalar;
-          const logRatio = tf.sub(out.logprobs, old);
-          const ratio = tf.exp(logRatio);
-          const surrogate = tf.maximum(
-            tf.mul(tf.neg(adv), ratio),
-            tf.mul(tf.neg(adv), tf.clipByValue(ratio, 1 - c.clipRange, 1 + c.clipRange)),
-          );
-          const policyLoss = masked(surrogate);
-          const values = head.apply(out.hidden);
-          const clipped = tf.add(
-            oldValues,
-            tf.clipByValue(tf.sub(values, oldValues), -c.clipRangeValue, c.clipRangeValue),
-          );
-          const valueLoss = tf.mul(
-            masked(tf.maximum(tf.square(tf.sub(values, ret)), tf.square(tf.sub(clipped, ret)))),
-            0.5,
-          );
-          const entropy = masked(tf.neg(tf.sum(tf.mul(tf.exp(out.logSoftmax), out.logSoftmax), -1)));
-          kept.push(tf.keep(policyLoss), tf.keep(valueLoss), tf.keep(entropy), tf.keep(logRatio));
-          return tf.sub(
-            tf.add(policyLoss, tf.mul(valueLoss, c.vfCoef)),
-            tf.mul(entropy, c.entropyCoef),
-          ) as TF.Scalar;
-        });
-        const [policyLoss, valueLoss, entropy, logRatio] = kept as [
-          TF.Scalar,
-          TF.Scalar,
-          TF.Scalar,
-          TF.Tensor2D,
-        ];
-        const [clipFraction, approxKl] = tf.tidy(() => {
-          const tokens = tf.maximum(tf.sum(mask), 1);
-          const clippedTokens = tf.div(
-            tf.sum(
-              tf.mul(tf.cast(tf.greater(tf.abs(tf.sub(tf.exp(logRatio), 1)), c.clipRange), "float32"), mask),
-            ),
-            tokens,
-          );
-          return [
-            clippedTokens.dataSync()[0] as number,
-            tf.mul(tf.div(tf.sum(tf.mul(tf.square(logRatio), mask)), tokens), 0.5).dataSync()[0] as number,
-          ];
-        });
-        sums.policyLoss += policyLoss.dataSync()[0] as number;
-        sums.valueLoss += valueLoss.dataSync()[0] as number;
-        sums.entropy += entropy.dataSync()[0] as number;
-        sums.clipFraction += clipFraction as number;
-        sums.approxKl += approxKl as number;
+        const tokens = Math.max(
+          1,
+          idx.reduce((sum, i) => sum + (batch.responses[i] as number[]).length, 0),
+        );
+        const per = Math.ceil(idx.length / c.gradAccum);
+        const slices = Array.from({ length: Math.ceil(idx.length / per) }, (_, k) =>
+          idx.slice(k * per, (k + 1) * per),
+        );
+        const stats: number[][] = [];
+        const { grads } = accumulatedValueAndGrads(
+          optimizer.parameters,
+          slices.map((slice) => () => this.sliceLoss(batch, slice, tokens, model, head, stats)),
+        );
+        for (const [policyLoss, valueLoss, entropy, clipped, approxKl] of stats) {
+          sums.policyLoss += policyLoss as number;
+          sums.valueLoss += valueLoss as number;
+          sums.entropy += entropy as number;
+          sums.clipFraction += clipped as number;
+          sums.approxKl += approxKl as number;
+        }
         lr = c.optimizer.learningRate * lrFactor(c.optimizer, optimizer.step, optimizerSteps);
         optimizer.apply(grads, lr);
-        tf.dispose([...grads.values(), ...kept, mask, old, adv, ret, oldValues]);
+        tf.dispose([...grads.values()]);
         n++;
       }
     }
@@ -344,6 +324,66 @@ export class PpoTrainer {
       approxKl: sums.approxKl / n,
       lr,
     };
+  }
+
+  /**
+   * The PPO loss of rollouts `idx` of `batch`, with every token mean taken over `tokens` (the whole
+   * mini-batch's), so that the slices of a mini-batch add up to its loss. Pushes the slice's shares
+   * of policy loss, value loss, entropy, clipped fraction and approximate KL onto `stats`.
+   */
+  private sliceLoss(
+    batch: Batch,
+    idx: number[],
+    tokens: number,
+    model: PpoModel,
+    head: ValueHead,
+    stats: number[][],
+  ): TF.Scalar {
+    const c = this.config;
+    return tf.tidy(() => {
+      const pick = <T>(rows: T[]) => idx.map((i) => rows[i] as T);
+      const responses = pick(batch.responses);
+      const width = Math.max(...responses.map((r) => r.length));
+      const pad = (rows: number[][]) =>
+        tf.tensor2d(
+          rows.map((r) => [...r, ...Array(width - r.length).fill(0)]),
+          [rows.length, width],
+        );
+      const mask = pad(responses.map((r) => r.map(() => 1)));
+      const old = pad(pick(batch.old));
+      const adv = pad(pick(batch.advantages));
+      const ret = pad(pick(batch.returns));
+      const oldValues = pad(pick(batch.values));
+      const out = teacherForced(model, pick(batch.inputs), responses, c.temperature, true);
+      const masked = (x: TF.Tensor) => tf.div(tf.sum(tf.mul(x, mask)), tokens) as TF.Scalar;
+      const logRatio = tf.sub(out.logprobs, old);
+      const ratio = tf.exp(logRatio);
+      const surrogate = tf.maximum(
+        tf.mul(tf.neg(adv), ratio),
+        tf.mul(tf.neg(adv), tf.clipByValue(ratio, 1 - c.clipRange, 1 + c.clipRange)),
+      );
+      const policyLoss = masked(surrogate);
+      const values = head.apply(out.hidden);
+      const clipped = tf.add(
+        oldValues,
+        tf.clipByValue(tf.sub(values, oldValues), -c.clipRangeValue, c.clipRangeValue),
+      );
+      const valueLoss = tf.mul(
+        masked(tf.maximum(tf.square(tf.sub(values, ret)), tf.square(tf.sub(clipped, ret)))),
+        0.5,
+      );
+      const logSoftmax = out.logSoftmax as TF.Tensor3D;
+      const entropy = masked(tf.neg(tf.sum(tf.mul(tf.exp(logSoftmax), logSoftmax), -1)));
+      const clippedTokens = masked(tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), c.clipRange), "float32"));
+      const approxKl = tf.mul(masked(tf.square(logRatio)), 0.5);
+      stats.push(
+        [policyLoss, valueLoss, entropy, clippedTokens, approxKl].map((t) => t.dataSync()[0] as number),
+      );
+      return tf.sub(
+        tf.add(policyLoss, tf.mul(valueLoss, c.vfCoef)),
+        tf.mul(entropy, c.entropyCoef),
+      ) as TF.Scalar;
+    });
   }
 }
 

@@ -13,8 +13,11 @@ export class ValueHead {
       return w === undefined ? tf.zeros(shape) : tf.tensor(w.data, shape);
     };
     this.params = new Map([
-      ["v_head.summary.weight", tf.variable(tensor("v_head.summary.weight", [1, dModel]), true)],
-      ["v_head.summary.bias", tf.variable(tensor("v_head.summary.bias", [1]), true)],
+      [
+        "v_head.summary.weight",
+        tf.tidy(() => tf.variable(tensor("v_head.summary.weight", [1, dModel]), true)),
+      ],
+      ["v_head.summary.bias", tf.tidy(() => tf.variable(tensor("v_head.summary.bias", [1]), true))],
     ]);
   }
 

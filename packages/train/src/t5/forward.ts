@@ -1,5 +1,6 @@
 import { type TF, tf } from "../backend";
 import { padBatch, shiftRight } from "../batch";
+import { labelLogProbs } from "../ops";
 import type { T5Model } from "./model";
 
 /** Teacher-forced outputs for a batch of (input, target) id sequences. */
@@ -8,8 +9,8 @@ export interface TeacherForced {
   logprobs: TF.Tensor2D;
   /** 1 at target tokens, 0 at padding [B, T]. */
   mask: TF.Tensor2D;
-  /** Full log-softmax over the vocabulary [B, T, V]. */
-  logSoftmax: TF.Tensor3D;
+  /** Full log-softmax over the vocabulary [B, T, V], only when asked for (PPO's entropy). */
+  logSoftmax?: TF.Tensor3D;
   /** Decoder final hidden states [B, T, d_model]. */
   hidden: TF.Tensor3D;
 }
@@ -24,30 +25,40 @@ export function teacherForced(
   inputs: readonly number[][],
   targets: readonly number[][],
   temperature = 1,
+  withLogSoftmax = false,
 ): TeacherForced {
   const enc = padBatch(inputs);
   const dec = padBatch(shiftRight(targets));
   const labels = padBatch(targets);
   const encoded = model.encode(enc);
   const { hidden, logits } = model.decode(dec.ids, encoded, enc.mask);
-  const logSoftmax = tf.logSoftmax(temperature === 1 ? logits : tf.div(logits, temperature)) as TF.Tensor3D;
+  const scaled = temperature === 1 ? logits : tf.div(logits, temperature);
+  const [b, t, v] = logits.shape;
   const mask = tf.cast(labels.mask, "float32") as TF.Tensor2D;
   const picked = tf.mul(
-    tf.sum(tf.mul(logSoftmax, tf.oneHot(labels.ids, model.config.vocab_size)), -1),
+    tf.reshape(labelLogProbs(tf.reshape(scaled, [b * t, v]), tf.reshape(labels.ids, [b * t])), [b, t]),
     mask,
   ) as TF.Tensor2D;
-  tf.dispose([enc.ids, enc.mask, dec.ids, dec.mask, labels.ids, labels.mask, encoded, logits]);
-  return { logprobs: picked, mask, logSoftmax, hidden };
+  const logSoftmax = withLogSoftmax ? (tf.logSoftmax(scaled) as TF.Tensor3D) : undefined;
+  tf.dispose([enc.ids, enc.mask, dec.ids, dec.mask, labels.ids, labels.mask, encoded]);
+  if (scaled !== logits) logits.dispose();
+  return { logprobs: picked, mask, ...(logSoftmax ? { logSoftmax } : {}), hidden };
 }
 
-/** Mean token cross-entropy of targets given inputs (the KD loss). */
+/**
+ * Mean token cross-entropy of targets given inputs (the KD loss). With `tokens`, the sum is divided
+ * by that count instead: the target tokens of the whole batch when this is one micro-batch of it,
+ * so that the micro-batches' losses (and gradients) add up to the batch's.
+ */
 export function crossEntropy(
   model: T5Model,
   inputs: readonly number[][],
   targets: readonly number[][],
+  tokens?: number,
 ): TF.Scalar {
   return tf.tidy(() => {
     const out = teacherForced(model, inputs, targets);
-    return tf.div(tf.neg(tf.sum(out.logprobs)), tf.maximum(tf.sum(out.mask), 1)) as TF.Scalar;
+    const count = tokens === undefined ? tf.maximum(tf.sum(out.mask), 1) : Math.max(tokens, 1);
+    return tf.div(tf.neg(tf.sum(out.logprobs)), count) as TF.Scalar;
   });
 }

@@ -1,6 +1,7 @@
 import { tf } from "../backend";
 import { padBatch } from "../batch";
 import { EOS_ID, PAD_ID } from "../tokenizer";
+import { DecoderCache } from "./kv-cache";
 import type { T5Model } from "./model";
 
 export interface DecodeOptions {
@@ -12,6 +13,8 @@ export interface DecodeOptions {
   /** Uniform [0, 1) source; required when sampling. */
   random?: () => number;
   signal?: AbortSignal;
+  /** Re-read the whole prefix every step instead of the KV cache (the reference the tests compare to). */
+  fullRecompute?: boolean;
 }
 
 export interface Decoded {
@@ -22,13 +25,14 @@ export interface Decoded {
 }
 
 /**
- * Autoregressive decoding: the encoder runs once, the decoder re-reads the whole prefix each step
- * (no KV cache: at these sizes the prefix pass is cheap and the code stays the training code).
- * The output includes the final `</s>` when the model stopped.
+ * Autoregressive decoding: the encoder runs once; each step the decoder reads one new token per row
+ * against its KV cache and computes that position's logits only. The output includes the final
+ * `</s>` when the model stopped.
  */
 export function decode(model: T5Model, inputs: readonly number[][], options: DecodeOptions): Decoded[] {
   const enc = padBatch(inputs);
   const encoded = model.encode(enc);
+  const cache = options.fullRecompute ? undefined : new DecoderCache(model, encoded, enc.mask);
   const out: Decoded[] = inputs.map(() => ({ tokenIds: [], logprobs: [], finishReason: "length" }));
   const done = inputs.map(() => false);
   const prefixes = inputs.map(() => [PAD_ID]);
@@ -36,6 +40,7 @@ export function decode(model: T5Model, inputs: readonly number[][], options: Dec
     for (let step = 0; step < options.maxNewTokens && done.some((d) => !d); step++) {
       options.signal?.throwIfAborted();
       const logp = tf.tidy(() => {
+        if (cache !== undefined) return tf.logSoftmax(cache.step(prefixes.map((p) => p[step] as number)));
         const ids = tf.tensor2d(prefixes.flat(), [prefixes.length, step + 1], "int32");
         const { logits } = model.decode(ids, encoded, enc.mask);
         return tf.logSoftmax(tf.squeeze(tf.slice(logits, [0, step, 0], [-1, 1, -1]), [1]));
@@ -60,6 +65,7 @@ export function decode(model: T5Model, inputs: readonly number[][], options: Dec
       });
     }
   } finally {
+    cache?.dispose();
     tf.dispose([enc.ids, enc.mask, encoded]);
   }
   return out;

@@ -6,7 +6,7 @@ import {
   t5RelativePositionBucket,
 } from "@lmcot/model-writer";
 import { type TF, tf } from "../backend";
-import { bmm, gatherRows, linear, rmsNorm } from "../ops";
+import { bmm, checkpoint, gatherRows, geluNew, linear, rmsNorm } from "../ops";
 import type { T5Config } from "./config";
 
 /** Added to masked attention scores; exp() of it is 0 in float32, as with HF's float32 minimum. */
@@ -26,6 +26,8 @@ export interface TokenBatch {
  */
 export class T5Model {
   readonly params: Map<string, TF.Variable>;
+  /** Gradient checkpointing: each block's activations are recomputed in the backward pass. */
+  recompute = false;
   /** The checkpoint's config.json and generation_config.json as read, written back when the model is saved. */
   source?: { rawConfig: Record<string, unknown>; generationConfig?: Record<string, unknown> };
   private readonly buckets = new Map<string, TF.Tensor1D>();
@@ -44,7 +46,13 @@ export class T5Model {
       if (w === undefined) throw new Error(`T5 weights: missing ${name}`);
       if (w.shape.join(",") !== shape.join(","))
         throw new Error(`T5 weights: ${name} has shape [${w.shape}] but the config needs [${shape}]`);
-      this.params.set(name, tf.variable(tf.tensor(w.data, shape), trainable, `${name}#${nextId++}`));
+      // tf.variable shares its initial tensor's data; the tidy drops that tensor, or it would keep
+      // the first weights alive after the optimizer replaces them (one more copy of the model).
+      const id = nextId++;
+      this.params.set(
+        name,
+        tf.tidy(() => tf.variable(tf.tensor(w.data, shape), trainable, `${name}#${id}`)),
+      );
     }
   }
 
@@ -112,12 +120,8 @@ export class T5Model {
       const [, s] = input.ids.shape;
       let h = this.dropout(gatherRows(this.p("shared.weight"), input.ids) as TF.Tensor3D);
       const bias = tf.add(this.positionBias("encoder", s, s, true), paddingBias(input.mask));
-      for (let i = 0; i < c.num_layers; i++) {
-        const block = `encoder.block.${i}.layer`;
-        const n = rmsNorm(h, this.p(`${block}.0.layer_norm.weight`), c.layer_norm_epsilon);
-        h = tf.add(h, this.dropout(this.attend(n, n, `${block}.0.SelfAttention`, bias)));
-        h = tf.add(h, this.dropout(this.feedForward(h, `${block}.1`)));
-      }
+      for (let i = 0; i < c.num_layers; i++)
+        h = this.block(`encoder.block.${i}.`, [h, bias], (x, b) => this.encoderBlock(i, x, b));
       return this.dropout(
         rmsNorm(h, this.p("encoder.final_layer_norm.weight"), c.layer_norm_epsilon) as TF.Tensor3D,
       );
@@ -139,14 +143,10 @@ export class T5Model {
       let h = this.dropout(gatherRows(this.p("shared.weight"), decoderIds) as TF.Tensor3D);
       const selfBias = tf.add(this.positionBias("decoder", t, t, false), causalBias(t));
       const crossBias = paddingBias(encoderMask);
-      for (let i = 0; i < c.num_decoder_layers; i++) {
-        const block = `decoder.block.${i}.layer`;
-        const n = rmsNorm(h, this.p(`${block}.0.layer_norm.weight`), c.layer_norm_epsilon);
-        h = tf.add(h, this.dropout(this.attend(n, n, `${block}.0.SelfAttention`, selfBias)));
-        const m = rmsNorm(h, this.p(`${block}.1.layer_norm.weight`), c.layer_norm_epsilon);
-        h = tf.add(h, this.dropout(this.attend(m, encoded, `${block}.1.EncDecAttention`, crossBias)));
-        h = tf.add(h, this.dropout(this.feedForward(h, `${block}.2`)));
-      }
+      for (let i = 0; i < c.num_decoder_layers; i++)
+        h = this.block(`decoder.block.${i}.`, [h, selfBias, encoded, crossBias], (x, sb, e, cb) =>
+          this.decoderBlock(i, x, sb, e, cb),
+        ) as TF.Tensor3D;
       const hidden = this.dropout(
         rmsNorm(h, this.p("decoder.final_layer_norm.weight"), c.layer_norm_epsilon) as TF.Tensor3D,
       );
@@ -157,8 +157,57 @@ export class T5Model {
     });
   }
 
-  /** v1.0: wo(relu(wi x)); v1.1 / FLAN-T5: wo(gelu_new(wi_0 x) · wi_1 x); dropout before wo. */
-  private feedForward(h: TF.Tensor, layer: string): TF.Tensor {
+  /** One block, checkpointed when `recompute` is set; `inputs` are every tensor `fn` reads besides weights. */
+  private block(prefix: string, inputs: TF.Tensor[], fn: (...inputs: TF.Tensor[]) => TF.Tensor): TF.Tensor3D {
+    if (!this.recompute) return fn(...inputs) as TF.Tensor3D;
+    const params = [...this.params].filter(([name]) => name.startsWith(prefix)).map(([, v]) => v);
+    // The backward pass recomputes the block: it must draw the forward pass's dropout masks again.
+    const seed = this.dropoutSeed;
+    let forward = true;
+    const replay = (...xs: TF.Tensor[]) => {
+      if (forward) {
+        forward = false;
+        return fn(...xs);
+      }
+      const outer = this.dropoutSeed;
+      this.dropoutSeed = seed;
+      try {
+        return fn(...xs);
+      } finally {
+        this.dropoutSeed = outer;
+      }
+    };
+    return checkpoint(replay, inputs, params) as TF.Tensor3D;
+  }
+
+  private encoderBlock(i: number, h: TF.Tensor, bias: TF.Tensor): TF.Tensor {
+    const block = `encoder.block.${i}.layer`;
+    const n = rmsNorm(h, this.p(`${block}.0.layer_norm.weight`), this.config.layer_norm_epsilon);
+    const a = tf.add(h, this.dropout(this.attend(n, n, `${block}.0.SelfAttention`, bias)));
+    return tf.add(a, this.dropout(this.feedForward(a, `${block}.1`)));
+  }
+
+  private decoderBlock(
+    i: number,
+    h: TF.Tensor,
+    selfBias: TF.Tensor,
+    encoded: TF.Tensor,
+    crossBias: TF.Tensor,
+  ): TF.Tensor {
+    const block = `decoder.block.${i}.layer`;
+    const eps = this.config.layer_norm_epsilon;
+    const n = rmsNorm(h, this.p(`${block}.0.layer_norm.weight`), eps);
+    const a = tf.add(h, this.dropout(this.attend(n, n, `${block}.0.SelfAttention`, selfBias)));
+    const m = rmsNorm(a, this.p(`${block}.1.layer_norm.weight`), eps);
+    const b = tf.add(a, this.dropout(this.attend(m, encoded, `${block}.1.EncDecAttention`, crossBias)));
+    return tf.add(b, this.dropout(this.feedForward(b, `${block}.2`)));
+  }
+
+  /**
+   * The feed-forward sub-layer (with its norm) of `layer`, e.g. `decoder.block.0.layer.2`. v1.0:
+   * wo(relu(wi x)); v1.1 / FLAN-T5: wo(gelu_new(wi_0 x) · wi_1 x); dropout before wo.
+   */
+  feedForward(h: TF.Tensor, layer: string): TF.Tensor {
     const n = rmsNorm(h, this.p(`${layer}.layer_norm.weight`), this.config.layer_norm_epsilon);
     const ff = `${layer}.DenseReluDense`;
     const inner = isGatedT5(this.config)
@@ -205,20 +254,25 @@ export class T5Model {
     return linear(context, this.p(`${prefix}.o.weight`));
   }
 
-  /** [1, heads, q, k] bias from block 0's `relative_attention_bias`, bucketed as HF does. */
-  private positionBias(
+  /**
+   * [1, heads, q, k] bias from block 0's `relative_attention_bias`, bucketed as HF does; the queries
+   * sit at positions `offset`…`offset + q - 1` (a KV-cached decoding step has one, at its position).
+   */
+  positionBias(
     stack: "encoder" | "decoder",
     q: number,
     k: number,
     bidirectional: boolean,
+    offset = 0,
   ): TF.Tensor {
-    const key = `${stack}:${q}:${k}`;
+    const key = `${stack}:${q}:${k}:${offset}`;
     let index = this.buckets.get(key);
     if (index === undefined) {
       const { relative_attention_num_buckets: n, relative_attention_max_distance: d } = this.config;
       const data = new Int32Array(q * k);
       for (let i = 0; i < q; i++)
-        for (let j = 0; j < k; j++) data[i * k + j] = t5RelativePositionBucket(j - i, bidirectional, n, d);
+        for (let j = 0; j < k; j++)
+          data[i * k + j] = t5RelativePositionBucket(j - i - offset, bidirectional, n, d);
       index = tf.keep(tf.tensor1d(data, "int32"));
       this.buckets.set(key, index);
     }
@@ -232,14 +286,8 @@ export class T5Model {
 
 let nextId = 0;
 
-/** HF's `gelu_new`: the tanh approximation 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
-function geluNew(x: TF.Tensor): TF.Tensor {
-  const inner = tf.mul(tf.add(x, tf.mul(tf.mul(x, tf.square(x)), 0.044715)), Math.sqrt(2 / Math.PI));
-  return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
-}
-
 /** [B, 1, 1, S]: 0 where mask is 1, MASKED where it is 0. */
-function paddingBias(mask: TF.Tensor2D): TF.Tensor {
+export function paddingBias(mask: TF.Tensor2D): TF.Tensor {
   const [b, s] = mask.shape;
   return tf.reshape(tf.mul(tf.sub(tf.scalar(1), tf.cast(mask, "float32")), MASKED), [b, 1, 1, s]);
 }
