@@ -8,6 +8,26 @@ import { bin, lmcot, lmcotEnv } from "./run-cli";
 
 const lines = (path: string) => readFileSync(path, "utf8").trim().split("\n");
 
+/** A micro KD run on three pairs: its command line, output folder and metrics line count. */
+function kdRun(name: string, config: object, flags: string[] = []) {
+  const root = mkdtempSync(join(tmpdir(), `lmcot-train-${name}-`));
+  const data = join(root, "pairs.jsonl");
+  writeFileSync(
+    data,
+    ["who wrote it ? ada wrote it .", "where is it ? it is in paris .", "when was it ? it was in 1890 ."]
+      .map((t) => JSON.stringify({ input: t.split(" ? ")[0], target: t.split(" ? ")[1] }))
+      .join("\n"),
+  );
+  const file = join(root, "kd.json");
+  writeFileSync(file, JSON.stringify({ model: "micro", batchSize: 1, evalFraction: 0, ...config }));
+  const out = join(root, "kd");
+  const args = ["train", "kd", "--data", data, "--out", out, "--config", file, "--no-onnx", ...flags];
+  const metrics = join(out, "metrics.jsonl");
+  const count = () =>
+    existsSync(metrics) ? readFileSync(metrics, "utf8").split("\n").filter(Boolean).length : 0;
+  return { out, args, metrics, count };
+}
+
 describe("lmcot train", () => {
   it("distil → kd → rl on the bundled sample, offline; the models run through lmcot ask", async () => {
     const root = mkdtempSync(join(tmpdir(), "lmcot-train-cli-"));
@@ -109,25 +129,8 @@ describe("lmcot train", () => {
   }, 120_000);
 
   it("a SIGKILLed kd run resumes from its newest checkpoint with one metrics line per step", async () => {
-    const root = mkdtempSync(join(tmpdir(), "lmcot-train-kill-"));
-    const data = join(root, "pairs.jsonl");
-    writeFileSync(
-      data,
-      ["who wrote it ? ada wrote it .", "where is it ? it is in paris .", "when was it ? it was in 1890 ."]
-        .map((t) => JSON.stringify({ input: t.split(" ? ")[0], target: t.split(" ? ")[1] }))
-        .join("\n"),
-    );
-    const config = join(root, "kd.json");
-    writeFileSync(
-      config,
-      JSON.stringify({ model: "micro", epochs: 100, batchSize: 1, saveEvery: 5, evalFraction: 0 }),
-    );
-    const out = join(root, "kd");
-    const args = ["train", "kd", "--data", data, "--out", out, "--config", config, "--no-onnx"];
+    const { out, args, metrics, count } = kdRun("kill", { epochs: 100, saveEvery: 5 });
     const child = spawn(process.execPath, [bin, ...args], { stdio: "ignore" });
-    const metrics = join(out, "metrics.jsonl");
-    const count = () =>
-      existsSync(metrics) ? readFileSync(metrics, "utf8").split("\n").filter(Boolean).length : 0;
     while (count() < 12) await new Promise((r) => setTimeout(r, 10));
     child.kill("SIGKILL");
     await new Promise((r) => child.once("exit", r));
@@ -143,42 +146,16 @@ describe("lmcot train", () => {
   }, 120_000);
 
   it("Ctrl-C saves a checkpoint of the finished steps and exits 130; a re-run resumes from it", async () => {
-    const root = mkdtempSync(join(tmpdir(), "lmcot-train-int-"));
-    const data = join(root, "pairs.jsonl");
-    writeFileSync(
-      data,
-      ["who wrote it ? ada wrote it .", "where is it ? it is in paris .", "when was it ? it was in 1890 ."]
-        .map((t) => JSON.stringify({ input: t.split(" ? ")[0], target: t.split(" ? ")[1] }))
-        .join("\n"),
-    );
-    const config = join(root, "kd.json");
     // saveEvery far past the stop: the only checkpoint is the one Ctrl-C writes.
-    writeFileSync(
-      config,
-      JSON.stringify({ model: "micro", epochs: 60, batchSize: 1, saveEvery: 1000, evalFraction: 0 }),
-    );
-    const out = join(root, "kd");
-    const args = [
-      "train",
-      "kd",
-      "--data",
-      data,
-      "--out",
-      out,
-      "--config",
-      config,
-      "--no-onnx",
+    const { out, args, metrics, count } = kdRun("int", { epochs: 60, saveEvery: 1000 }, [
       "--grad-accum",
       "2",
-    ];
+    ]);
     const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (d) => {
       stderr += String(d);
     });
-    const metrics = join(out, "metrics.jsonl");
-    const count = () =>
-      existsSync(metrics) ? readFileSync(metrics, "utf8").split("\n").filter(Boolean).length : 0;
     while (count() < 1) await new Promise((r) => setTimeout(r, 10));
     child.kill("SIGINT");
     const code = await new Promise((r) => child.once("exit", r));

@@ -38,6 +38,7 @@ const { values: a } = parseArgs({
 });
 
 interface Round {
+  round: number;
   side: "ours" | "pytorch";
   mode: string;
   stepSeconds: number[];
@@ -106,10 +107,10 @@ for (let r = 0; r < Number(a.rounds); r++)
     for (const side of order) {
       const result = run(side, mode, folder);
       if (result === undefined) continue;
+      result.round = r + 1;
       rounds.push(result);
       // Each round as it ends, so a long run cut short still has its measurements.
-      if (a.json)
-        appendFileSync(`${a.json}.rounds.jsonl`, `${JSON.stringify({ round: r + 1, ...result })}\n`);
+      if (a.json) appendFileSync(`${a.json}.rounds.jsonl`, `${JSON.stringify(result)}\n`);
       console.log(
         `round ${r + 1} ${mode} ${side}: warm step ${warm(result).toFixed(2)} s, peak RSS ${Math.round(result.peakRssMb)} MB`,
       );
@@ -129,7 +130,11 @@ for (const mode of modes) {
   const ours = pick("ours");
   const torch = pick("pytorch");
   // Ratio per round (same load for both), then the median of those.
-  const paired = ours.flatMap((o, i) => (torch[i] === undefined ? [] : [warm(torch[i]) / warm(o)]));
+  // Only rounds where both sides finished are paired.
+  const paired = ours.flatMap((o) => {
+    const t = torch.find((x) => x.round === o.round);
+    return t === undefined ? [] : [warm(t) / warm(o)];
+  });
   const ratio = paired.length > 0 ? stats(paired).median : Number.NaN;
   for (const [side, list] of [
     ["ours (tfjs wasm)", ours],

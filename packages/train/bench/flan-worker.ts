@@ -104,7 +104,7 @@ if (a.mode === "kd") {
     saveEvery: 1_000_000,
     gradientCheckpointing: !a["no-checkpointing"],
   });
-  await trainer.train(folder, queries, (rollouts) => rollouts.map(() => random()), out, {
+  await trainer.train(folder, queries, async (rollouts) => rollouts.map(() => random()), out, {
     exportOnnx: false,
     onStep: (m) => {
       times.push(m.seconds);
