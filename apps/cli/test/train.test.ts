@@ -92,7 +92,7 @@ describe("lmcot train", () => {
       "taskReward",
     ])
       expect(metrics[0], key).toHaveProperty(key);
-    expect(r.stderr).toMatch(/rl step 2\/2 reward/);
+    expect(r.stderr).toMatch(/rl step 2\/2 \d+ tok\/s, ETA .*, reward/);
 
     const again = await lmcot(...args, "--steps", "3", "--batch-size", "4", "--max-new-tokens", "8");
     expect(again.stderr).toMatch(/resuming from .*step-2/);
