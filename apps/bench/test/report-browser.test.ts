@@ -1,31 +1,16 @@
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { describe, expect, it } from "vitest";
+import { CHROMIUM_LAUNCH, chromiumAvailable } from "../../../tooling/chromium";
 import { buildReport, buildReportData, renderHtml, runBench } from "../src/index";
 import { offlineConfig, tempDir } from "./helpers";
 import { watchPage } from "./page-watch";
 import { writeGeneratedRun } from "./view-fixture";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const available = existsSync(CHROMIUM);
-if (!available && process.env.CI)
-  throw new Error(`CI needs Chromium at ${CHROMIUM} for the report test (apt-get install chromium)`);
+const available = chromiumAvailable("report test");
 
-const launch = () =>
-  chromium.launch({
-    executablePath: CHROMIUM,
-    // playwright starts Chromium with a fresh, empty profile of its own.
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+const launch = () => chromium.launch(CHROMIUM_LAUNCH);
 
 describe.skipIf(!available)("report.html in headless Chromium", () => {
   it("renders its charts and tables with no console errors, no CSP violation and no network", async () => {

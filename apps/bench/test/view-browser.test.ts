@@ -1,17 +1,15 @@
-import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CHROMIUM_LAUNCH, chromiumAvailable } from "../../../tooling/chromium";
 import type { BenchRecord } from "../src/grid";
 import { buildView, buildViewData, exportView, FLAGS, runBench, serveView, viewFiles } from "../src/index";
 import { offlineConfig, tempDir } from "./helpers";
 import { watchPage } from "./page-watch";
 import { writeGeneratedRun } from "./view-fixture";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const available = existsSync(CHROMIUM);
-if (!available && process.env.CI)
-  throw new Error(`CI needs Chromium at ${CHROMIUM} for the viewer test (apt-get install chromium)`);
+const available = chromiumAvailable("viewer test");
 const shots = join(__dirname, "..", "test-output");
 
 /** Run B: run A with every third LM-guided answer made wrong, a reward file and a failure. */
@@ -67,7 +65,7 @@ describe.skipIf(!available)("lmcot view in headless Chromium", () => {
     await runBench(offlineConfig(a));
     b = makeRunB(a);
     mkdirSync(shots, { recursive: true });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu"] });
+    browser = await chromium.launch(CHROMIUM_LAUNCH);
   }, 120_000);
   afterAll(async () => browser?.close());
 
