@@ -54,6 +54,8 @@ export class OnnxGraph {
   private readonly names: Set<string>;
   private readonly counter: { next: number };
   private readonly constants: Map<string, string>;
+  /** Whether a node uses onnxruntime's `com.microsoft` contrib ops (e.g. FusedMatMul). */
+  private contribOps = false;
   /** The main graph; subgraphs (If branches) keep weights and constants there and share its names. */
   private readonly root: OnnxGraph;
 
@@ -189,6 +191,14 @@ export class OnnxGraph {
     return out;
   }
 
+  /** A node of onnxruntime's `com.microsoft` domain (runs on onnxruntime only), e.g. `FusedMatMul`. */
+  contrib(op: string, inputs: string[], attrs: Record<string, AttributeValue> = {}): string {
+    const out = this.node(op, inputs, attrs);
+    (this.nodes[this.nodes.length - 1] as Record<string, unknown>).domain = "com.microsoft";
+    this.root.contribOps = true;
+    return out;
+  }
+
   /**
    * An `If` node: `build(branch, taken)` fills each branch (it may read any value of the enclosing
    * graph) and returns that branch's output values, in the order of `outputs`.
@@ -233,7 +243,10 @@ export class OnnxGraph {
       irVersion: 8,
       producerName: "lmcot",
       producerVersion: "0.1.0",
-      opsetImport: [{ domain: "", version: this.opset }],
+      opsetImport: [
+        { domain: "", version: this.opset },
+        ...(this.contribOps ? [{ domain: "com.microsoft", version: 1 }] : []),
+      ],
       graph: {
         name: this.name,
         node: this.nodes,

@@ -34,6 +34,7 @@ const node: Schema = {
   name: [3, "string"],
   opType: [4, "string"],
   attribute: [5, [attribute]],
+  domain: [7, "string"],
 };
 Object.assign(graph, {
   node: [1, [node]],

@@ -1,0 +1,238 @@
+import { isGatedT5, type T5Config, t5ParameterShapes } from "@lmcot/model-writer";
+import { Tape } from "./tape";
+
+export interface T5GraphOptions {
+  /** Emit the backward pass: inputs `grad_logprobs` (+ `grad_entropy`, `grad_values`), outputs `grad.<param>`. */
+  backward: boolean;
+  /** Dropout at the sites of HF's `modeling_t5.py`, with keep masks fed as bool inputs `dropout_<i>`. */
+  dropout: boolean;
+  /** Output the entropy [B, T] of each target position's distribution. */
+  entropy: boolean;
+  /** TRL's value head on the decoder's final hidden states: params `v_head.summary.*`, output `values` [B, T]. */
+  valueHead: boolean;
+  /** Inputs `acc.<param>`: gradients of earlier micro-batches, added to this one's. */
+  accumulate?: boolean;
+  /**
+   * Apply AdamW in the graph (see `adamwUpdate`) instead of returning the gradients: outputs
+   * `updated.<param>`, `m_out.<param>`, `v_out.<param>` and `grad_norm`.
+   */
+  adamw?: { decays: (name: string) => boolean };
+}
+
+/** A dropout mask's shape in the symbolic sizes B, S (input), T (target), H, D, F. */
+export type SiteDims = ("B" | "S" | "T" | "H" | "D" | "F" | 1)[];
+
+export interface T5Graph {
+  bytes: Uint8Array;
+  /** Parameter name → shape, in graph-input order (the value head's last when present). */
+  params: Map<string, number[]>;
+  /** The dropout masks' shapes, `dropout_<i>` in order. */
+  dropoutSites: SiteDims[];
+}
+
+export const VALUE_HEAD_SHAPES = (dModel: number) =>
+  new Map([
+    ["v_head.summary.weight", [1, dModel]],
+    ["v_head.summary.bias", [1]],
+  ]);
+
+/**
+ * T5 v1.0 / v1.1 (FLAN-T5) teacher-forced, as `T5Model` computes it, as one ONNX graph for
+ * onnxruntime, with its gradient when asked. Inputs: `input_ids` [B, S], `decoder_input_ids` [B, T],
+ * `labels` [B, T, 1] (int64), `encoder_bias` [B, 1, 1, S] (0 at tokens, −1e9 at padding),
+ * `causal_bias` [1, 1, T, T], `encoder_buckets` [S, S] and `decoder_buckets` [T, T] (int64 relative
+ * position buckets), `inverse_temperature` [1], then the parameters by their Hugging Face names.
+ * Outputs `logprobs` [B, T] of the labels (and `entropy`, `values`).
+ */
+export function buildT5Graph(c: T5Config, options: T5GraphOptions): T5Graph {
+  const tape = new Tape("t5_train");
+  const g = tape.g;
+  const sites: SiteDims[] = [];
+  const inputIds = tape.input("input_ids", "int64", ["B", "S"]);
+  const decoderIds = tape.input("decoder_input_ids", "int64", ["B", "T"]);
+  const labels = tape.input("labels", "int64", ["B", "T", 1]);
+  const encoderBias = tape.input("encoder_bias", "float", ["B", 1, 1, "S"]);
+  const causalBias = tape.input("causal_bias", "float", [1, 1, "T", "T"]);
+  const encoderBuckets = tape.input("encoder_buckets", "int64", ["S", "S"]);
+  const decoderBuckets = tape.input("decoder_buckets", "int64", ["T", "T"]);
+  const inverseTemperature = tape.input("inverse_temperature", "float", [1]);
+  const keep = 1 / (1 - c.dropout_rate);
+  const dropout = (x: string, dims: SiteDims): string => {
+    if (!options.dropout || c.dropout_rate === 0) return x;
+    const mask = tape.input(`dropout_${sites.length}`, "bool", dims);
+    sites.push(dims);
+    return tape.dropout(x, mask, keep);
+  };
+  const params = new Map(t5ParameterShapes(c));
+  if (options.valueHead) for (const [n, s] of VALUE_HEAD_SHAPES(c.d_model)) params.set(n, s);
+  for (const [name, shape] of params) tape.param(name, shape);
+  const shape = (name: string) => params.get(name) as [number, number];
+  const linear = (x: string, w: string) => tape.linear(x, w, shape(w));
+  const eps = c.layer_norm_epsilon;
+  const heads = c.num_heads;
+  const dk = c.d_kv;
+
+  const positionBias = (stack: string, buckets: string) =>
+    tape.unsqueeze(
+      tape.transpose(
+        tape.gather(`${stack}.block.0.layer.0.SelfAttention.relative_attention_bias.weight`, buckets),
+        [2, 0, 1],
+      ),
+      [0],
+    );
+
+  const splitHeads = (x: string) => tape.transpose(tape.reshape(x, [0, 0, heads, dk]), [0, 2, 1, 3]);
+  const attend = (
+    xq: string,
+    xkv: string,
+    prefix: string,
+    q: "S" | "T",
+    k: "S" | "T",
+    biases: [string, number[]][],
+  ) => {
+    const qh = splitHeads(linear(xq, `${prefix}.q.weight`));
+    const kh = splitHeads(linear(xkv, `${prefix}.k.weight`));
+    const vh = splitHeads(linear(xkv, `${prefix}.v.weight`));
+    let scores = tape.matmul(qh, kh, true);
+    for (const [bias, axes] of biases) scores = tape.addBroadcast(scores, bias, axes);
+    const weights = dropout(tape.softmax(scores), ["B", "H", q, k]);
+    const context = tape.reshape(tape.transpose(tape.matmul(weights, vh, false), [0, 2, 1, 3]), [0, 0, -1]);
+    return linear(context, `${prefix}.o.weight`);
+  };
+  const feedForward = (h: string, layer: string, len: "S" | "T") => {
+    const n = tape.rmsNorm(h, `${layer}.layer_norm.weight`, eps);
+    const ff = `${layer}.DenseReluDense`;
+    const inner = isGatedT5(c)
+      ? tape.mul(tape.geluNew(linear(n, `${ff}.wi_0.weight`)), linear(n, `${ff}.wi_1.weight`))
+      : tape.relu(linear(n, `${ff}.wi.weight`));
+    return linear(dropout(inner, ["B", len, "F"]), `${ff}.wo.weight`);
+  };
+
+  // encoder
+  let h = dropout(tape.gather("shared.weight", inputIds), ["B", "S", "D"]);
+  const encoderPosition = positionBias("encoder", encoderBuckets);
+  for (let i = 0; i < c.num_layers; i++) {
+    const block = `encoder.block.${i}.layer`;
+    const n = tape.rmsNorm(h, `${block}.0.layer_norm.weight`, eps);
+    const self = attend(n, n, `${block}.0.SelfAttention`, "S", "S", [
+      [encoderPosition, [0]],
+      [encoderBias, [1, 2]],
+    ]);
+    const a = tape.add(h, dropout(self, ["B", "S", "D"]));
+    h = tape.add(a, dropout(feedForward(a, `${block}.1`, "S"), ["B", "S", "D"]));
+  }
+  const encoded = dropout(tape.rmsNorm(h, "encoder.final_layer_norm.weight", eps), ["B", "S", "D"]);
+
+  // decoder
+  h = dropout(tape.gather("shared.weight", decoderIds), ["B", "T", "D"]);
+  const decoderPosition = positionBias("decoder", decoderBuckets);
+  for (let i = 0; i < c.num_decoder_layers; i++) {
+    const block = `decoder.block.${i}.layer`;
+    const n = tape.rmsNorm(h, `${block}.0.layer_norm.weight`, eps);
+    const self = attend(n, n, `${block}.0.SelfAttention`, "T", "T", [
+      [decoderPosition, [0]],
+      [causalBias, [0, 1]],
+    ]);
+    const a = tape.add(h, dropout(self, ["B", "T", "D"]));
+    const m = tape.rmsNorm(a, `${block}.1.layer_norm.weight`, eps);
+    const cross = attend(m, encoded, `${block}.1.EncDecAttention`, "T", "S", [[encoderBias, [1, 2]]]);
+    const b = tape.add(a, dropout(cross, ["B", "T", "D"]));
+    h = tape.add(b, dropout(feedForward(b, `${block}.2`, "T"), ["B", "T", "D"]));
+  }
+  const hidden = dropout(tape.rmsNorm(h, "decoder.final_layer_norm.weight", eps), ["B", "T", "D"]);
+  const head = c.tie_word_embeddings ? "shared.weight" : "lm_head.weight";
+  const scaled = c.tie_word_embeddings ? tape.scale(hidden, c.d_model ** -0.5) : hidden;
+  const logits = tape.scale(tape.linear(scaled, head, [c.vocab_size, c.d_model]), inverseTemperature);
+  const out = tape.tokenLogProbs(logits, labels, options.entropy);
+  g.output("logprobs", out.logprobs, "float", ["B", "T"]);
+  if (out.entropy !== undefined) g.output("entropy", out.entropy, "float", ["B", "T"]);
+  let values: string | undefined;
+  if (options.valueHead) {
+    const raw = tape.addBroadcast(
+      linear(hidden, "v_head.summary.weight"),
+      "v_head.summary.bias",
+      [0, 1],
+      false,
+    );
+    values = tape.reshape(raw, [0, -1]);
+    g.output("values", values, "float", ["B", "T"]);
+  }
+
+  if (options.backward) {
+    const seeds: [string, string][] = [[out.logprobs, tape.input("grad_logprobs", "float", ["B", "T"])]];
+    if (out.entropy !== undefined) seeds.push([out.entropy, tape.input("grad_entropy", "float", ["B", "T"])]);
+    if (values !== undefined) seeds.push([values, tape.input("grad_values", "float", ["B", "T"])]);
+    tape.backward(seeds);
+    const grads = new Map<string, string>();
+    for (const [name, dims] of params) {
+      let grad = tape.gradOf(name);
+      if (grad === undefined) throw new Error(`T5 training graph: ${name} gets no gradient`);
+      if (options.accumulate) grad = g.node("Add", [grad, tape.input(`acc.${name}`, "float", dims)]);
+      grads.set(name, grad);
+      if (!options.adamw) g.output(`grad.${name}`, grad, "float", dims);
+    }
+    if (options.adamw) adamwUpdate(tape, params, grads, options.adamw.decays);
+  }
+  return { bytes: g.toBytes(), params, dropoutSites: sites };
+}
+
+/**
+ * AdamW with global-norm clipping as `AdamW.apply` does it, in the graph: scalar inputs `lr`,
+ * `beta1`, `beta2`, `epsilon`, `bias1` (1 − β1^t), `bias2`, `decay` (1 − lr·weight decay) and
+ * `max_grad_norm`; moments `m.<param>` / `v.<param>`. Every update depends on the global norm,
+ * hence on every gradient, hence on every read of the weights: the caller may have onnxruntime write
+ * `updated.*`, `m_out.*` and `v_out.*` into the very buffers it fed as weights and moments.
+ */
+function adamwUpdate(
+  tape: Tape,
+  params: Map<string, number[]>,
+  grads: Map<string, string>,
+  decays: (name: string) => boolean,
+): void {
+  const g = tape.g;
+  const scalar = (name: string) => tape.input(name, "float", [1]);
+  const [lr, beta1, beta2, epsilon, bias1, bias2, decay, maxNorm] = [
+    "lr",
+    "beta1",
+    "beta2",
+    "epsilon",
+    "bias1",
+    "bias2",
+    "decay",
+    "max_grad_norm",
+  ].map(scalar) as string[];
+  const one = g.floats([1], false);
+  const squares = [...grads.values()].map((grad) => g.node("ReduceSumSquare", [grad], { keepdims: 0 }));
+  const norm = g.node("Sqrt", [g.node("Sum", squares)]);
+  g.output("grad_norm", g.node("Reshape", [norm, g.ints([1])]), "float", [1]);
+  const clipped = g.node("And", [
+    g.node("Greater", [maxNorm, g.floats([0], false)]),
+    g.node("Greater", [norm, maxNorm]),
+  ]);
+  const scale = g.node("Where", [
+    clipped,
+    g.node("Div", [maxNorm, g.node("Add", [norm, g.floats([1e-6], false)])]),
+    one,
+  ]);
+  const rest1 = g.node("Sub", [one, beta1]);
+  const rest2 = g.node("Sub", [one, beta2]);
+  for (const [name, dims] of params) {
+    const grad = g.node("Mul", [grads.get(name) as string, scale]);
+    const m = g.node("Add", [
+      g.node("Mul", [tape.input(`m.${name}`, "float", dims), beta1]),
+      g.node("Mul", [grad, rest1]),
+    ]);
+    const v = g.node("Add", [
+      g.node("Mul", [tape.input(`v.${name}`, "float", dims), beta2]),
+      g.node("Mul", [g.node("Mul", [grad, grad]), rest2]),
+    ]);
+    const step = g.node("Div", [
+      g.node("Div", [m, bias1]),
+      g.node("Add", [g.node("Sqrt", [g.node("Div", [v, bias2])]), epsilon]),
+    ]);
+    const kept = decays(name) ? g.node("Mul", [name, decay]) : name;
+    g.output(`updated.${name}`, g.node("Sub", [kept, g.node("Mul", [step, lr])]), "float", dims);
+    g.output(`m_out.${name}`, m, "float", dims);
+    g.output(`v_out.${name}`, v, "float", dims);
+  }
+}
