@@ -38,7 +38,9 @@ describe.each(["mini-flan-t5", "mini-t5-v1_0"])("onnxruntime engine on %s", (fix
     const weights = new Map([...model.weights()].map(([n, w]) => [n, w.data]));
     const t = Math.max(...targets.map((x) => x.length));
     const seed = new Float32Array(targets.length * t);
-    targets.forEach((row, i) => seed.fill(-1 / tokens, i * t, i * t + row.length));
+    targets.forEach((row, i) => {
+      seed.fill(-1 / tokens, i * t, i * t + row.length);
+    });
     const out = await ort.run(weights, { inputs, targets, gradLogprobs: seed });
     const loss = -out.logprobs.reduce((a, b) => a + b, 0) / tokens;
     expect(Math.abs(loss - expected.value)).toBeLessThan(1e-4 * Math.abs(expected.value));
@@ -79,7 +81,9 @@ describe.each(["mini-flan-t5", "mini-t5-v1_0"])("onnxruntime engine on %s", (fix
     const plain = await OrtT5.create(model.config, options, 2);
     const t = Math.max(...targets.map((x) => x.length));
     const seed = new Float32Array(targets.length * t);
-    targets.forEach((row, i) => seed.fill(-1 / tokens, i * t, i * t + row.length));
+    targets.forEach((row, i) => {
+      seed.fill(-1 / tokens, i * t, i * t + row.length);
+    });
     const lr = c.learningRate;
     for (let step = 1; step <= 2; step++) {
       const [bias1, bias2] = [1 - c.beta1 ** step, 1 - c.beta2 ** step];

@@ -127,9 +127,13 @@ export class OrtT5 {
       return out;
     };
     const encoderBias = new Float32Array(b * s).fill(MASKED);
-    input.inputs.forEach((row, i) => encoderBias.fill(0, i * s, i * s + row.length));
+    input.inputs.forEach((row, i) => {
+      encoderBias.fill(0, i * s, i * s + row.length);
+    });
     const mask = new Float32Array(b * t);
-    input.targets.forEach((row, i) => mask.fill(1, i * t, i * t + row.length));
+    input.targets.forEach((row, i) => {
+      mask.fill(1, i * t, i * t + row.length);
+    });
     const causal = new Float32Array(t * t);
     for (let i = 0; i < t; i++) causal.fill(MASKED, i * t + i + 1, (i + 1) * t);
     const tensor = (
