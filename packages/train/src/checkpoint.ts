@@ -1,9 +1,9 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { readSafetensors, type WeightTensor, writeSafetensors } from "@lmcot/model-writer";
-import type { AdamW } from "./optim";
+import type { OptimizerState } from "./optim";
 import { saveT5 } from "./t5/folder";
-import type { T5Model } from "./t5/model";
+import type { SavableT5 } from "./t5/host";
 import type { Tokenizer } from "./tokenizer";
 
 /*
@@ -14,9 +14,9 @@ import type { Tokenizer } from "./tokenizer";
  */
 
 export interface CheckpointContents<S> {
-  model: T5Model;
+  model: SavableT5;
   tokenizer: Tokenizer;
-  optimizer: AdamW;
+  optimizer: OptimizerState;
   state: S;
   extra?: Map<string, WeightTensor>;
 }
@@ -63,7 +63,7 @@ export async function readCheckpointState<S>(dir: string): Promise<S & { optimiz
   return JSON.parse(await readFile(join(dir, "trainer_state.json"), "utf8")) as S & { optimizerStep: number };
 }
 
-export async function restoreOptimizer(dir: string, optimizer: AdamW, step: number): Promise<void> {
+export async function restoreOptimizer(dir: string, optimizer: OptimizerState, step: number): Promise<void> {
   optimizer.load(await readSafetensors(join(dir, "optimizer.safetensors")), step);
 }
 

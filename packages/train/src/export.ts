@@ -2,7 +2,7 @@ import { rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { exportT5Onnx } from "@lmcot/model-writer";
 import { saveT5 } from "./t5/folder";
-import type { T5Model } from "./t5/model";
+import type { SavableT5 } from "./t5/host";
 import type { Tokenizer } from "./tokenizer";
 
 /**
@@ -12,7 +12,7 @@ import type { Tokenizer } from "./tokenizer";
  */
 export async function exportModel(
   folder: string,
-  model: T5Model,
+  model: SavableT5,
   tokenizer: Tokenizer,
   maxNewTokens = 64,
 ): Promise<void> {

@@ -15,8 +15,10 @@ export {
 export {
   AdamW,
   accumulatedValueAndGrads,
+  decays,
   lrFactor,
   type OptimizerConfig,
+  type OptimizerState,
   optimizerConfigSchema,
   valueAndGrads,
 } from "./optim";

@@ -32,10 +32,18 @@ export function lrFactor(config: OptimizerConfig, step: number, total: number): 
   return config.schedule === "linear" ? 1 - progress : 0.5 * (1 + Math.cos(Math.PI * progress));
 }
 
-const noDecay = (name: string) => name.includes("layer_norm") || name.includes("relative_attention_bias");
+/** Whether weight decay applies: not to layer norms or position biases. */
+export const decays = (name: string) => !name.includes("layer_norm") && !name.includes("relative_attention_bias");
+
+/** What a checkpoint saves and restores of an optimizer (`AdamW`, or the onnxruntime engine's `HostAdamW`). */
+export interface OptimizerState {
+  step: number;
+  state(): Map<string, WeightTensor>;
+  load(state: Map<string, WeightTensor>, step: number): void;
+}
 
 /** AdamW (Loshchilov & Hutter) with global-norm clipping, over named tfjs variables. */
-export class AdamW {
+export class AdamW implements OptimizerState {
   private readonly m = new Map<string, TF.Variable | Float32Array>();
   private readonly v = new Map<string, TF.Variable | Float32Array>();
   step = 0;
@@ -80,7 +88,7 @@ export class AdamW {
       const v = this.v.get(name);
       if (p === undefined || m === undefined || v === undefined)
         throw new Error(`AdamW: unknown parameter ${name}`);
-      const decay = c.weightDecay > 0 && !noDecay(name) ? 1 - lr * c.weightDecay : 1;
+      const decay = c.weightDecay > 0 && decays(name) ? 1 - lr * c.weightDecay : 1;
       if (m instanceof Float32Array && v instanceof Float32Array) {
         const g = g0.dataSync() as Float32Array;
         g0.dispose();

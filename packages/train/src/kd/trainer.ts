@@ -1,19 +1,19 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import { tf, useWasmBackend } from "../backend";
+import { randomT5Weights, type T5Config, type T5Weights } from "@lmcot/model-writer";
 import { latestCheckpoint, readCheckpointState, restoreOptimizer, saveCheckpoint } from "../checkpoint";
 import { exportModel } from "../export";
 import { appendMetrics, truncateMetrics } from "../metrics-log";
-import { AdamW, accumulatedValueAndGrads, lrFactor, optimizerConfigSchema } from "../optim";
+import { lrFactor, optimizerConfigSchema } from "../optim";
 import { progressClock } from "../progress";
 import { batchAt, epochOrder } from "../shuffle";
 import { MODEL_PRESETS, type ModelSize, modelSizeSchema, parameterCount, t5ConfigFor } from "../t5/config";
-import { loadT5, readT5Folder, saveT5, type T5Folder } from "../t5/folder";
-import { crossEntropy } from "../t5/forward";
-import { T5Model } from "../t5/model";
+import { readT5Folder, saveT5, type T5Folder } from "../t5/folder";
+import type { SavableT5 } from "../t5/host";
 import { type Tokenizer, WordTokenizer } from "../tokenizer";
 import type { DistillationPair } from "./data";
+import { createKdEngine, type Encoded, type Engine, resolveEngine } from "./engines";
 
 export const kdConfigSchema = z.object({
   /**
@@ -32,8 +32,14 @@ export const kdConfigSchema = z.object({
   batchSize: z.number().int().positive().default(8),
   /** Micro-batches whose gradients add up to one optimizer step (effective batch = batchSize × gradAccum). */
   gradAccum: z.number().int().positive().default(1),
-  /** Recompute each block's activations in the backward pass instead of keeping them (~⅓ more compute, a fraction of the memory). */
+  /** Recompute each block's activations in the backward pass instead of keeping them (~⅓ more compute, a fraction of the memory; tfjs engine). */
   gradientCheckpointing: z.boolean().default(true),
+  /**
+   * Where steps run: `onnxruntime` (onnxruntime-node, an optional peer dependency: every core,
+   * AdamW fused into the step), `tfjs` (tfjs's wasm backend, one core), or `auto`: onnxruntime
+   * when onnxruntime-node is installed.
+   */
+  engine: z.enum(["auto", "onnxruntime", "tfjs"]).default("auto"),
   maxInputTokens: z.number().int().min(2).default(256),
   maxTargetTokens: z.number().int().min(2).default(64),
   maxVocab: z.number().int().min(8).default(8000),
@@ -87,9 +93,9 @@ export interface KdResult {
   startEvalLoss?: number;
   parameters: number;
   resumedFrom?: number;
+  /** The engine the steps ran on. */
+  engine: Engine;
 }
-
-type Encoded = { input: number[]; target: number[] };
 
 /**
  * Knowledge distillation of teacher rationales into the small T5: teacher-forced cross-entropy,
@@ -104,8 +110,8 @@ export class KdTrainer {
   }
 
   async train(pairs: DistillationPair[], out: string, options: KdRunOptions = {}): Promise<KdResult> {
-    await useWasmBackend();
     const c = this.config;
+    const engine = await resolveEngine(c.engine);
     const { trainPairs, evalPairs } = splitPairs(pairs, c.evalFraction, c.seed);
     const checkpoint = options.resume ? await latestCheckpoint(out) : undefined;
     const state = checkpoint === undefined ? undefined : await readCheckpointState<KdState>(checkpoint);
@@ -114,16 +120,21 @@ export class KdTrainer {
       typeof c.model === "string" && !(c.model in MODEL_PRESETS)
         ? (options.pretrained ?? (checkpoint === undefined ? await readT5Folder(c.model) : undefined))
         : undefined;
-    let model: T5Model;
+    let config: T5Config;
+    let weights: T5Weights;
     let tokenizer: Tokenizer;
-    if (checkpoint !== undefined) ({ model, tokenizer } = await loadT5(checkpoint));
-    else if (pretrained !== undefined) ({ model, tokenizer } = await loadT5(pretrained));
-    else {
+    let source: SavableT5["source"];
+    const read = checkpoint !== undefined ? await readT5Folder(checkpoint) : pretrained;
+    if (read !== undefined) {
+      ({ config, weights, tokenizer } = read);
+      source = { rawConfig: read.rawConfig, ...(read.generationConfig ? { generationConfig: read.generationConfig } : {}) };
+    } else {
       tokenizer = WordTokenizer.fromTexts(
         pairs.flatMap((p) => [p.input, p.target]),
         c.maxVocab,
       );
-      model = T5Model.random(t5ConfigFor(c.model as ModelSize, tokenizer.size), c.seed);
+      config = t5ConfigFor(c.model as ModelSize, tokenizer.size);
+      weights = randomT5Weights(config, c.seed);
     }
     await mkdir(out, { recursive: true });
     if (checkpoint !== undefined) await truncateMetrics(join(out, "metrics.jsonl"), start);
@@ -131,8 +142,16 @@ export class KdTrainer {
       await writeFile(join(out, "metrics.jsonl"), "");
       await writeFile(join(out, "train_config.json"), `${JSON.stringify({ kind: "kd", ...c }, null, 2)}\n`);
     }
-    model.recompute = c.gradientCheckpointing;
-    const optimizer = new AdamW(c.optimizer, model.params);
+    const dropoutRate = c.dropoutRate ?? config.dropout_rate;
+    const steps = await createKdEngine(engine, {
+      config,
+      weights,
+      ...(source ? { source } : {}),
+      optimizer: c.optimizer,
+      dropoutRate,
+      gradientCheckpointing: c.gradientCheckpointing,
+    });
+    const { model, optimizer } = steps;
     if (checkpoint !== undefined && state !== undefined)
       await restoreOptimizer(checkpoint, optimizer, state.optimizerStep);
     const encode = (p: DistillationPair): Encoded => ({
@@ -141,28 +160,27 @@ export class KdTrainer {
     });
     const train = trainPairs.map(encode);
     const evalSet = evalPairs.map(encode);
-    const startEvalLoss =
-      checkpoint !== undefined
-        ? state?.startEvalLoss
-        : evalSet.length > 0
-          ? evalLoss(model, evalSet, c.batchSize)
-          : undefined;
-    const dropoutRate = c.dropoutRate ?? model.config.dropout_rate;
-    const effective = c.batchSize * c.gradAccum;
-    const perEpoch = Math.ceil(train.length / effective);
-    const total = Math.min(c.maxSteps ?? Number.POSITIVE_INFINITY, perEpoch * c.epochs);
-    let lastLoss = Number.NaN;
-    let lastEval: number | undefined;
-    const clock = progressClock(start, total);
-    const save = (step: number) =>
-      saveCheckpoint(out, {
-        model,
-        tokenizer,
-        optimizer,
-        state: { step, seed: c.seed, startEvalLoss } satisfies KdState,
-      });
-    let saved = start;
     try {
+      const startEvalLoss =
+        checkpoint !== undefined
+          ? state?.startEvalLoss
+          : evalSet.length > 0
+            ? await steps.evalLoss(evalSet, c.batchSize)
+            : undefined;
+      const effective = c.batchSize * c.gradAccum;
+      const perEpoch = Math.ceil(train.length / effective);
+      const total = Math.min(c.maxSteps ?? Number.POSITIVE_INFINITY, perEpoch * c.epochs);
+      let lastLoss = Number.NaN;
+      let lastEval: number | undefined;
+      const clock = progressClock(start, total);
+      const save = (step: number) =>
+        saveCheckpoint(out, {
+          model,
+          tokenizer,
+          optimizer,
+          state: { step, seed: c.seed, startEvalLoss } satisfies KdState,
+        });
+      let saved = start;
       for (let step = start; step < total; step++) {
         if (options.signal?.aborted) {
           // Ctrl-C: keep every finished step, then stop.
@@ -175,41 +193,23 @@ export class KdTrainer {
         const micro = Array.from({ length: Math.ceil(batch.length / c.batchSize) }, (_, k) =>
           batch.slice(k * c.batchSize, (k + 1) * c.batchSize),
         );
-        const { value, grads } = model.withDropout(
-          dropoutSeed(c.seed, step),
-          () =>
-            accumulatedValueAndGrads(
-              model.params,
-              micro.map(
-                (part) => () =>
-                  crossEntropy(
-                    model,
-                    part.map((b) => b.input),
-                    part.map((b) => b.target),
-                    targetTokens,
-                  ),
-              ),
-            ),
-          dropoutRate,
-        );
         const lr = c.optimizer.learningRate * lrFactor(c.optimizer, step, total);
-        const gradNorm = optimizer.apply(grads, lr);
-        tf.dispose([...grads.values()]);
-        lastLoss = value;
+        const { loss, gradNorm } = await steps.step(micro, targetTokens, lr, dropoutSeed(c.seed, step));
+        lastLoss = loss;
         const tokens = batch.reduce((a, b) => a + b.input.length + b.target.length, 0);
         const done = step + 1;
         const metrics: KdStepMetrics = {
           step: done,
           totalSteps: total,
           epoch,
-          loss: value,
+          loss,
           lr,
           gradNorm,
           tokens,
           ...clock(done, tokens),
         };
         if (evalSet.length > 0 && (done % c.evalEvery === 0 || done === total)) {
-          lastEval = evalLoss(model, evalSet, c.batchSize);
+          lastEval = await steps.evalLoss(evalSet, c.batchSize);
           metrics.evalLoss = lastEval;
         }
         await appendMetrics(join(out, "metrics.jsonl"), metrics);
@@ -228,10 +228,10 @@ export class KdTrainer {
         startEvalLoss,
         parameters: parameterCount(model.config),
         resumedFrom: checkpoint === undefined ? undefined : start,
+        engine,
       };
     } finally {
-      optimizer.dispose();
-      model.dispose();
+      await steps.dispose();
     }
   }
 }
@@ -239,24 +239,6 @@ export class KdTrainer {
 /** One dropout seed per (run seed, step): a resumed run draws the masks an uninterrupted one does. */
 const dropoutSeed = (seed: number, step: number) =>
   (Math.imul(seed + 1, 0x9e3779b1) ^ Math.imul(step + 1, 0x7feb352d)) >>> 0;
-
-function evalLoss(model: T5Model, set: Encoded[], batchSize: number): number {
-  let sum = 0;
-  let tokens = 0;
-  for (let i = 0; i < set.length; i += batchSize) {
-    const chunk = set.slice(i, i + batchSize);
-    const n = chunk.reduce((a, b) => a + b.target.length, 0);
-    const loss = crossEntropy(
-      model,
-      chunk.map((b) => b.input),
-      chunk.map((b) => b.target),
-    );
-    sum += (loss.dataSync()[0] as number) * n;
-    tokens += n;
-    loss.dispose();
-  }
-  return sum / Math.max(1, tokens);
-}
 
 function splitPairs(pairs: DistillationPair[], fraction: number, seed: number) {
   const nEval = pairs.length < 10 ? 0 : Math.floor(pairs.length * fraction);

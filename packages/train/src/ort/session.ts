@@ -108,7 +108,7 @@ export class OrtT5 {
       executionMode: "sequential",
       graphOptimizationLevel: "all",
       // Shapes change from batch to batch: an arena would keep the largest step's buffers forever.
-      enableCpuMemArena: false,
+      enableCpuMemArena: process.env.ORT_ARENA === "1",
       enableMemPattern: false,
     });
     return new OrtT5(config, options, ort, session, graph.params, graph.dropoutSites);

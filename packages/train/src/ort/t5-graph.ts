@@ -1,4 +1,5 @@
 import { isGatedT5, type T5Config, t5ParameterShapes } from "@lmcot/model-writer";
+import { decays } from "../optim";
 import { Tape } from "./tape";
 
 export interface T5GraphOptions {
@@ -16,7 +17,7 @@ export interface T5GraphOptions {
    * Apply AdamW in the graph (see `adamwUpdate`) instead of returning the gradients: outputs
    * `updated.<param>`, `m_out.<param>`, `v_out.<param>` and `grad_norm`.
    */
-  adamw?: { decays: (name: string) => boolean };
+  adamw?: boolean;
 }
 
 /** A dropout mask's shape in the symbolic sizes B, S (input), T (target), H, D, F. */
@@ -171,7 +172,7 @@ export function buildT5Graph(c: T5Config, options: T5GraphOptions): T5Graph {
       grads.set(name, grad);
       if (!options.adamw) g.output(`grad.${name}`, grad, "float", dims);
     }
-    if (options.adamw) adamwUpdate(tape, params, grads, options.adamw.decays);
+    if (options.adamw) adamwUpdate(tape, params, grads);
   }
   return { bytes: g.toBytes(), params, dropoutSites: sites };
 }
@@ -187,7 +188,6 @@ function adamwUpdate(
   tape: Tape,
   params: Map<string, number[]>,
   grads: Map<string, string>,
-  decays: (name: string) => boolean,
 ): void {
   const g = tape.g;
   const scalar = (name: string) => tape.input(name, "float", [1]);
@@ -200,7 +200,7 @@ function adamwUpdate(
     "bias2",
     "decay",
     "max_grad_norm",
-  ].map(scalar) as string[];
+  ].map(scalar) as [string, string, string, string, string, string, string, string];
   const one = g.floats([1], false);
   const squares = [...grads.values()].map((grad) => g.node("ReduceSumSquare", [grad], { keepdims: 0 }));
   const norm = g.node("Sqrt", [g.node("Sum", squares)]);
@@ -214,25 +214,27 @@ function adamwUpdate(
     g.node("Div", [maxNorm, g.node("Add", [norm, g.floats([1e-6], false)])]),
     one,
   ]);
+  // Scalars that depend on the norm: a node reading only inputs (β1·m, β2·v, decay·w) would run at
+  // the start of the run, holding a model-sized temporary per parameter until its update.
+  const late = (x: string) => g.node("Add", [x, g.node("Mul", [norm, g.floats([0], false)])]);
+  const [b1, b2, decayLate] = [late(beta1), late(beta2), late(decay)];
   const rest1 = g.node("Sub", [one, beta1]);
   const rest2 = g.node("Sub", [one, beta2]);
   for (const [name, dims] of params) {
     const grad = g.node("Mul", [grads.get(name) as string, scale]);
-    const m = g.node("Add", [
-      g.node("Mul", [tape.input(`m.${name}`, "float", dims), beta1]),
-      g.node("Mul", [grad, rest1]),
-    ]);
-    const v = g.node("Add", [
-      g.node("Mul", [tape.input(`v.${name}`, "float", dims), beta2]),
-      g.node("Mul", [g.node("Mul", [grad, grad]), rest2]),
-    ]);
+    // Nodes named as the graph outputs themselves: an Identity in between would hold a copy of
+    // each until it ran, instead of onnxruntime writing straight into the buffers passed for them.
+    const [mOut, vOut, wOut] = [`m_out.${name}`, `v_out.${name}`, `updated.${name}`];
+    const mFed = g.node("Mul", [tape.input(`m.${name}`, "float", dims), b1]);
+    const m = g.node("Add", [mFed, g.node("Mul", [grad, rest1])], {}, mOut);
+    const vFed = g.node("Mul", [tape.input(`v.${name}`, "float", dims), b2]);
+    const v = g.node("Add", [vFed, g.node("Mul", [g.node("Mul", [grad, grad]), rest2])], {}, vOut);
     const step = g.node("Div", [
       g.node("Div", [m, bias1]),
       g.node("Add", [g.node("Sqrt", [g.node("Div", [v, bias2])]), epsilon]),
     ]);
-    const kept = decays(name) ? g.node("Mul", [name, decay]) : name;
-    g.output(`updated.${name}`, g.node("Sub", [kept, g.node("Mul", [step, lr])]), "float", dims);
-    g.output(`m_out.${name}`, m, "float", dims);
-    g.output(`v_out.${name}`, v, "float", dims);
+    const kept = decays(name) ? g.node("Mul", [name, decayLate]) : name;
+    g.node("Sub", [kept, g.node("Mul", [step, lr])], {}, wOut);
+    for (const out of [wOut, mOut, vOut]) g.output(out, out, "float", dims);
   }
 }

@@ -144,16 +144,15 @@ export class Tape {
   }
 
   /**
-   * x where the bool `keepMask` is true, scaled by `keep` (1 / (1 − rate)), else 0. The backward
-   * pass rebuilds the float mask from the bool one rather than keeping it (written differently, so
-   * that common-subexpression elimination does not merge the two).
+   * x where the bool `keepMask` is true, scaled by `keep` (1 / (1 − rate)), else 0. No float mask
+   * is made: one that depends only on an input would be computed at the start of the run and kept.
    */
   dropout(x: string, keepMask: string, keep: number): string {
-    const mask = this.node("Where", [keepMask, this.g.floats([keep]), this.g.floats([0])]);
-    return this.op(this.node("Mul", [x, mask]), [x], (dy) => {
-      const dropped = this.node("Not", [keepMask]);
-      const again = this.node("Where", [dropped, this.g.floats([0], false), this.g.floats([keep], false)]);
-      this.accumulate(x, this.node("Mul", [dy, again]));
+    const zero = this.g.floats([0]);
+    const scaled = this.node("Mul", [x, this.g.floats([keep])]);
+    return this.op(this.node("Where", [keepMask, scaled, zero]), [x], (dy) => {
+      const back = this.node("Mul", [dy, this.g.floats([keep])]);
+      this.accumulate(x, this.node("Where", [keepMask, back, zero]));
     });
   }
 

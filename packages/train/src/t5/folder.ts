@@ -1,5 +1,6 @@
 import { readT5Checkpoint, type T5Checkpoint, writeT5Checkpoint } from "@lmcot/model-writer";
 import { loadTokenizer, type Tokenizer } from "../tokenizer";
+import type { SavableT5 } from "./host";
 import { T5Model } from "./model";
 
 /** A T5 checkpoint folder read into memory and checked, with its tokenizer, before any tensor exists. */
@@ -14,7 +15,7 @@ export type T5Folder = T5Checkpoint & { tokenizer: Tokenizer };
  */
 export async function saveT5(
   folder: string,
-  model: T5Model,
+  model: SavableT5,
   tokenizer: Tokenizer,
   maxNewTokens?: number,
 ): Promise<void> {

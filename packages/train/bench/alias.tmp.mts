@@ -1,0 +1,17 @@
+import { OnnxGraph } from "@lmcot/model-writer";
+import * as ortm from "onnxruntime-node";
+const ort = (ortm as any).default ?? ortm;
+const g = new OnnxGraph("t", 17);
+const a = g.input("a", "float", ["N"]);
+const b = g.input("b", "float", ["N"]);
+const s = g.node("ReduceSum", [b], { keepdims: 0 });
+g.output("y", g.node("Add", [g.node("Mul", [a, g.floats([2])]), s]), "float", ["N"]);
+g.output("z", g.node("Add", [g.node("Mul", [b, g.floats([3])]), g.node("Mul", [s, g.floats([0])])]), "float", ["N"]);
+const sess = await ort.InferenceSession.create(g.toBytes(), { enableCpuMemArena: false });
+const N = 64 * 2 ** 20;
+const A = new Float32Array(N).fill(1), B = new Float32Array(N).fill(0.5 / N);
+const rss = () => (process.memoryUsage().rss / 2 ** 20).toFixed(0);
+console.log("before", rss());
+await sess.run({ a: new ort.Tensor("float32", A, [N]), b: new ort.Tensor("float32", B, [N]) }, { y: new ort.Tensor("float32", A, [N]), z: new ort.Tensor("float32", B, [N]) });
+console.log("after", rss(), A[0], A[N - 1], B[0] * N);
+console.log((await import("node:fs")).readFileSync("/proc/self/status", "utf8").match(/VmHWM.*/)?.[0]);

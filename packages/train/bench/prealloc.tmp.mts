@@ -1,0 +1,10 @@
+import { OnnxGraph } from "@lmcot/model-writer";
+import * as ortm from "onnxruntime-node";
+const ort = (ortm as any).default ?? ortm;
+const g = new OnnxGraph("t", 17);
+const a = g.input("a", "float", ["N"]);
+g.output("y", g.node("Add", [a, a]), "float", ["N"]);
+const s = await ort.InferenceSession.create(g.toBytes());
+const out = new Float32Array(4);
+const res = await s.run({ a: new ort.Tensor("float32", Float32Array.of(1, 2, 3, 4), [4]) }, { y: new ort.Tensor("float32", out, [4]) });
+console.log(out, res.y.data === out, res.y.data);
