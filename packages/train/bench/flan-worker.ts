@@ -2,12 +2,13 @@
  * Our side of bench/flan-vs-torch.ts: one process runs `--steps` steps of one mode on a folder from
  * flan-fixture.ts and prints one JSON line (step seconds, tokens per step, peak RSS of this whole
  * process from the kernel's high-water mark).
- *   kd:  the KD trainer's step (micro-batches of `--batch`, `--grad-accum` of them, checkpointed
- *        blocks, AdamW) on B × (S input + T target) random tokens.
+ *   kd:  the KD trainer's step (micro-batches of `--batch`, `--grad-accum` of them, AdamW) on
+ *        B × (S input + T target) random tokens, on `--engine onnxruntime` (the default; AdamW fused
+ *        into the step) or `tfjs` (checkpointed blocks).
  *   ppo: PpoTrainer itself (policy, frozen reference, value head): B rollouts of N sampled tokens
  *        with the KV cache, scoring, one PPO epoch over 2 mini-batches; a stand-in reward.
  * Run: npx tsx bench/flan-worker.ts --folder F --mode kd|ppo [--steps 2] [--batch 8] [--grad-accum 1]
- *      [--moments wasm|js] [--no-checkpointing]
+ *      [--engine onnxruntime|tfjs] [--moments wasm|js] [--no-checkpointing]
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,6 +21,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import {
   AdamW,
   accumulatedValueAndGrads,
+  createKdEngine,
   crossEntropy,
   optimizerConfigSchema,
   PpoTrainer,
@@ -41,6 +43,7 @@ const { values: a } = parseArgs({
     "no-checkpointing": { type: "boolean", default: false },
     /** Where AdamW keeps its moments: `wasm` or `js` (outside the wasm heap; flan-t5-base needs it). */
     moments: { type: "string", default: "wasm" },
+    engine: { type: "string", default: "onnxruntime" },
   },
 });
 const folder = a.folder as string;
@@ -62,7 +65,24 @@ const ids = (n: number) =>
 const times: number[] = [];
 const extra: Record<string, number[]> = { rolloutSeconds: [] };
 
-if (a.mode === "kd") {
+if (a.mode === "kd" && a.engine === "onnxruntime") {
+  const engine = await createKdEngine("onnxruntime", {
+    config,
+    weights: await readSafetensors(join(folder, "model.safetensors")),
+    optimizer: optimizerConfigSchema.parse({ learningRate: 1e-4 }),
+    dropoutRate: 0,
+    gradientCheckpointing: false,
+  });
+  const micro = Array.from({ length: accum }, () =>
+    Array.from({ length: B }, () => ({ input: ids(S), target: ids(T) })),
+  );
+  for (let i = 0; i < steps; i++) {
+    const start = performance.now();
+    await engine.step(micro, accum * B * T, 1e-4, i);
+    times.push((performance.now() - start) / 1000);
+  }
+  report(accum * B * (S + T));
+} else if (a.mode === "kd") {
   const model = new T5Model(config, await readSafetensors(join(folder, "model.safetensors")));
   model.recompute = !a["no-checkpointing"];
   const optimizer = new AdamW(
@@ -127,6 +147,7 @@ function report(tokensPerStep: number): void {
       stepSeconds: times,
       tokensPerStep,
       peakRssMb: peakRssMb(),
+      engine: a.mode === "kd" ? a.engine : "tfjs",
       tensorMb: tf.memory().numBytes / 2 ** 20,
       // The wasm memory never shrinks: its size is the backend's high-water mark.
       wasmMemoryMb:

@@ -3,6 +3,7 @@ export { latestCheckpoint } from "./checkpoint";
 export * from "./distill/index";
 export { exportModel } from "./export";
 export { type DistillationPair, readDistillation } from "./kd/data";
+export { createKdEngine, type Engine, type KdEngine, resolveEngine } from "./kd/engines";
 export {
   type KdConfig,
   type KdConfigInput,

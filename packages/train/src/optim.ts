@@ -33,7 +33,8 @@ export function lrFactor(config: OptimizerConfig, step: number, total: number): 
 }
 
 /** Whether weight decay applies: not to layer norms or position biases. */
-export const decays = (name: string) => !name.includes("layer_norm") && !name.includes("relative_attention_bias");
+export const decays = (name: string) =>
+  !name.includes("layer_norm") && !name.includes("relative_attention_bias");
 
 /** What a checkpoint saves and restores of an optimizer (`AdamW`, or the onnxruntime engine's `HostAdamW`). */
 export interface OptimizerState {

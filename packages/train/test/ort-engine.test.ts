@@ -1,17 +1,21 @@
 import { join } from "node:path";
+import { seededRandom } from "@lmcot/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tf } from "../src/backend";
 import {
   crossEntropy,
-  decays,
   loadT5,
   optimizerConfigSchema,
+  ppoConfigSchema,
+  readT5Folder,
   type T5Model,
   type Tokenizer,
   useWasmBackend,
   valueAndGrads,
 } from "../src/index";
 import { OrtT5 } from "../src/ort/session";
+import { createPpoEngine } from "../src/ppo/engines";
+import { ppoSlice } from "../src/ppo/ort-loss";
 
 const FIXTURES = join(import.meta.dirname, "../../model-writer/test/fixtures/t5");
 
@@ -150,4 +154,89 @@ describe.each(["mini-flan-t5", "mini-t5-v1_0"])("onnxruntime engine on %s", (fix
     }
     await Promise.all([fused.release(), plain.release()]);
   });
+});
+
+describe("onnxruntime PPO update", () => {
+  it("the gradients from ppoSlice's seeds equal the tfjs engine's PPO loss gradients, stats too", async () => {
+    await useWasmBackend();
+    const source = await readT5Folder(join(FIXTURES, "mini-flan-t5"));
+    const config = ppoConfigSchema.parse({
+      entropyCoef: 0.05,
+      clipRange: 0.1,
+      clipRangeValue: 0.05,
+      temperature: 0.9,
+    });
+    const tfEngine = await createPpoEngine("tfjs", { source, config });
+    const enc = (t: string, n: number) => source.tokenizer.encode(t, n);
+    const inputs = ["question: who wrote it? context: a b", "translate: the cat sat", "x y z"].map((t) =>
+      enc(t, 64),
+    );
+    const responses = ["the answer is here", "le chat", "z"].map((t) => enc(t, 16));
+    const scored = await tfEngine.score(inputs, responses);
+    const random = seededRandom(3);
+    const noisy = (rows: number[][], scale: number) =>
+      rows.map((r) => r.map((x) => x + (random() - 0.5) * scale));
+    const batch = {
+      inputs,
+      responses,
+      // shifted so that some ratios leave the clip range on either side
+      old: noisy(scored.old, 0.6),
+      values: noisy(scored.values, 0.2),
+      advantages: responses.map((r) => r.map(() => random() * 2 - 1)),
+      returns: responses.map((r) => r.map(() => random() * 2 - 1)),
+    };
+    const idx = [0, 1, 2];
+    const tokens = responses.reduce((a, r) => a + r.length, 0);
+    const tfStats: number[][] = [];
+    const sliceLoss = (
+      tfEngine as unknown as { sliceLoss: (...a: unknown[]) => import("@tensorflow/tfjs-core").Scalar }
+    ).sliceLoss.bind(tfEngine);
+    const expected = valueAndGrads(
+      tfEngine.optimizer.parameters as Map<string, import("@tensorflow/tfjs-core").Variable>,
+      () => sliceLoss(batch, idx, tokens, tfStats),
+    );
+
+    const options = { dropout: false, entropy: true, valueHead: true };
+    const forward = await OrtT5.create(source.config, { ...options, backward: false }, 2);
+    const backward = await OrtT5.create(source.config, { ...options, backward: true }, 2);
+    const weights = new Map(
+      [...tfEngine.optimizer.parameters].map(([n, v]) => [n, Float32Array.from(v.dataSync())]),
+    );
+    const input = { inputs, targets: responses, temperature: config.temperature };
+    const now = await forward.run(weights, input);
+    const slice = ppoSlice(
+      {
+        logprobs: now.logprobs,
+        entropy: now.entropy as Float32Array,
+        values: now.values as Float32Array,
+        lengths: responses.map((r) => r.length),
+        width: now.targetLength,
+      },
+      batch,
+      tokens,
+      config,
+    );
+    const stats = tfStats[0] as number[];
+    for (const [i, x] of slice.stats.entries())
+      expect(Math.abs(x - (stats[i] as number)), `stat ${i}`).toBeLessThan(
+        1e-4 * Math.max(1, Math.abs(stats[i] as number)),
+      );
+    const out = await backward.run(weights, {
+      ...input,
+      gradLogprobs: slice.gradLogprobs,
+      gradEntropy: slice.gradEntropy,
+      gradValues: slice.gradValues,
+    });
+    for (const [name, g] of expected.grads) {
+      const want = g.dataSync() as Float32Array;
+      const got = out.grads?.get(name) as Float32Array;
+      const scale = want.reduce((a, x) => Math.max(a, Math.abs(x)), 0);
+      let diff = 0;
+      for (let i = 0; i < want.length; i++)
+        diff = Math.max(diff, Math.abs((got[i] as number) - (want[i] as number)));
+      expect(diff, name).toBeLessThanOrEqual(1e-4 * scale + 1e-7);
+    }
+    tf.dispose([...expected.grads.values()]);
+    await Promise.all([forward.release(), backward.release(), tfEngine.dispose()]);
+  }, 300_000);
 });

@@ -1,7 +1,9 @@
 import { existsSync, statSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { loadSample, lockRunDir, trainEvalSplit } from "@lmcot/datasets";
 import {
+  type Engine,
   type KdConfigInput,
   KdTrainer,
   latestCheckpoint,
@@ -11,6 +13,7 @@ import {
   readDistillation,
   readRlPrompts,
   readT5Folder,
+  resolveEngine,
   rlQueries,
   scorerReward,
   type T5Folder,
@@ -72,6 +75,14 @@ async function interruptible<T>(
   }
 }
 
+function engineNote(engine: Engine): void {
+  note(
+    engine === "onnxruntime"
+      ? `engine: onnxruntime, ${availableParallelism()} threads\n`
+      : "engine: tfjs (wasm, one core); npm install onnxruntime-node for the onnxruntime engine (every core, several times faster)\n",
+  );
+}
+
 async function resumeNote(flags: { restart: boolean; out: string }): Promise<boolean> {
   if (flags.restart) return false;
   const latest = await latestCheckpoint(flags.out);
@@ -115,6 +126,7 @@ async function trainKd(command: Command): Promise<void> {
   const spec = checkpointSpec(flags.model);
   const pairs = await readDistillation(distillationFile(flags.data));
   const trainer = new KdTrainer(config);
+  engineNote(await resolveEngine(trainer.config.engine));
   const resume = await resumeNote(flags);
   const pretrained = resume || spec === undefined ? undefined : await startingCheckpoint(spec);
   let show: ReturnType<typeof progress> | undefined;
@@ -177,6 +189,7 @@ async function trainRl(command: Command): Promise<void> {
   const scorer = await scorerFrom(flags, configFromFlags(flags), true);
   const queries = await rlData(flags);
   const trainer = new PpoTrainer(config);
+  engineNote(await resolveEngine(trainer.config.engine));
   const resume = await resumeNote(flags);
   const show = progress(trainer.config.steps);
   const result = await interruptible(flags.out, "lmcot train rl", (signal) =>
@@ -225,6 +238,12 @@ function common(command: Command): Command {
     .option(
       "--grad-accum <n>",
       "micro-batches per optimizer step: KD's effective batch is batch-size × n; RL splits each mini-batch in n",
+    )
+    .addOption(
+      new Option(
+        "--engine <name>",
+        "where training steps run: onnxruntime (every core; needs onnxruntime-node), tfjs (wasm, one core), auto: onnxruntime when installed",
+      ).choices(["auto", "onnxruntime", "tfjs"]),
     )
     .option("--restart", "ignore existing checkpoints in --out and start over")
     .option("--no-onnx", "write safetensors only, not the ONNX files transformers.js loads")

@@ -21,7 +21,12 @@ export interface KdEngine {
    * One optimizer step over micro-batches whose target tokens sum to `targetTokens` (the loss is
    * the mean over them); dropout masks from `dropoutSeed`. Returns the loss and the gradient norm.
    */
-  step(micro: Encoded[][], targetTokens: number, lr: number, dropoutSeed: number): Promise<{ loss: number; gradNorm: number }>;
+  step(
+    micro: Encoded[][],
+    targetTokens: number,
+    lr: number,
+    dropoutSeed: number,
+  ): Promise<{ loss: number; gradNorm: number }>;
   /** Mean token cross-entropy without dropout. */
   evalLoss(set: Encoded[], batchSize: number): Promise<number>;
   dispose(): Promise<void>;
@@ -86,14 +91,17 @@ class OrtKdEngine implements KdEngine {
     let s = this.sessions.get(kind);
     if (s === undefined) {
       const train = kind !== "eval";
-      s = OrtT5.create({ ...this.model.config, dropout_rate: this.dropoutRate }, {
-        backward: train,
-        dropout: train && this.dropoutRate > 0,
-        entropy: false,
-        valueHead: false,
-        accumulate: kind === "middle" || kind === "last",
-        adamw: kind === "update" || kind === "last",
-      });
+      s = OrtT5.create(
+        { ...this.model.config, dropout_rate: this.dropoutRate },
+        {
+          backward: train,
+          dropout: train && this.dropoutRate > 0,
+          entropy: false,
+          valueHead: false,
+          accumulate: kind === "middle" || kind === "last",
+          adamw: kind === "update" || kind === "last",
+        },
+      );
       this.sessions.set(kind, s);
     }
     return s;

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { z } from "zod";
 import { randomT5Weights, type T5Config, type T5Weights } from "@lmcot/model-writer";
+import { z } from "zod";
 import { latestCheckpoint, readCheckpointState, restoreOptimizer, saveCheckpoint } from "../checkpoint";
 import { exportModel } from "../export";
 import { appendMetrics, truncateMetrics } from "../metrics-log";
@@ -127,7 +127,10 @@ export class KdTrainer {
     const read = checkpoint !== undefined ? await readT5Folder(checkpoint) : pretrained;
     if (read !== undefined) {
       ({ config, weights, tokenizer } = read);
-      source = { rawConfig: read.rawConfig, ...(read.generationConfig ? { generationConfig: read.generationConfig } : {}) };
+      source = {
+        rawConfig: read.rawConfig,
+        ...(read.generationConfig ? { generationConfig: read.generationConfig } : {}),
+      };
     } else {
       tokenizer = WordTokenizer.fromTexts(
         pairs.flatMap((p) => [p.input, p.target]),

@@ -47,7 +47,8 @@ export class HostAdamW implements OptimizerState {
       ["m", this.m],
       ["v", this.v],
     ] as const)
-      for (const [name, data] of map) out.set(`${kind}.${name}`, { data, shape: this.shapes.get(name) as number[] });
+      for (const [name, data] of map)
+        out.set(`${kind}.${name}`, { data, shape: this.shapes.get(name) as number[] });
     return out;
   }
 

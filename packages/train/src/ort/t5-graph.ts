@@ -184,11 +184,7 @@ export function buildT5Graph(c: T5Config, options: T5GraphOptions): T5Graph {
  * hence on every gradient, hence on every read of the weights: the caller may have onnxruntime write
  * `updated.*`, `m_out.*` and `v_out.*` into the very buffers it fed as weights and moments.
  */
-function adamwUpdate(
-  tape: Tape,
-  params: Map<string, number[]>,
-  grads: Map<string, string>,
-): void {
+function adamwUpdate(tape: Tape, params: Map<string, number[]>, grads: Map<string, string>): void {
   const g = tape.g;
   const scalar = (name: string) => tape.input(name, "float", [1]);
   const [lr, beta1, beta2, epsilon, bias1, bias2, decay, maxNorm] = [

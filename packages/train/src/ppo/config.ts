@@ -9,8 +9,10 @@ export const ppoConfigSchema = z.object({
   miniBatchSize: z.number().int().positive().default(4),
   /** Each mini-batch's gradient is accumulated over this many slices of it (same update, less memory). */
   gradAccum: z.number().int().positive().default(1),
-  /** Recompute each block's activations in the backward pass instead of keeping them. */
+  /** Recompute each block's activations in the backward pass instead of keeping them (tfjs engine). */
   gradientCheckpointing: z.boolean().default(true),
+  /** Where scoring and updates run (rollouts sample with tfjs's KV-cached decoder): see `KdConfig.engine`. */
+  engine: z.enum(["auto", "onnxruntime", "tfjs"]).default("auto"),
   /** Optimisation epochs over each batch of rollouts. */
   ppoEpochs: z.number().int().positive().default(4),
   maxInputTokens: z.number().int().min(2).default(256),

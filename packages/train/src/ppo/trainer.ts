@@ -2,7 +2,6 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { seededRandom } from "@lmcot/core";
 import { writeSafetensors } from "@lmcot/model-writer";
-import { type TF, tf, useWasmBackend } from "../backend";
 import {
   latestCheckpoint,
   readCheckpointState,
@@ -11,17 +10,17 @@ import {
   saveCheckpoint,
 } from "../checkpoint";
 import { exportModel } from "../export";
+import { resolveEngine } from "../kd/engines";
 import { appendMetrics, truncateMetrics } from "../metrics-log";
-import { AdamW, accumulatedValueAndGrads, lrFactor } from "../optim";
+import { lrFactor } from "../optim";
 import { progressClock } from "../progress";
 import { batchAt, epochOrder } from "../shuffle";
-import { loadT5, readT5Folder, saveT5, type T5Folder } from "../t5/folder";
-import { teacherForced } from "../t5/forward";
+import { readT5Folder, saveT5, type T5Folder } from "../t5/folder";
 import { decode } from "../t5/generate";
 import { explainedVariance, gae, KlController, mean, variance, whiten } from "./advantages";
 import { type PpoConfig, type PpoConfigInput, ppoConfigSchema } from "./config";
+import { createPpoEngine, type PpoBatch, type PpoEngine } from "./engines";
 import type { RewardFunction, RewardResult, Rollout } from "./rewards";
-import { ValueHead } from "./value-head";
 
 /** A query for the policy: its input text and whatever the reward needs (an Example, a label…). */
 export interface PpoQuery<D> {
@@ -76,6 +75,8 @@ export interface PpoResult {
   lastReward: number;
   lastKl: number;
   resumedFrom?: number;
+  /** The engine the updates ran on. */
+  engine: "onnxruntime" | "tfjs";
 }
 
 interface PpoState {
@@ -83,14 +84,7 @@ interface PpoState {
   klCoef: number;
 }
 
-interface Batch {
-  inputs: number[][];
-  responses: number[][];
-  old: number[][];
-  values: number[][];
-  advantages: number[][];
-  returns: number[][];
-}
+type Batch = PpoBatch;
 
 /**
  * PPO for the rationale model (RL4LMs / TRL style): rollouts from the current policy, a per-token
@@ -116,17 +110,20 @@ export class PpoTrainer {
     options: PpoRunOptions = {},
   ): Promise<PpoResult> {
     if (queries.length === 0) throw new Error("PPO needs at least one query");
-    await useWasmBackend();
     const c = this.config;
     const metricsFile = join(out, "metrics.jsonl");
     const checkpoint = options.resume ? await latestCheckpoint(out) : undefined;
     const source = options.pretrained ?? (await readT5Folder(policy));
-    const { model, tokenizer } = await loadT5(checkpoint ?? source);
-    const { model: ref } = await loadT5(source, false);
-    model.recompute = c.gradientCheckpointing;
+    const engine = await createPpoEngine(await resolveEngine(c.engine), {
+      source,
+      config: c,
+      ...(checkpoint
+        ? { checkpoint: { policy: await readT5Folder(checkpoint), head: await readExtra(checkpoint) } }
+        : {}),
+    });
+    const { model, optimizer } = engine;
+    const tokenizer = source.tokenizer;
     await mkdir(out, { recursive: true });
-    const head = new ValueHead(model.config.d_model, checkpoint ? await readExtra(checkpoint) : undefined);
-    const optimizer = new AdamW(c.optimizer, new Map([...model.params, ...head.params]));
     let start = 0;
     let klCoef = c.kl.coef;
     if (checkpoint !== undefined) {
@@ -157,7 +154,7 @@ export class PpoTrainer {
         tokenizer,
         optimizer,
         state: { step, klCoef: kl.value } satisfies PpoState,
-        extra: head.weights(),
+        extra: engine.headWeights(),
       });
     let step = start;
     let saved = start;
@@ -168,7 +165,7 @@ export class PpoTrainer {
         const started = performance.now();
         const picked = batchAt(queries.length, c.batchSize, c.seed, step);
         const inputs = picked.map((i) => encoded[i] as number[]);
-        const decoded = decode(model, inputs, {
+        const decoded = decode(engine.rolloutModel(), inputs, {
           maxNewTokens: c.maxNewTokens,
           temperature: c.temperature,
           ...(c.topK > 0 ? { topK: c.topK } : {}),
@@ -184,8 +181,8 @@ export class PpoTrainer {
           data: (queries[i] as PpoQuery<D>).data,
         }));
         const { scores, logs } = checkScores(await reward(rollouts, options.signal), rollouts.length);
-        const batch = this.prepare(model, ref, head, inputs, responses, scores, kl.value);
-        const stats = this.optimise(batch, step, optimizer, model, head, optimizerSteps);
+        const batch = await this.prepare(engine, inputs, responses, scores, kl.value);
+        const stats = await this.optimise(batch, step, engine, optimizerSteps);
         lastKl = mean(batch.kl);
         kl.update(lastKl, rollouts.length);
         rewardsSeen.push(mean(scores));
@@ -216,45 +213,34 @@ export class PpoTrainer {
       }
       if (options.exportOnnx ?? true) await exportModel(out, model, tokenizer, c.maxNewTokens);
       else await saveT5(out, model, tokenizer, c.maxNewTokens);
-      await writeSafetensors(join(out, "value_head.safetensors"), head.weights());
+      await writeSafetensors(join(out, "value_head.safetensors"), engine.headWeights());
       return {
         steps: c.steps,
         firstReward: rewardsSeen[0] ?? Number.NaN,
         lastReward: rewardsSeen.at(-1) ?? Number.NaN,
         lastKl,
         ...(checkpoint === undefined ? {} : { resumedFrom: start }),
+        engine: engine.name,
       };
     } catch (error) {
       // Ctrl-C (during rollouts, the reward calls or between steps): keep every finished step.
       if (options.signal?.aborted && step > saved) await save(step);
       throw error;
     } finally {
-      optimizer.dispose();
-      head.dispose();
-      model.dispose();
-      ref.dispose();
+      await engine.dispose();
     }
   }
 
   /** Old log-probs, reference KL, values, per-token rewards, advantages and returns of the rollouts. */
-  private prepare(
-    model: PpoModel,
-    ref: PpoModel,
-    head: ValueHead,
+  private async prepare(
+    engine: PpoEngine,
     inputs: number[][],
     responses: number[][],
     scores: number[],
     beta: number,
-  ): Batch & { kl: number[] } {
+  ): Promise<Batch & { kl: number[] }> {
     const c = this.config;
-    const [lp, refLp, v] = tf.tidy(() => {
-      const p = teacherForced(model, inputs, responses, c.temperature);
-      const r = teacherForced(ref, inputs, responses, c.temperature);
-      return [p.logprobs.arraySync(), r.logprobs.arraySync(), head.apply(p.hidden).arraySync()];
-    });
-    const cut = (rows: number[][]) => rows.map((row, b) => row.slice(0, (responses[b] as number[]).length));
-    const old = cut(lp);
-    const values = cut(v);
+    const { old, ref: refLp, values } = await engine.score(inputs, responses);
     const klTokens = old.map((row, b) => row.map((x, t) => x - (refLp[b]?.[t] as number)));
     let rewards = klTokens.map((row, b) =>
       row.map((k, t) => -beta * k + (t === row.length - 1 ? (scores[b] as number) : 0)),
@@ -274,14 +260,7 @@ export class PpoTrainer {
   }
 
   /** `ppoEpochs` passes of clipped-surrogate + clipped-value updates over shuffled mini-batches. */
-  private optimise(
-    batch: Batch,
-    step: number,
-    optimizer: AdamW,
-    model: PpoModel,
-    head: ValueHead,
-    optimizerSteps: number,
-  ) {
+  private async optimise(batch: Batch, step: number, engine: PpoEngine, optimizerSteps: number) {
     const c = this.config;
     const sums = { policyLoss: 0, valueLoss: 0, entropy: 0, clipFraction: 0, approxKl: 0 };
     let n = 0;
@@ -298,21 +277,19 @@ export class PpoTrainer {
         const slices = Array.from({ length: Math.ceil(idx.length / per) }, (_, k) =>
           idx.slice(k * per, (k + 1) * per),
         );
-        const stats: number[][] = [];
-        const { grads } = accumulatedValueAndGrads(
-          optimizer.parameters,
-          slices.map((slice) => () => this.sliceLoss(batch, slice, tokens, model, head, stats)),
-        );
-        for (const [policyLoss, valueLoss, entropy, clipped, approxKl] of stats) {
+        lr = c.optimizer.learningRate * lrFactor(c.optimizer, engine.optimizer.step, optimizerSteps);
+        for (const [policyLoss, valueLoss, entropy, clipped, approxKl] of await engine.update(
+          batch,
+          slices,
+          tokens,
+          lr,
+        )) {
           sums.policyLoss += policyLoss as number;
           sums.valueLoss += valueLoss as number;
           sums.entropy += entropy as number;
           sums.clipFraction += clipped as number;
           sums.approxKl += approxKl as number;
         }
-        lr = c.optimizer.learningRate * lrFactor(c.optimizer, optimizer.step, optimizerSteps);
-        optimizer.apply(grads, lr);
-        tf.dispose([...grads.values()]);
         n++;
       }
     }
@@ -325,69 +302,7 @@ export class PpoTrainer {
       lr,
     };
   }
-
-  /**
-   * The PPO loss of rollouts `idx` of `batch`, with every token mean taken over `tokens` (the whole
-   * mini-batch's), so that the slices of a mini-batch add up to its loss. Pushes the slice's shares
-   * of policy loss, value loss, entropy, clipped fraction and approximate KL onto `stats`.
-   */
-  private sliceLoss(
-    batch: Batch,
-    idx: number[],
-    tokens: number,
-    model: PpoModel,
-    head: ValueHead,
-    stats: number[][],
-  ): TF.Scalar {
-    const c = this.config;
-    return tf.tidy(() => {
-      const pick = <T>(rows: T[]) => idx.map((i) => rows[i] as T);
-      const responses = pick(batch.responses);
-      const width = Math.max(...responses.map((r) => r.length));
-      const pad = (rows: number[][]) =>
-        tf.tensor2d(
-          rows.map((r) => [...r, ...Array(width - r.length).fill(0)]),
-          [rows.length, width],
-        );
-      const mask = pad(responses.map((r) => r.map(() => 1)));
-      const old = pad(pick(batch.old));
-      const adv = pad(pick(batch.advantages));
-      const ret = pad(pick(batch.returns));
-      const oldValues = pad(pick(batch.values));
-      const out = teacherForced(model, pick(batch.inputs), responses, c.temperature, true);
-      const masked = (x: TF.Tensor) => tf.div(tf.sum(tf.mul(x, mask)), tokens) as TF.Scalar;
-      const logRatio = tf.sub(out.logprobs, old);
-      const ratio = tf.exp(logRatio);
-      const surrogate = tf.maximum(
-        tf.mul(tf.neg(adv), ratio),
-        tf.mul(tf.neg(adv), tf.clipByValue(ratio, 1 - c.clipRange, 1 + c.clipRange)),
-      );
-      const policyLoss = masked(surrogate);
-      const values = head.apply(out.hidden);
-      const clipped = tf.add(
-        oldValues,
-        tf.clipByValue(tf.sub(values, oldValues), -c.clipRangeValue, c.clipRangeValue),
-      );
-      const valueLoss = tf.mul(
-        masked(tf.maximum(tf.square(tf.sub(values, ret)), tf.square(tf.sub(clipped, ret)))),
-        0.5,
-      );
-      const logSoftmax = out.logSoftmax as TF.Tensor3D;
-      const entropy = masked(tf.neg(tf.sum(tf.mul(tf.exp(logSoftmax), logSoftmax), -1)));
-      const clippedTokens = masked(tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), c.clipRange), "float32"));
-      const approxKl = tf.mul(masked(tf.square(logRatio)), 0.5);
-      stats.push(
-        [policyLoss, valueLoss, entropy, clippedTokens, approxKl].map((t) => t.dataSync()[0] as number),
-      );
-      return tf.sub(
-        tf.add(policyLoss, tf.mul(valueLoss, c.vfCoef)),
-        tf.mul(entropy, c.entropyCoef),
-      ) as TF.Scalar;
-    });
-  }
 }
-
-type PpoModel = Parameters<typeof teacherForced>[0];
 
 function reshapeLike(flat: number[], rows: number[][]): number[][] {
   let at = 0;
