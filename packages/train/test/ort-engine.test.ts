@@ -3,6 +3,7 @@ import { seededRandom } from "@lmcot/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tf } from "../src/backend";
 import {
+  type AdamW,
   crossEntropy,
   loadT5,
   optimizerConfigSchema,
@@ -192,7 +193,7 @@ describe("onnxruntime PPO update", () => {
       tfEngine as unknown as { sliceLoss: (...a: unknown[]) => import("@tensorflow/tfjs-core").Scalar }
     ).sliceLoss.bind(tfEngine);
     const expected = valueAndGrads(
-      tfEngine.optimizer.parameters as Map<string, import("@tensorflow/tfjs-core").Variable>,
+      (tfEngine.optimizer as AdamW).parameters as Map<string, import("@tensorflow/tfjs-core").Variable>,
       () => sliceLoss(batch, idx, tokens, tfStats),
     );
 
@@ -200,7 +201,7 @@ describe("onnxruntime PPO update", () => {
     const forward = await OrtT5.create(source.config, { ...options, backward: false }, 2);
     const backward = await OrtT5.create(source.config, { ...options, backward: true }, 2);
     const weights = new Map(
-      [...tfEngine.optimizer.parameters].map(([n, v]) => [n, Float32Array.from(v.dataSync())]),
+      [...(tfEngine.optimizer as AdamW).parameters].map(([n, v]) => [n, Float32Array.from(v.dataSync())]),
     );
     const input = { inputs, targets: responses, temperature: config.temperature };
     const now = await forward.run(weights, input);

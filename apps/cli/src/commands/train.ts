@@ -25,6 +25,7 @@ import { callOptions } from "../call-flags";
 import { EXIT_FAILURE, lockNotice } from "../failures";
 import { onInterrupt } from "../interrupt";
 import { note, printResult } from "../log";
+import { rerunWithMallocTunables, watchParent } from "../malloc-tunables";
 import { commandOptions } from "../options";
 import { UsageError } from "../usage-error";
 import type { RegisterCommand } from "./index";
@@ -78,7 +79,7 @@ async function interruptible<T>(
 function engineNote(engine: Engine): void {
   note(
     engine === "onnxruntime"
-      ? `engine: onnxruntime, ${availableParallelism()} threads\n`
+      ? `engine: onnxruntime, ${availableParallelism()} threads${process.env.GLIBC_TUNABLES?.includes("mmap_threshold") ? ", glibc mmap threshold fixed" : ""}\n`
       : "engine: tfjs (wasm, one core); npm install onnxruntime-node for the onnxruntime engine (every core, several times faster)\n",
   );
 }
@@ -120,15 +121,29 @@ async function startingCheckpoint(spec: string): Promise<T5Folder> {
   return readT5Folder(await resolveCheckpoint(spec));
 }
 
+/** On the onnxruntime engine, the command runs in a child with glibc's mmap threshold fixed (malloc-tunables.ts). */
+async function inChild(engine: Engine): Promise<boolean> {
+  if (engine !== "onnxruntime") return false;
+  const rerun = rerunWithMallocTunables();
+  if (rerun === undefined) {
+    watchParent();
+    return false;
+  }
+  process.exitCode = await rerun;
+  return true;
+}
+
 async function trainKd(command: Command): Promise<void> {
   const flags: KdOptions = commandOptions(kdOptionsSchema, command);
   const config: KdConfigInput = withLr(flags);
+  const trainer = new KdTrainer(config);
+  const engine = await resolveEngine(trainer.config.engine);
+  if (await inChild(engine)) return;
   const spec = checkpointSpec(flags.model);
   const pairs = await readDistillation(distillationFile(flags.data));
-  const trainer = new KdTrainer(config);
-  engineNote(await resolveEngine(trainer.config.engine));
   const resume = await resumeNote(flags);
   const pretrained = resume || spec === undefined ? undefined : await startingCheckpoint(spec);
+  engineNote(engine);
   let show: ReturnType<typeof progress> | undefined;
   const result = await interruptible(flags.out, "lmcot train kd", (signal) =>
     trainer.train(pairs, flags.out, {
@@ -186,10 +201,12 @@ async function trainRl(command: Command): Promise<void> {
   const config: PpoConfigInput = withLr(
     flags.klCoef === undefined ? flags : { ...flags, kl: { ...flags.kl, coef: flags.klCoef } },
   );
+  const trainer = new PpoTrainer(config);
+  const engine = await resolveEngine(trainer.config.engine);
+  if (await inChild(engine)) return;
   const scorer = await scorerFrom(flags, configFromFlags(flags), true);
   const queries = await rlData(flags);
-  const trainer = new PpoTrainer(config);
-  engineNote(await resolveEngine(trainer.config.engine));
+  engineNote(engine);
   const resume = await resumeNote(flags);
   const show = progress(trainer.config.steps);
   const result = await interruptible(flags.out, "lmcot train rl", (signal) =>
