@@ -1,5 +1,6 @@
 /**
- * flan-t5-small-sized KD and PPO steps, ours (tfjs + wasm, bench/flan-worker.ts) against PyTorch on
+ * flan-t5-small-sized KD and PPO steps, ours (bench/flan-worker.ts; `--engine onnxruntime`, the
+ * default, or `tfjs`) against PyTorch on
  * the CPU (bench/torch_t5_step.py, plain torch T5 math, 2 threads) on the same random weights
  * (flan-t5-small's config.json written by @lmcot/model-writer) and the same shapes, on this machine.
  * Every round runs each side in a fresh process, alternating which goes first, so both see the same
@@ -12,8 +13,12 @@
  * takes libblas.so.3 over through update-alternatives. When either is missing this script says so
  * and, as root, runs `apt-get install -y python3-torch libopenblas0-pthread`.
  *
+ * Both sides run with GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072, as `lmcot train` runs its
+ * onnxruntime engine (see apps/cli/src/malloc-tunables.ts); `--no-tunables` leaves glibc's default.
+ *
  * Run (after `npx -y pnpm@10.34.9 --filter @lmcot/train build`):
- *   npx tsx bench/flan-vs-torch.ts [--rounds 3] [--modes kd,ppo] [--steps 2] [--size small] [--json out.json]
+ *   npx tsx bench/flan-vs-torch.ts [--rounds 3] [--modes kd,ppo] [--steps 2] [--size small]
+ *     [--engine onnxruntime|tfjs] [--no-tunables] [--json out.json]
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { appendFileSync, existsSync, writeFileSync } from "node:fs";
@@ -34,8 +39,11 @@ const { values: a } = parseArgs({
     batch: { type: "string", default: "8" },
     root: { type: "string", default: join(tmpdir(), "lmcot-flan-bench") },
     json: { type: "string" },
+    engine: { type: "string", default: "onnxruntime" },
+    "no-tunables": { type: "boolean", default: false },
   },
 });
+const TUNABLES = "glibc.malloc.mmap_threshold=131072";
 
 interface Round {
   round: number;
@@ -79,9 +87,13 @@ function run(side: Round["side"], mode: string, folder: string): Round | undefin
   ];
   const [cmd, args] =
     side === "ours"
-      ? [process.execPath, ["--import", "tsx", join(here, "flan-worker.ts"), ...common]]
+      ? [
+          process.execPath,
+          ["--import", "tsx", join(here, "flan-worker.ts"), ...common, "--engine", a.engine as string],
+        ]
       : [PYTHON, [join(here, "torch_t5_step.py"), ...common, "--threads", "2"]];
-  const child = spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 1 << 26 });
+  const env = a["no-tunables"] ? process.env : { ...process.env, GLIBC_TUNABLES: TUNABLES };
+  const child = spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 1 << 26, env });
   const line = child.stdout.trim().split("\n").at(-1) ?? "";
   if (child.status === 0 && line.startsWith("{")) return JSON.parse(line) as Round;
   // A failed side is reported and left out of the table, not allowed to lose the other rounds.
@@ -118,7 +130,7 @@ for (let r = 0; r < Number(a.rounds); r++)
   }
 
 console.log(
-  `\nflan-t5-${a.size} (random weights), batch ${a.batch}; KD: 256 input + 64 target tokens, AdamW; PPO: ${a.batch} rollouts × 64 new tokens + 1 epoch of 2 mini-batches. PyTorch ${torchVersion}, 2 threads. ${a.rounds} interleaved rounds.`,
+  `\nflan-t5-${a.size} (random weights), batch ${a.batch}; KD: 256 input + 64 target tokens, AdamW; PPO: ${a.batch} rollouts × 64 new tokens + 1 epoch of 2 mini-batches. Ours: ${a.engine} engine. PyTorch ${torchVersion}, 2 threads. ${a.rounds} interleaved rounds${a["no-tunables"] ? "" : `, GLIBC_TUNABLES=${TUNABLES}`}.`,
 );
 console.log(
   "| step | side | step s (min / median / max) | tokens/s (median) | peak RSS MB (max) | ours ÷ PyTorch tokens/s |",
@@ -137,7 +149,7 @@ for (const mode of modes) {
   });
   const ratio = paired.length > 0 ? stats(paired).median : Number.NaN;
   for (const [side, list] of [
-    ["ours (tfjs wasm)", ours],
+    [`ours (${a.engine})`, ours],
     ["PyTorch CPU", torch],
   ] as const) {
     if (list.length === 0) continue;

@@ -5,8 +5,9 @@
  *   kd:  the KD trainer's step (micro-batches of `--batch`, `--grad-accum` of them, AdamW) on
  *        B × (S input + T target) random tokens, on `--engine onnxruntime` (the default; AdamW fused
  *        into the step) or `tfjs` (checkpointed blocks).
- *   ppo: PpoTrainer itself (policy, frozen reference, value head): B rollouts of N sampled tokens
- *        with the KV cache, scoring, one PPO epoch over 2 mini-batches; a stand-in reward.
+ *   ppo: PpoTrainer itself (policy, frozen reference, value head) on `--engine`: B rollouts of N
+ *        sampled tokens with the KV cache (tfjs), scoring, one PPO epoch over 2 mini-batches; a
+ *        stand-in reward.
  * Run: npx tsx bench/flan-worker.ts --folder F --mode kd|ppo [--steps 2] [--batch 8] [--grad-accum 1]
  *      [--engine onnxruntime|tfjs] [--moments wasm|js] [--no-checkpointing]
  */
@@ -123,6 +124,7 @@ if (a.mode === "kd" && a.engine === "onnxruntime") {
     temperature: 1,
     saveEvery: 1_000_000,
     gradientCheckpointing: !a["no-checkpointing"],
+    engine: a.engine as "onnxruntime" | "tfjs",
   });
   await trainer.train(folder, queries, async (rollouts) => rollouts.map(() => random()), out, {
     exportOnnx: false,
@@ -147,7 +149,7 @@ function report(tokensPerStep: number): void {
       stepSeconds: times,
       tokensPerStep,
       peakRssMb: peakRssMb(),
-      engine: a.mode === "kd" ? a.engine : "tfjs",
+      engine: a.engine,
       tensorMb: tf.memory().numBytes / 2 ** 20,
       // The wasm memory never shrinks: its size is the backend's high-water mark.
       wasmMemoryMb:
