@@ -51,32 +51,31 @@ export function bootstrapCIs(
   if (columns.some((c) => c.length !== n)) throw new RangeError("bootstrapCIs: the columns differ in length");
   const data = columns.map((column) => Float64Array.from(column));
   const means = columns.map(() => new Float64Array(resamples));
-  const draws = new Int32Array(n);
   // A draw is floor(x * n / 2^32); scaling by a power of two is exact, so one multiplication will do.
   const scale = n / 4294967296;
-  // mulberry32, inlined: this loop runs resamples × n times.
-  let a = (options.seed ?? 0) >>> 0;
+  // mulberry32, inlined: this loop runs resamples × n times. Its state is a counter (seed + j × step),
+  // so each pair of columns replays the resample's draws from its start state, summing as it draws.
+  let start = (options.seed ?? 0) | 0;
   for (let r = 0; r < resamples && n > 0; r++) {
-    for (let i = 0; i < n; i++) {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = Math.imul(a ^ (a >>> 15), a | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      draws[i] = (((t ^ (t >>> 14)) >>> 0) * scale) | 0;
-    }
-    // Two columns per pass over the draws (EM and F1 in one); each sums in draw order, as alone.
+    let a = start;
     for (let c = 0; c < k; c += 2) {
       const x = data[c]!;
       const y = data[Math.min(c + 1, k - 1)]!;
       let sx = 0;
       let sy = 0;
+      a = start;
       for (let i = 0; i < n; i++) {
-        const d = draws[i]!;
+        a = (a + 0x6d2b79f5) | 0;
+        let t = Math.imul(a ^ (a >>> 15), a | 1);
+        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+        const d = (((t ^ (t >>> 14)) >>> 0) * scale) | 0;
         sx += x[d]!;
         sy += y[d]!;
       }
       means[c]![r] = sx / n;
       if (c + 1 < k) means[c + 1]![r] = sy / n;
     }
+    start = a;
   }
   return columns.map((column, c) => {
     const sorted = means[c]!.sort();
