@@ -43,6 +43,20 @@ describe("our own edge cases", () => {
     expect(f1Score("3.5 million", "35 million").f1).toBe(1);
   });
 
+  it("normalises printable ASCII on its fast path exactly as the general Unicode path does", () => {
+    // A trailing U+3000 (Python whitespace, not a word character) sends the same text down the general path.
+    const random = seededRandom(11);
+    const alphabet = "aAnNtThHeE  .,'-_!?()&$01 the an a ";
+    for (let k = 0; k < 3000; k++) {
+      const length = Math.floor(random() * 14);
+      let text = "";
+      for (let i = 0; i < length; i++) text += alphabet[Math.floor(random() * alphabet.length)];
+      expect(normalizeAnswer(text)).toBe(normalizeAnswer(`${text}\u3000`));
+    }
+    for (const text of ["The  Eiffel-Tower!", "a an the", "an_a", "the.", "", "  ", "A.B.C. the abc"])
+      expect(normalizeAnswer(text)).toBe(normalizeAnswer(`${text}\u3000`));
+  });
+
   it("applies the yes / no / noanswer rule to F1 but not EM", () => {
     expect(f1Score("yes it is", "yes")).toEqual({ f1: 0, precision: 0, recall: 0 });
     expect(f1Score("no", "No.")).toEqual({ f1: 1, precision: 1, recall: 1 });
