@@ -80,3 +80,4 @@ export { redact } from "./redact";
 export { type RunKeyParts, type RunStore, runKey } from "./run-store";
 export * from "./runner/index";
 export { closest, didYouMean, editDistance } from "./suggest";
+export { ensureMemory, instantiateKernel, op as wasmOp, type WasmKernel, wasmModule, wasmType } from "./wasm";
