@@ -1,6 +1,7 @@
 import { basename } from "node:path";
 import { DataValidationError } from "@lmcot/core";
 import { maxRecordBytes, recordTooLarge } from "./limits";
+import { chunkSkipper } from "./skip-kernel";
 import { readChunks } from "./utf8";
 
 /** One raw record out of a file, with where it came from. */
@@ -85,6 +86,8 @@ class ArrayScanner {
   /** Inside the current chunk: [start, end) pairs of the record's bytes so far. */
   pieces: number[] = [];
   skipping = false;
+  /** The WebAssembly skipper over the current chunk, where there is one. */
+  skipper: ReturnType<typeof chunkSkipper>;
   skipDepth = 0;
   /** The nesting inside the value being skipped. */
   skipNesting = 0;
@@ -171,6 +174,14 @@ class ArrayScanner {
    * chunk ends first. Most of a gold file's bytes pass through this small loop.
    */
   skipValue(bytes: Buffer, i: number): number {
+    if (this.skipper) {
+      const r = this.skipper(i, this.skipNesting);
+      this.skipNesting = r.nesting;
+      this.line += r.lines;
+      this.inString = r.inString;
+      this.escaped = r.escaped;
+      return r.end;
+    }
     const n = bytes.length;
     let nesting = this.skipNesting;
     let line = this.line;
@@ -200,6 +211,7 @@ class ArrayScanner {
   scan(bytes: Buffer, offset: number, out: Found[]): void {
     const n = bytes.length;
     const skipAny = this.skip.length > 0;
+    this.skipper = skipAny ? chunkSkipper(bytes) : undefined;
     let { depth, skipping } = this;
     let partStart = depth >= 2 && !skipping ? 0 : -1;
     let i = 0;

@@ -226,6 +226,17 @@ describe("the JSON array scanner at the read-buffer boundary", () => {
     }
   });
 
+  it("counts the lines of a skipped value, to name the line of a bad record after it", async () => {
+    const { readRaw } = await import("../src/files");
+    const context = JSON.stringify([["t", ['a \\" [ {', "b"]]], null, 1);
+    const text = `[{"_id": "a", "context": ${context}},\n{"_id": tru}]`;
+    const path = write("bad-after-skip.json", text);
+    const error = await (async () => {
+      for await (const _ of readRaw(path, { skipKeys: ["context"] }));
+    })().catch((e: Error) => e);
+    expect(String(error)).toMatch(new RegExp(`line ${text.split("\n").length}: record 1 is not valid JSON`));
+  });
+
   it("hands out the records before a bad one, then names it", async () => {
     const { readRaw } = await import("../src/files");
     const path = write("bad-second.json", '[{"_id": "a"},\n{"_id": tru},\n{"_id": "c"}]');
