@@ -113,20 +113,30 @@ export function wasmModule(kernel: WasmKernel): Uint8Array<ArrayBuffer> {
   ]);
 }
 
-/** The instantiated module's exports, or null where WebAssembly or an instruction it uses is missing. */
-export function instantiateKernel<F extends (...args: number[]) => number>(
+type KernelExports<F> = { kernel: F; memory: WebAssembly.Memory };
+
+/**
+ * A factory of instances of the module (each with its own memory), compiled once; null where
+ * WebAssembly or an instruction the module uses is missing.
+ */
+export function kernelFactory<F extends (...args: number[]) => number>(
   bytes: Uint8Array<ArrayBuffer>,
-): { kernel: F; memory: WebAssembly.Memory } | null {
+): (() => KernelExports<F>) | null {
   const wasm = (globalThis as { WebAssembly?: typeof WebAssembly }).WebAssembly;
   if (!wasm) return null;
   try {
-    return new wasm.Instance(new wasm.Module(bytes)).exports as unknown as {
-      kernel: F;
-      memory: WebAssembly.Memory;
-    };
+    const module = new wasm.Module(bytes);
+    return () => new wasm.Instance(module).exports as unknown as KernelExports<F>;
   } catch {
     return null;
   }
+}
+
+/** One instance of the module, or null where WebAssembly or an instruction it uses is missing. */
+export function instantiateKernel<F extends (...args: number[]) => number>(
+  bytes: Uint8Array<ArrayBuffer>,
+): KernelExports<F> | null {
+  return kernelFactory<F>(bytes)?.() ?? null;
 }
 
 /** Grows a kernel's memory to hold at least `bytes`. */

@@ -1,7 +1,7 @@
 import { basename } from "node:path";
 import { DataValidationError } from "@lmcot/core";
 import { maxRecordBytes, recordTooLarge } from "./limits";
-import { chunkSkipper } from "./skip-kernel";
+import { type SkipKernel, skipKernel } from "./skip-kernel";
 import { readChunks } from "./utf8";
 
 /** One raw record out of a file, with where it came from. */
@@ -36,6 +36,9 @@ export interface ScanOptions {
   /** The largest record, in bytes: default `LMCOT_MAX_RECORD_MB` or 64 MB. A larger one is an error. */
   maxRecordBytes?: number;
 }
+
+/** Bytes read at a time. */
+const CHUNK = 1 << 20;
 
 /** A record's text, found in a chunk, waiting to be parsed. */
 interface Found {
@@ -87,7 +90,7 @@ class ArrayScanner {
   pieces: number[] = [];
   skipping = false;
   /** The WebAssembly skipper over the current chunk, where there is one. */
-  skipper: ReturnType<typeof chunkSkipper>;
+  skipper: ReturnType<SkipKernel["over"]> | undefined;
   skipDepth = 0;
   /** The nesting inside the value being skipped. */
   skipNesting = 0;
@@ -96,6 +99,8 @@ class ArrayScanner {
     readonly file: string,
     readonly skip: readonly Buffer[],
     readonly limit: number,
+    /** Where the chunks are read into when keys are skipped, and WebAssembly is there. */
+    readonly kernel?: SkipKernel,
   ) {}
 
   fail(message: string, withRecord = true): DataValidationError {
@@ -211,7 +216,7 @@ class ArrayScanner {
   scan(bytes: Buffer, offset: number, out: Found[]): void {
     const n = bytes.length;
     const skipAny = this.skip.length > 0;
-    this.skipper = skipAny ? chunkSkipper(bytes) : undefined;
+    this.skipper = this.kernel?.over(bytes);
     let { depth, skipping } = this;
     let partStart = depth >= 2 && !skipping ? 0 : -1;
     let i = 0;
@@ -326,13 +331,15 @@ export async function* scanJsonArrayBatches(
 ): AsyncGenerator<RawRecord[]> {
   const { signal, skipKeys = [], ...rest } = options instanceof AbortSignal ? { signal: options } : options;
   const file = basename(path);
+  const kernel = skipKeys.length ? skipKernel(CHUNK) : undefined;
   const scanner = new ArrayScanner(
     file,
     skipKeys.map((k) => Buffer.from(JSON.stringify(k))),
     maxRecordBytes(rest.maxRecordBytes),
+    kernel,
   );
   const found: Found[] = [];
-  for await (const { bytes, offset } of readChunks(path, signal)) {
+  for await (const { bytes, offset } of readChunks(path, signal, CHUNK, kernel?.buffers)) {
     let error: unknown;
     try {
       scanner.scan(bytes, offset, found);

@@ -1,4 +1,4 @@
-import { ensureMemory, instantiateKernel, wasmOp as op, wasmModule, wasmType } from "@lmcot/core";
+import { ensureMemory, kernelFactory, wasmOp as op, wasmModule, wasmType } from "@lmcot/core";
 
 // The JSON scanner's step over a skipped value (a gold file's contexts: most of its bytes) as
 // WebAssembly: strings are crossed sixteen bytes at a time (SIMD compares for `"` and `\`), the few
@@ -88,7 +88,7 @@ const bytes = wasmModule({
 });
 
 type Skip = (i: number, end: number, nesting: number) => number;
-let loaded: ReturnType<typeof instantiateKernel<Skip>> | undefined;
+let factory: ReturnType<typeof kernelFactory<Skip>> | undefined;
 
 /** The end of a skipped value in a chunk, and the scanner state after it. */
 export interface SkipResult {
@@ -101,21 +101,39 @@ export interface SkipResult {
   escaped: boolean;
 }
 
+export interface SkipKernel {
+  /** Two read buffers inside the kernel's memory: a chunk read into one is skipped where it lies. */
+  buffers: readonly [Buffer, Buffer];
+  /** The skipper over a chunk, which must be (a part of) one of `buffers`. */
+  over(chunk: Buffer): (i: number, nesting: number) => SkipResult;
+}
+
 /**
- * A skipper over one chunk (its bytes copied into the kernel's memory), or undefined where
- * WebAssembly or its SIMD is missing.
+ * A kernel of one scanner's own (its own memory, so scanners reading at once never share it) with
+ * read buffers of `size` bytes; undefined where WebAssembly or its SIMD is missing.
  */
-export function chunkSkipper(chunk: Uint8Array): ((i: number, nesting: number) => SkipResult) | undefined {
-  loaded ??= instantiateKernel<Skip>(bytes);
-  if (!loaded) return undefined;
-  const { kernel, memory } = loaded;
-  ensureMemory(memory, BASE + chunk.length + PAD);
-  new Uint8Array(memory.buffer).set(chunk, BASE);
+export function skipKernel(size: number): SkipKernel | undefined {
+  factory ??= kernelFactory<Skip>(bytes);
+  if (!factory) return undefined;
+  const { kernel, memory } = factory();
+  ensureMemory(memory, BASE + 2 * (size + PAD));
+  const buffers = [
+    Buffer.from(memory.buffer, BASE, size),
+    Buffer.from(memory.buffer, BASE + size + PAD, size),
+  ] as const;
   const scratch = new Int32Array(memory.buffer, 0, 3);
-  const end = BASE + chunk.length;
-  return (i, nesting) => {
-    const at = kernel(BASE + i, end, nesting) - BASE;
-    const cut = scratch[2];
-    return { end: at, nesting: scratch[0]!, lines: scratch[1]!, inString: cut !== 0, escaped: cut === 2 };
+  return {
+    buffers,
+    over(chunk) {
+      if (chunk.buffer !== memory.buffer)
+        throw new RangeError("skipKernel: the chunk is not in the kernel's buffers");
+      const start = chunk.byteOffset;
+      const end = start + chunk.length;
+      return (i, nesting) => {
+        const at = kernel(start + i, end, nesting) - start;
+        const cut = scratch[2];
+        return { end: at, nesting: scratch[0]!, lines: scratch[1]!, inString: cut !== 0, escaped: cut === 2 };
+      };
+    },
   };
 }
