@@ -37,8 +37,9 @@ export interface ScanOptions {
   maxRecordBytes?: number;
 }
 
-/** Bytes read at a time. */
+/** Bytes read at a time: more when the kernel skips most of them (fewer chunk ends and awaits per file). */
 const CHUNK = 1 << 20;
+export const SKIPPING_CHUNK = 4 << 20;
 
 /** A record's text, found in a chunk, waiting to be parsed. */
 interface Found {
@@ -331,7 +332,7 @@ export async function* scanJsonArrayBatches(
 ): AsyncGenerator<RawRecord[]> {
   const { signal, skipKeys = [], ...rest } = options instanceof AbortSignal ? { signal: options } : options;
   const file = basename(path);
-  const kernel = skipKeys.length ? skipKernel(CHUNK) : undefined;
+  const kernel = skipKeys.length ? skipKernel(SKIPPING_CHUNK) : undefined;
   const scanner = new ArrayScanner(
     file,
     skipKeys.map((k) => Buffer.from(JSON.stringify(k))),
@@ -339,7 +340,12 @@ export async function* scanJsonArrayBatches(
     kernel,
   );
   const found: Found[] = [];
-  for await (const { bytes, offset } of readChunks(path, signal, CHUNK, kernel?.buffers)) {
+  for await (const { bytes, offset } of readChunks(
+    path,
+    signal,
+    kernel ? SKIPPING_CHUNK : CHUNK,
+    kernel?.buffers,
+  )) {
     let error: unknown;
     try {
       scanner.scan(bytes, offset, found);
