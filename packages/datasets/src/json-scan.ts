@@ -40,6 +40,7 @@ export interface ScanOptions {
 /** Bytes read at a time: more when the kernel skips most of them (fewer chunk ends and awaits per file). */
 const CHUNK = 1 << 20;
 export const SKIPPING_CHUNK = 4 << 20;
+const FIRST_READ = 1 << 12;
 
 /** A record's text, found in a chunk, waiting to be parsed. */
 interface Found {
@@ -394,7 +395,8 @@ function isKeyPosition(bytes: Buffer, i: number): boolean {
 
 /** The first non-whitespace character of a file (after a byte order mark), or undefined when it has none. */
 export async function firstChar(path: string): Promise<string | undefined> {
-  for await (const { bytes } of readChunks(path)) {
+  // Small reads: the answer is almost always in the first bytes, and the file is read again after.
+  for await (const { bytes } of readChunks(path, undefined, FIRST_READ)) {
     const i = bytes.findIndex((c) => !isSpace(c));
     if (i >= 0) return bytes.toString("utf8", i, i + 4)[0];
   }
