@@ -387,8 +387,8 @@ export async function* scanJsonArrayBatches(
 
 /**
  * The chunk's records parsed in one `JSON.parse` (one call instead of one per record), or undefined
- * when that fails (or they are large): then each is parsed alone, naming the bad one. Each text is one bracket-balanced
- * element, so the array has exactly these elements whenever it parses.
+ * when that fails (or they are large): then each is parsed alone, naming the bad one. Each text is
+ * one bracket-balanced element, so the array has exactly these elements whenever it parses.
  */
 function parseAll(found: readonly Found[]): unknown[] | undefined {
   if (found.length < 2) return undefined;
