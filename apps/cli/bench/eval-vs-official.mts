@@ -10,7 +10,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { samplePath } from "@lmcot/datasets";
@@ -140,6 +140,7 @@ function same(a: Metrics, b: Metrics, what: string): void {
     throw new Error(`${what}: numbers differ on ${differ.join(", ") || "the metric names"}`);
 }
 
+const loadBefore = loadavg();
 const dir = mkdtempSync(join(tmpdir(), "lmcot-eval-bench-"));
 const { gold, pred } = writeFiles(dir);
 writeFileSync(join(dir, "score.py"), PYTHON_DRIVER);
@@ -233,13 +234,15 @@ const row = (label: string, xs: number[]) => {
   const s = stats(xs);
   return `  ${label.padEnd(24)} min ${ms(s.min).padStart(8)}  median ${ms(s.median).padStart(8)}  max ${ms(s.max).padStart(8)}`;
 };
-// Speed-up at each order statistic: Python's min over lmcot's min, and so on.
+// Speed-up per round (the runs of one round are back to back, under the same load), then the
+// min, median and max of those pairwise ratios.
 const ratios = (py: number[], lm: number[]) => {
-  const [p, l] = [stats(py), stats(lm)];
-  return `  lmcot is faster by        min ${(p.min / l.min).toFixed(2)}×  median ${(p.median / l.median).toFixed(2)}×  max ${(p.max / l.max).toFixed(2)}×`;
+  const r = stats(py.map((p, i) => p / lm[i]!));
+  return `  lmcot is faster by        min ${r.min.toFixed(2)}×  median ${r.median.toFixed(2)}×  max ${r.max.toFixed(2)}×  (pairwise, per round)`;
 };
+const load = (l: number[]) => l.map((x) => x.toFixed(1)).join(" ");
 console.log(
-  `${n} items, ${rounds} interleaved rounds; numbers identical (all 12 metrics, bit for bit) in every run`,
+  `${n} items, ${rounds} interleaved rounds; numbers identical (all 12 metrics, bit for bit) in every run; load average ${load(loadBefore)} before, ${load(loadavg())} after`,
 );
 console.log("process (whole command, start-up and file reading included; lmcot also computes its CIs):");
 console.log(row("python3 hotpot_evaluate", times.pyProcess!));

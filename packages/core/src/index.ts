@@ -80,3 +80,12 @@ export { redact } from "./redact";
 export { type RunKeyParts, type RunStore, runKey } from "./run-store";
 export * from "./runner/index";
 export { closest, didYouMean, editDistance } from "./suggest";
+export {
+  ensureMemory,
+  instantiateKernel,
+  kernelFactory,
+  op as wasmOp,
+  type WasmKernel,
+  wasmModule,
+  wasmType,
+} from "./wasm";

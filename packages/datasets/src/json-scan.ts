@@ -1,6 +1,7 @@
 import { basename } from "node:path";
 import { DataValidationError } from "@lmcot/core";
 import { maxRecordBytes, recordTooLarge } from "./limits";
+import { type SkipKernel, skipKernel } from "./skip-kernel";
 import { readChunks } from "./utf8";
 
 /** One raw record out of a file, with where it came from. */
@@ -35,6 +36,11 @@ export interface ScanOptions {
   /** The largest record, in bytes: default `LMCOT_MAX_RECORD_MB` or 64 MB. A larger one is an error. */
   maxRecordBytes?: number;
 }
+
+/** Bytes read at a time: more when the kernel skips most of them (fewer chunk ends and awaits per file). */
+const CHUNK = 1 << 20;
+export const SKIPPING_CHUNK = 4 << 20;
+const FIRST_READ = 1 << 12;
 
 /** A record's text, found in a chunk, waiting to be parsed. */
 interface Found {
@@ -85,6 +91,8 @@ class ArrayScanner {
   /** Inside the current chunk: [start, end) pairs of the record's bytes so far. */
   pieces: number[] = [];
   skipping = false;
+  /** The WebAssembly skipper over the current chunk, where there is one. */
+  skipper: ReturnType<SkipKernel["over"]> | undefined;
   skipDepth = 0;
   /** The nesting inside the value being skipped. */
   skipNesting = 0;
@@ -93,6 +101,8 @@ class ArrayScanner {
     readonly file: string,
     readonly skip: readonly Buffer[],
     readonly limit: number,
+    /** Where the chunks are read into when keys are skipped, and WebAssembly is there. */
+    readonly kernel?: SkipKernel,
   ) {}
 
   fail(message: string, withRecord = true): DataValidationError {
@@ -171,6 +181,14 @@ class ArrayScanner {
    * chunk ends first. Most of a gold file's bytes pass through this small loop.
    */
   skipValue(bytes: Buffer, i: number): number {
+    if (this.skipper) {
+      const r = this.skipper(i, this.skipNesting);
+      this.skipNesting = r.nesting;
+      this.line += r.lines;
+      this.inString = r.inString;
+      this.escaped = r.escaped;
+      return r.end;
+    }
     const n = bytes.length;
     let nesting = this.skipNesting;
     let line = this.line;
@@ -200,6 +218,7 @@ class ArrayScanner {
   scan(bytes: Buffer, offset: number, out: Found[]): void {
     const n = bytes.length;
     const skipAny = this.skip.length > 0;
+    this.skipper = this.kernel?.over(bytes);
     let { depth, skipping } = this;
     let partStart = depth >= 2 && !skipping ? 0 : -1;
     let i = 0;
@@ -314,13 +333,20 @@ export async function* scanJsonArrayBatches(
 ): AsyncGenerator<RawRecord[]> {
   const { signal, skipKeys = [], ...rest } = options instanceof AbortSignal ? { signal: options } : options;
   const file = basename(path);
+  const kernel = skipKeys.length ? skipKernel(SKIPPING_CHUNK) : undefined;
   const scanner = new ArrayScanner(
     file,
     skipKeys.map((k) => Buffer.from(JSON.stringify(k))),
     maxRecordBytes(rest.maxRecordBytes),
+    kernel,
   );
   const found: Found[] = [];
-  for await (const { bytes, offset } of readChunks(path, signal)) {
+  for await (const { bytes, offset } of readChunks(
+    path,
+    signal,
+    kernel ? SKIPPING_CHUNK : CHUNK,
+    kernel?.buffers,
+  )) {
     let error: unknown;
     try {
       scanner.scan(bytes, offset, found);
@@ -328,10 +354,12 @@ export async function* scanJsonArrayBatches(
       error = e;
     }
     // The records before an error are still handed out, in order, before it.
+    const values = parseAll(found);
     const batch: RawRecord[] = [];
-    for (const f of found) {
+    for (let k = 0; k < found.length; k++) {
+      const f = found[k]!;
       try {
-        batch.push({ value: JSON.parse(f.text), record: f.record, line: f.line });
+        batch.push({ value: values ? values[k] : JSON.parse(f.text), record: f.record, line: f.line });
       } catch (e) {
         error = new DataValidationError(`is not valid JSON (${(e as Error).message})`, {
           file,
@@ -357,6 +385,25 @@ export async function* scanJsonArrayBatches(
   }
 }
 
+/**
+ * The chunk's records parsed in one `JSON.parse` (one call instead of one per record), or undefined
+ * when that fails (or they are large): then each is parsed alone, naming the bad one. Each text is
+ * one bracket-balanced element, so the array has exactly these elements whenever it parses.
+ */
+function parseAll(found: readonly Found[]): unknown[] | undefined {
+  if (found.length < 2) return undefined;
+  // Large records are parsed alone: joined, they would be held twice.
+  let length = 0;
+  for (const f of found) length += f.text.length;
+  if (length > CHUNK) return undefined;
+  try {
+    const values = JSON.parse(`[${found.map((f) => f.text).join(",")}]`) as unknown[];
+    return values.length === found.length ? values : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Whether the quote at `i` opens an object key: the previous non-space byte is `{` or `,`. */
 function isKeyPosition(bytes: Buffer, i: number): boolean {
   for (let j = i - 1; j >= 0; j--) {
@@ -369,7 +416,8 @@ function isKeyPosition(bytes: Buffer, i: number): boolean {
 
 /** The first non-whitespace character of a file (after a byte order mark), or undefined when it has none. */
 export async function firstChar(path: string): Promise<string | undefined> {
-  for await (const { bytes } of readChunks(path)) {
+  // Small reads: the answer is almost always in the first bytes, and the file is read again after.
+  for await (const { bytes } of readChunks(path, undefined, FIRST_READ)) {
     const i = bytes.findIndex((c) => !isSpace(c));
     if (i >= 0) return bytes.toString("utf8", i, i + 4)[0];
   }

@@ -94,16 +94,16 @@ async function notUtf8(path: string, at: number): Promise<DataValidationError> {
  * the file as truncated (a run file cut mid-character by a kill must still reopen).
  *
  * Two buffers are reused, one filled while the caller reads the other (fresh 1 MB buffers cost more
- * in page faults than the reading): a chunk's `bytes` are valid until the next chunk is asked for,
- * so a caller copies what it keeps.
+ * in page faults than the reading), `highWaterMark` bytes each unless the caller hands its own: a
+ * chunk's `bytes` are valid until the next chunk is asked for, so a caller copies what it keeps.
  */
 export async function* readChunks(
   path: string,
   signal?: AbortSignal,
   highWaterMark = 1 << 20,
+  buffers: readonly [Buffer, Buffer] = [Buffer.allocUnsafe(highWaterMark), Buffer.allocUnsafe(highWaterMark)],
 ): AsyncGenerator<Chunk> {
   const handle = await open(path, "r");
-  const buffers = [Buffer.allocUnsafe(highWaterMark), Buffer.allocUnsafe(highWaterMark)] as const;
   let turn = 0;
   let pending = handle.read(buffers[0], 0, highWaterMark, null);
   let offset = 0;

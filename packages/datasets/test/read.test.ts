@@ -14,6 +14,7 @@ import {
   samplePath,
   trainEvalSplit,
 } from "../src/index";
+import { SKIPPING_CHUNK } from "../src/json-scan";
 
 const dir = mkdtempSync(join(tmpdir(), "lmcot-datasets-"));
 const write = (name: string, text: string) => {
@@ -205,25 +206,49 @@ describe("readRaw with skipKeys", () => {
 });
 
 describe("the JSON array scanner at the read-buffer boundary", () => {
-  it("reads escapes, quotes and skipped keys cut at every position by the 1 MB boundary", async () => {
-    const { readRaw, readRawBatches } = await import("../src/files");
-    const tricky = 'a \\ b \\\\" c "} ]';
-    for (let shift = 0; shift < 12; shift++) {
-      // The first record ends just before the boundary; the second's escapes and keys straddle it.
-      const records = [
-        { _id: "pad", answer: "x".repeat((1 << 20) - 40 - shift) },
-        { _id: tricky, context: [[tricky, [tricky, "\\"]]], answer: tricky, supporting_facts: [[tricky, 0]] },
-        { _id: "after", answer: "y", context: [] },
+  it.each([
+    ["1 MB boundary of a plain read", 1 << 20, []],
+    ["4 MB boundary of a read that skips keys", SKIPPING_CHUNK, ["context"]],
+  ])(
+    "reads escapes, quotes and skipped keys cut at every position by the %s",
+    async (_, boundary, skipKeys) => {
+      const { readRaw, readRawBatches } = await import("../src/files");
+      const tricky = 'a \\ b \\\\" c "} ]';
+      const context = [[tricky, [tricky, "\\"]]];
+      // The escapes of the second record's _id (read), then of its context (skipped, or read), straddle it.
+      const shifted = [
+        ...Array.from({ length: 12 }, (_, shift) => ({ shift, contextFirst: false })),
+        ...Array.from({ length: 24 }, (_, shift) => ({ shift, contextFirst: true })),
       ];
-      const path = write(`boundary-${shift}.json`, JSON.stringify(records));
-      const want = records.map(({ context: _, ...rest }) => rest);
-      const got = [];
-      for await (const raw of readRaw(path, { skipKeys: ["context"] })) got.push(raw.value);
-      expect(got, `shift ${shift}`).toEqual(want);
-      const batches = [];
-      for await (const batch of readRawBatches(path, { skipKeys: ["context"] })) batches.push(batch);
-      expect(batches.flat().map((r) => [r.record, r.value])).toEqual(want.map((v, i) => [i, v]));
-    }
+      for (const { shift, contextFirst } of shifted) {
+        const tricked = { _id: tricky, answer: tricky, supporting_facts: [[tricky, 0]] };
+        // The first record ends just before the boundary.
+        const records = [
+          { _id: "pad", answer: "x".repeat(boundary - 40 - shift) },
+          contextFirst ? { context, ...tricked } : { ...tricked, context },
+          { _id: "after", answer: "y", context: [] },
+        ];
+        const path = write(`boundary-${boundary}-${shift}-${contextFirst}.json`, JSON.stringify(records));
+        const want = records.map(({ context, ...rest }) => (skipKeys.length ? rest : { ...rest, context }));
+        const got = [];
+        for await (const raw of readRaw(path, { skipKeys })) got.push(raw.value);
+        expect(got, `shift ${shift}`).toEqual(want);
+        const batches = [];
+        for await (const batch of readRawBatches(path, { skipKeys })) batches.push(batch);
+        expect(batches.flat().map((r) => [r.record, r.value])).toEqual(want.map((v, i) => [i, v]));
+      }
+    },
+  );
+
+  it("counts the lines of a skipped value, to name the line of a bad record after it", async () => {
+    const { readRaw } = await import("../src/files");
+    const context = JSON.stringify([["t", ['a \\" [ {', "b"]]], null, 1);
+    const text = `[{"_id": "a", "context": ${context}},\n{"_id": tru}]`;
+    const path = write("bad-after-skip.json", text);
+    const error = await (async () => {
+      for await (const _ of readRaw(path, { skipKeys: ["context"] }));
+    })().catch((e: Error) => e);
+    expect(String(error)).toMatch(new RegExp(`line ${text.split("\n").length}: record 1 is not valid JSON`));
   });
 
   it("hands out the records before a bad one, then names it", async () => {

@@ -30,14 +30,15 @@ function f1Normalized(p: string, g: string): { f1: number; precision: number; re
   if ((SPECIAL.has(p) || SPECIAL.has(g)) && p !== g) return { f1: 0, precision: 0, recall: 0 };
   const predTokens = tokens(p);
   const goldTokens = tokens(g);
-  const counts = new Map<string, number>();
-  for (const t of goldTokens) counts.set(t, (counts.get(t) ?? 0) + 1);
+  // Counter(pred) & Counter(gold): each gold token is matched by one predicted token at most.
   let same = 0;
+  let unmatched = goldTokens.length;
   for (const t of predTokens) {
-    const c = counts.get(t);
-    if (c) {
+    for (let j = 0; j < unmatched; j++) {
+      if (goldTokens[j] !== t) continue;
+      goldTokens[j] = goldTokens[--unmatched]!;
       same++;
-      counts.set(t, c - 1);
+      break;
     }
   }
   if (same === 0) return { f1: 0, precision: 0, recall: 0 };

@@ -40,6 +40,25 @@ function inList(list: readonly FactPair[]): (fact: FactPair) => boolean {
   return (fact) => keys.has(keyOf(fact[0], fact[1]));
 }
 
+/** Whether `fact` is among `list[0, end)`. */
+function among(list: readonly FactPair[], end: number, fact: FactPair): boolean {
+  for (let i = 0; i < end; i++) if (sameFact(list[i]!, fact)) return true;
+  return false;
+}
+
+/** Distinct facts of `facts`, and how many of them are in `other`: short lists, searched, nothing built. */
+function countIn(facts: readonly FactPair[], other: readonly FactPair[]): [distinct: number, found: number] {
+  let distinct = 0;
+  let found = 0;
+  for (let i = 0; i < facts.length; i++) {
+    const f = facts[i]!;
+    if (among(facts, i, f)) continue;
+    distinct++;
+    if (among(other, other.length, f)) found++;
+  }
+  return [distinct, found];
+}
+
 /**
  * Supporting-fact precision / recall / F1 / EM. `hotpotqa` compares `(title, index)` sets exactly;
  * `2wikimultihopqa` (v1.1) lower-cases titles after de-duplicating, so two facts differing only in
@@ -50,6 +69,11 @@ export function supportingFactScore(
   gold: readonly FactPair[],
   rule: "hotpotqa" | "2wikimultihopqa" = "hotpotqa",
 ): SetScore {
+  if (rule === "hotpotqa" && prediction.length <= SHORT && gold.length <= SHORT) {
+    const [predicted, tp] = countIn(prediction, gold);
+    const [golds, matched] = countIn(gold, prediction);
+    return fromCounts(tp, predicted - tp, golds - matched);
+  }
   // De-duplicate the exact pairs first (Python's set), then lower-case for 2Wiki (which may collide).
   const lower = (facts: FactPair[]) =>
     rule === "hotpotqa" ? facts : facts.map(([t, s]): FactPair => [t.toLowerCase(), s]);

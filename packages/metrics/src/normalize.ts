@@ -14,6 +14,9 @@ const ASCII_PUNCTUATION = /[!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]/g;
  */
 const ARTICLES = /(?<![\p{L}\p{N}_])(?:a|an|the)(?![\p{L}\p{N}_])/gu;
 
+/** Text of printable ASCII characters only, space the one whitespace among them. */
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
 /** `' '.join(text.split())` with Python's whitespace set. */
 export function pythonSplit(text: string): string[] {
   return text.split(PY_SPACE).filter((t) => t !== "");
@@ -28,7 +31,17 @@ export function removePunctuation(text: string): string {
  * punctuation, replace the words a / an / the with a space, collapse whitespace.
  */
 export function normalizeAnswer(text: string): string {
-  return pythonSplit(removePunctuation(text.toLowerCase()).replace(ARTICLES, " ")).join(" ");
+  if (!PRINTABLE_ASCII.test(text))
+    return pythonSplit(removePunctuation(text.toLowerCase()).replace(ARTICLES, " ")).join(" ");
+  // Printable ASCII (most answers): once punctuation is gone only letters, digits and spaces are left,
+  // so the words are the space-separated runs and an article is a run that is one.
+  const words = removePunctuation(text.toLowerCase()).split(" ");
+  let out = "";
+  for (const w of words) {
+    if (w === "" || w === "a" || w === "an" || w === "the") continue;
+    out = out === "" ? w : `${out} ${w}`;
+  }
+  return out;
 }
 
 /** 2WikiMultiHopQA's evidence normalisation: like answers, but articles are kept. */

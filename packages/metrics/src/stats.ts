@@ -1,4 +1,5 @@
 import { seededRandom } from "@lmcot/core";
+import { columnsInKernel, KERNEL_MAX_N, STEP } from "./resample-kernel";
 
 export { seededRandom };
 
@@ -51,32 +52,40 @@ export function bootstrapCIs(
   if (columns.some((c) => c.length !== n)) throw new RangeError("bootstrapCIs: the columns differ in length");
   const data = columns.map((column) => Float64Array.from(column));
   const means = columns.map(() => new Float64Array(resamples));
-  const draws = new Int32Array(n);
   // A draw is floor(x * n / 2^32); scaling by a power of two is exact, so one multiplication will do.
   const scale = n / 4294967296;
-  // mulberry32, inlined: this loop runs resamples × n times.
-  let a = (options.seed ?? 0) >>> 0;
+  // mulberry32, inlined: this loop runs resamples × n times. Its state is a counter (seed + j × step),
+  // so each pair of columns replays the resample's draws from its start state, summing as it draws.
+  // The kernel, where there is one, makes the first 4 × ⌊n/4⌋ draws of each; this loop the rest.
+  const kernel = n < KERNEL_MAX_N ? columnsInKernel(data) : undefined;
+  const quads = kernel ? n >> 2 : 0;
+  let start = (options.seed ?? 0) | 0;
   for (let r = 0; r < resamples && n > 0; r++) {
-    for (let i = 0; i < n; i++) {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = Math.imul(a ^ (a >>> 15), a | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      draws[i] = (((t ^ (t >>> 14)) >>> 0) * scale) | 0;
-    }
-    // Two columns per pass over the draws (EM and F1 in one); each sums in draw order, as alone.
+    let a = start;
     for (let c = 0; c < k; c += 2) {
+      const pair = Math.min(c + 1, k - 1);
       const x = data[c]!;
-      const y = data[Math.min(c + 1, k - 1)]!;
+      const y = data[pair]!;
       let sx = 0;
       let sy = 0;
-      for (let i = 0; i < n; i++) {
-        const d = draws[i]!;
+      a = start;
+      if (kernel) {
+        sx = kernel.sums(n, a, quads, kernel.offsets[c]!, kernel.offsets[pair]!);
+        sy = kernel.scratch[0]!;
+        a = (a + Math.imul(quads * 4, STEP)) | 0;
+      }
+      for (let i = quads * 4; i < n; i++) {
+        a = (a + STEP) | 0;
+        let t = Math.imul(a ^ (a >>> 15), a | 1);
+        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+        const d = (((t ^ (t >>> 14)) >>> 0) * scale) | 0;
         sx += x[d]!;
         sy += y[d]!;
       }
       means[c]![r] = sx / n;
       if (c + 1 < k) means[c + 1]![r] = sy / n;
     }
+    start = a;
   }
   return columns.map((column, c) => {
     const sorted = means[c]!.sort();

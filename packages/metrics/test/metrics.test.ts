@@ -8,7 +8,9 @@ import {
   normalizeAnswer,
   pairedTest,
   scoreAnswer,
+  seededRandom,
 } from "../src/index";
+import { resampleKernel } from "../src/resample-kernel";
 
 describe("our own edge cases", () => {
   it.each([
@@ -40,6 +42,20 @@ describe("our own edge cases", () => {
     expect(exactMatch("1,000", "1000")).toBe(1);
     expect(exactMatch("3.5", "35")).toBe(1);
     expect(f1Score("3.5 million", "35 million").f1).toBe(1);
+  });
+
+  it("normalises printable ASCII on its fast path exactly as the general Unicode path does", () => {
+    // A trailing U+3000 (Python whitespace, not a word character) sends the same text down the general path.
+    const random = seededRandom(11);
+    const alphabet = "aAnNtThHeE  .,'-_!?()&$01 the an a ";
+    for (let k = 0; k < 3000; k++) {
+      const length = Math.floor(random() * 14);
+      let text = "";
+      for (let i = 0; i < length; i++) text += alphabet[Math.floor(random() * alphabet.length)];
+      expect(normalizeAnswer(text)).toBe(normalizeAnswer(`${text}\u3000`));
+    }
+    for (const text of ["The  Eiffel-Tower!", "a an the", "an_a", "the.", "", "  ", "A.B.C. the abc"])
+      expect(normalizeAnswer(text)).toBe(normalizeAnswer(`${text}\u3000`));
   });
 
   it("applies the yes / no / noanswer rule to F1 but not EM", () => {
@@ -78,6 +94,41 @@ describe("statistics", () => {
     expect(ci).toEqual({ mean: 0.6, low: 0.53, high: 0.67, level: 0.95 });
     expect(fci).toMatchObject({ low: 0.45751608910891084, high: 0.532872524752475 });
     expect(() => bootstrapCIs([a, f.slice(1)])).toThrow(RangeError);
+  });
+
+  it("draws each resample as floor(random() × n) from one seeded mulberry32 sequence, summing in draw order", () => {
+    // The textbook percentile bootstrap, written plainly: the fast loop must give these intervals bit for bit.
+    const reference = (columns: number[][], seed: number, resamples: number) => {
+      const random = seededRandom(seed);
+      const n = columns[0]!.length;
+      const means = columns.map(() => [] as number[]);
+      for (let r = 0; r < resamples; r++) {
+        const draws = Array.from({ length: n }, () => Math.floor(random() * n));
+        columns.forEach((column, c) => {
+          let sum = 0;
+          for (const d of draws) sum += column[d]!;
+          means[c]!.push(sum / n);
+        });
+      }
+      return means.map((m) => {
+        const s = m.sort((x, y) => x - y);
+        const at = (q: number) => {
+          const pos = (s.length - 1) * q;
+          const lo = Math.floor(pos);
+          return s[lo]! + (s[Math.ceil(pos)]! - s[lo]!) * (pos - lo);
+        };
+        return [at(0.025), at(0.975)];
+      });
+    };
+    const f = Array.from({ length: 331 }, (_, i) => ((i * 7919) % 1009) / 1009);
+    const g = Array.from({ length: 331 }, (_, i) => Math.sin(i) ** 2);
+    const e = f.map((x) => (x > 0.4 ? 1 : 0));
+    // Node has WebAssembly SIMD: the kernel makes the first 4 × 82 draws of each resample here, JavaScript the last 3.
+    expect(resampleKernel()).not.toBeNull();
+    for (const seed of [0, 7, 2 ** 32 - 1]) {
+      const got = bootstrapCIs([e, f, g], { seed, resamples: 200 }).map((ci) => [ci.low, ci.high]);
+      expect(got).toEqual(reference([e, f, g], seed, 200));
+    }
   });
 
   it("finds a real difference significant and no difference not significant", () => {
