@@ -4,9 +4,10 @@ import { spawn } from "node:child_process";
  * glibc keeps the onnxruntime engine's freed activations (chunks under 32 MB) in its heap and
  * fragments it, so a process's peak RSS grows from step to step (3.6 GB against 2.4 GB for a
  * flan-t5-small KD step at batch 8). A fixed mmap threshold gives every large block back to the
- * kernel when freed. glibc reads it only at start-up, hence a child process.
+ * kernel when freed, and two arenas keep onnxruntime's threads from each growing its own heap.
+ * glibc reads these only at start-up, hence a child process.
  */
-const TUNABLE = "glibc.malloc.mmap_threshold=131072";
+const TUNABLE = "glibc.malloc.mmap_threshold=131072:glibc.malloc.arena_max=2";
 
 /**
  * Runs this very command again in a child whose glibc returns large freed blocks at once, and

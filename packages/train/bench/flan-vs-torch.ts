@@ -13,7 +13,7 @@
  * takes libblas.so.3 over through update-alternatives. When either is missing this script says so
  * and, as root, runs `apt-get install -y python3-torch libopenblas0-pthread`.
  *
- * Both sides run with GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072, as `lmcot train` runs its
+ * Both sides run with GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072:glibc.malloc.arena_max=2, as `lmcot train` runs its
  * onnxruntime engine (see apps/cli/src/malloc-tunables.ts); `--no-tunables` leaves glibc's default.
  *
  * Run (after `npx -y pnpm@10.34.9 --filter @lmcot/train build`):
@@ -43,7 +43,7 @@ const { values: a } = parseArgs({
     "no-tunables": { type: "boolean", default: false },
   },
 });
-const TUNABLES = "glibc.malloc.mmap_threshold=131072";
+const TUNABLES = "glibc.malloc.mmap_threshold=131072:glibc.malloc.arena_max=2";
 
 interface Round {
   round: number;
