@@ -5,6 +5,7 @@ import { tf } from "../src/backend";
 import {
   type AdamW,
   crossEntropy,
+  decode,
   loadT5,
   optimizerConfigSchema,
   ppoConfigSchema,
@@ -14,6 +15,7 @@ import {
   useWasmBackend,
   valueAndGrads,
 } from "../src/index";
+import { OrtDecoder } from "../src/ort/decoder";
 import { OrtT5 } from "../src/ort/session";
 import { createPpoEngine } from "../src/ppo/engines";
 import { ppoSlice } from "../src/ppo/ort-loss";
@@ -240,4 +242,32 @@ describe("onnxruntime PPO update", () => {
     tf.dispose([...expected.grads.values()]);
     await Promise.all([forward.release(), backward.release(), tfEngine.dispose()]);
   }, 300_000);
+});
+
+describe.each(["mini-flan-t5", "mini-t5-v1_0"])("onnxruntime KV-cached decoding on %s", (fixture) => {
+  it("gives decode()'s tokens and log-probs, greedy and sampled", async () => {
+    await useWasmBackend();
+    const { model, tokenizer } = await loadT5(join(FIXTURES, fixture));
+    const decoder = await OrtDecoder.create(model.config, 2);
+    const weights = new Map([...model.weights()].map(([n, w]) => [n, w.data]));
+    const inputs = ["question: who wrote it? context: a b c", "translate: the cat", "x"].map((t) =>
+      tokenizer.encode(t, 64),
+    );
+    for (const options of [
+      { maxNewTokens: 12, temperature: 0 },
+      { maxNewTokens: 12, temperature: 1.3, topK: 50, topP: 0.95 },
+    ]) {
+      const want = decode(model, inputs, { ...options, random: seededRandom(5) });
+      const got = await decoder.decode(weights, inputs, { ...options, random: seededRandom(5) });
+      expect(got.map((d) => d.tokenIds)).toEqual(want.map((d) => d.tokenIds));
+      expect(got.map((d) => d.finishReason)).toEqual(want.map((d) => d.finishReason));
+      got.forEach((d, b) => {
+        d.logprobs.forEach((lp, t) => {
+          expect(Math.abs(lp - (want[b]?.logprobs[t] as number))).toBeLessThan(1e-4);
+        });
+      });
+    }
+    await decoder.release();
+    model.dispose();
+  });
 });

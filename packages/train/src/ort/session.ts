@@ -81,6 +81,50 @@ export interface T5RunOutput {
 
 const MASKED = -1e9;
 
+/** Session options for every engine graph. */
+export function sessionOptions(threads: number): Ort.InferenceSession.SessionOptions {
+  return {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: "sequential",
+    graphOptimizationLevel: "all",
+    // Shapes change from batch to batch: an arena would keep the largest step's buffers forever.
+    enableCpuMemArena: false,
+    enableMemPattern: false,
+  };
+}
+
+/** Token ids right-padded to [B, len] as int64. */
+function padded(rows: readonly (readonly number[])[], len: number): BigInt64Array {
+  const out = new BigInt64Array(rows.length * len).fill(BigInt(PAD_ID));
+  rows.forEach((row, i) => {
+    for (let j = 0; j < row.length; j++) out[i * len + j] = BigInt(row[j] as number);
+  });
+  return out;
+}
+
+/** The encoder's inputs: `input_ids`, `encoder_bias` (0 at tokens, −1e9 at padding) and `encoder_buckets`. */
+export function encoderFeeds(
+  ort: OrtModule,
+  c: T5Config,
+  inputs: readonly (readonly number[])[],
+): { feeds: Record<string, Ort.Tensor>; length: number } {
+  const b = inputs.length;
+  const s = Math.max(1, ...inputs.map((x) => x.length));
+  const bias = new Float32Array(b * s).fill(MASKED);
+  inputs.forEach((row, i) => {
+    bias.fill(0, i * s, i * s + row.length);
+  });
+  return {
+    length: s,
+    feeds: {
+      input_ids: new ort.Tensor("int64", padded(inputs, s), [b, s]),
+      encoder_bias: new ort.Tensor("float32", bias, [b, 1, 1, s]),
+      encoder_buckets: new ort.Tensor("int64", buckets(c, s, true), [s, s]),
+    },
+  };
+}
+
 /**
  * A T5 forward (and backward) pass on onnxruntime: weights stay in JS Float32Arrays and are fed
  * per run; the graph is `buildT5Graph`'s. onnxruntime's kernels use every core.
@@ -102,34 +146,15 @@ export class OrtT5 {
   ): Promise<OrtT5> {
     const ort = await loadOnnxRuntime();
     const graph = buildT5Graph(config, options);
-    const session = await ort.InferenceSession.create(graph.bytes, {
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      executionMode: "sequential",
-      graphOptimizationLevel: "all",
-      // Shapes change from batch to batch: an arena would keep the largest step's buffers forever.
-      enableCpuMemArena: process.env.ORT_ARENA === "1",
-      enableMemPattern: false,
-    });
+    const session = await ort.InferenceSession.create(graph.bytes, sessionOptions(threads));
     return new OrtT5(config, options, ort, session, graph.params, graph.dropoutSites);
   }
 
   async run(weights: Map<string, Float32Array>, input: T5RunInput): Promise<T5RunOutput> {
     const { ort, config: c } = this;
     const b = input.inputs.length;
-    const s = Math.max(1, ...input.inputs.map((x) => x.length));
+    const encoder = encoderFeeds(ort, c, input.inputs);
     const t = Math.max(1, ...input.targets.map((x) => x.length));
-    const ids = (rows: readonly (readonly number[])[], len: number) => {
-      const out = new BigInt64Array(b * len).fill(BigInt(PAD_ID));
-      rows.forEach((row, i) => {
-        for (let j = 0; j < row.length; j++) out[i * len + j] = BigInt(row[j] as number);
-      });
-      return out;
-    };
-    const encoderBias = new Float32Array(b * s).fill(MASKED);
-    input.inputs.forEach((row, i) => {
-      encoderBias.fill(0, i * s, i * s + row.length);
-    });
     const mask = new Float32Array(b * t);
     input.targets.forEach((row, i) => {
       mask.fill(1, i * t, i * t + row.length);
@@ -142,19 +167,17 @@ export class OrtT5 {
       dims: number[],
     ) => new ort.Tensor(type, data, dims);
     const feeds: Record<string, Ort.Tensor> = {
-      input_ids: tensor("int64", ids(input.inputs, s), [b, s]),
+      ...encoder.feeds,
       decoder_input_ids: tensor(
         "int64",
-        ids(
+        padded(
           input.targets.map((x) => [PAD_ID, ...x.slice(0, -1)]),
           t,
         ),
         [b, t],
       ),
-      labels: tensor("int64", ids(input.targets, t), [b, t, 1]),
-      encoder_bias: tensor("float32", encoderBias, [b, 1, 1, s]),
+      labels: tensor("int64", padded(input.targets, t), [b, t, 1]),
       causal_bias: tensor("float32", causal, [1, 1, t, t]),
-      encoder_buckets: tensor("int64", buckets(c, s, true), [s, s]),
       decoder_buckets: tensor("int64", buckets(c, t, false), [t, t]),
       inverse_temperature: tensor("float32", Float32Array.of(1 / (input.temperature ?? 1)), [1]),
     };
@@ -213,7 +236,7 @@ export class OrtT5 {
         fetches[`grad.${name}`] = into === undefined ? null : tensor("float32", into, dims);
       }
     if (this.sites.length > 0) {
-      const sizes = { B: b, S: s, T: t, H: c.num_heads, D: c.d_model, F: c.d_ff };
+      const sizes = { B: b, S: encoder.length, T: t, H: c.num_heads, D: c.d_model, F: c.d_ff };
       const random = keepMasks(input.dropoutSeed ?? 0, c.dropout_rate);
       this.sites.forEach((site, i) => {
         const dims = site.map((d) => (typeof d === "number" ? d : sizes[d]));

@@ -23,6 +23,94 @@ export interface T5GraphOptions {
 /** A dropout mask's shape in the symbolic sizes B, S (input), T (target), H, D, F. */
 export type SiteDims = ("B" | "S" | "T" | "H" | "D" | "F" | 1)[];
 
+type Dropout = (x: string, dims: SiteDims) => string;
+type Len = "S" | "T" | 1;
+
+/**
+ * T5's layers on a tape, shared by the training graph and the decoding graphs: parameters by their
+ * Hugging Face names (already declared on `tape`), dropout where `modeling_t5.py` has it.
+ */
+export function t5Layers(
+  tape: Tape,
+  c: T5Config,
+  params: Map<string, number[]>,
+  dropout: Dropout = (x) => x,
+) {
+  const eps = c.layer_norm_epsilon;
+  const heads = c.num_heads;
+  const dk = c.d_kv;
+  const linear = (x: string, w: string) => tape.linear(x, w, params.get(w) as [number, number]);
+  /** [B, L, inner] → [B, H, L, d_kv] */
+  const splitHeads = (x: string) => tape.transpose(tape.reshape(x, [0, 0, heads, dk]), [0, 2, 1, 3]);
+  const positionBias = (stack: string, buckets: string) =>
+    tape.unsqueeze(
+      tape.transpose(
+        tape.gather(`${stack}.block.0.layer.0.SelfAttention.relative_attention_bias.weight`, buckets),
+        [2, 0, 1],
+      ),
+      [0],
+    );
+  /** Attention of query heads over key and value heads, projected by `<prefix>.o`. */
+  const attention = (
+    qh: string,
+    kh: string,
+    vh: string,
+    prefix: string,
+    q: Len,
+    k: Len,
+    biases: [string, number[]][],
+  ) => {
+    let scores = tape.matmul(qh, kh, true);
+    for (const [bias, axes] of biases) scores = tape.addBroadcast(scores, bias, axes);
+    const weights = dropout(tape.softmax(scores), ["B", "H", q === 1 ? 1 : q, k === 1 ? 1 : k]);
+    const context = tape.reshape(tape.transpose(tape.matmul(weights, vh, false), [0, 2, 1, 3]), [0, 0, -1]);
+    return linear(context, `${prefix}.o.weight`);
+  };
+  const project = (x: string, prefix: string, p: "q" | "k" | "v") =>
+    splitHeads(linear(x, `${prefix}.${p}.weight`));
+  const attend = (xq: string, xkv: string, prefix: string, q: Len, k: Len, biases: [string, number[]][]) =>
+    attention(
+      project(xq, prefix, "q"),
+      project(xkv, prefix, "k"),
+      project(xkv, prefix, "v"),
+      prefix,
+      q,
+      k,
+      biases,
+    );
+  const feedForward = (h: string, layer: string, len: Len) => {
+    const n = tape.rmsNorm(h, `${layer}.layer_norm.weight`, eps);
+    const ff = `${layer}.DenseReluDense`;
+    const inner = isGatedT5(c)
+      ? tape.mul(tape.geluNew(linear(n, `${ff}.wi_0.weight`)), linear(n, `${ff}.wi_1.weight`))
+      : tape.relu(linear(n, `${ff}.wi.weight`));
+    return linear(dropout(inner, ["B", len === 1 ? 1 : len, "F"]), `${ff}.wo.weight`);
+  };
+  /** The encoder's final hidden states [B, S, D]. */
+  const encode = (inputIds: string, encoderBias: string, encoderBuckets: string) => {
+    let h = dropout(tape.gather("shared.weight", inputIds), ["B", "S", "D"]);
+    const position = positionBias("encoder", encoderBuckets);
+    for (let i = 0; i < c.num_layers; i++) {
+      const block = `encoder.block.${i}.layer`;
+      const n = tape.rmsNorm(h, `${block}.0.layer_norm.weight`, eps);
+      const self = attend(n, n, `${block}.0.SelfAttention`, "S", "S", [
+        [position, [0]],
+        [encoderBias, [1, 2]],
+      ]);
+      const a = tape.add(h, dropout(self, ["B", "S", "D"]));
+      h = tape.add(a, dropout(feedForward(a, `${block}.1`, "S"), ["B", "S", "D"]));
+    }
+    return dropout(tape.rmsNorm(h, "encoder.final_layer_norm.weight", eps), ["B", "S", "D"]);
+  };
+  /** Logits from the decoder's final hidden states (tied heads scale by d_model^-0.5 first). */
+  const lmHead = (hidden: string) => {
+    const head = c.tie_word_embeddings ? "shared.weight" : "lm_head.weight";
+    const scaled = c.tie_word_embeddings ? tape.scale(hidden, c.d_model ** -0.5) : hidden;
+    return tape.linear(scaled, head, [c.vocab_size, c.d_model]);
+  };
+  return { linear, splitHeads, positionBias, attention, project, attend, feedForward, encode, lmHead };
+}
+
 export interface T5Graph {
   bytes: Uint8Array;
   /** Parameter name → shape, in graph-input order (the value head's last when present). */
@@ -67,90 +155,35 @@ export function buildT5Graph(c: T5Config, options: T5GraphOptions): T5Graph {
   const params = new Map(t5ParameterShapes(c));
   if (options.valueHead) for (const [n, s] of VALUE_HEAD_SHAPES(c.d_model)) params.set(n, s);
   for (const [name, shape] of params) tape.param(name, shape);
-  const shape = (name: string) => params.get(name) as [number, number];
-  const linear = (x: string, w: string) => tape.linear(x, w, shape(w));
-  const eps = c.layer_norm_epsilon;
-  const heads = c.num_heads;
-  const dk = c.d_kv;
-
-  const positionBias = (stack: string, buckets: string) =>
-    tape.unsqueeze(
-      tape.transpose(
-        tape.gather(`${stack}.block.0.layer.0.SelfAttention.relative_attention_bias.weight`, buckets),
-        [2, 0, 1],
-      ),
-      [0],
-    );
-
-  const splitHeads = (x: string) => tape.transpose(tape.reshape(x, [0, 0, heads, dk]), [0, 2, 1, 3]);
-  const attend = (
-    xq: string,
-    xkv: string,
-    prefix: string,
-    q: "S" | "T",
-    k: "S" | "T",
-    biases: [string, number[]][],
-  ) => {
-    const qh = splitHeads(linear(xq, `${prefix}.q.weight`));
-    const kh = splitHeads(linear(xkv, `${prefix}.k.weight`));
-    const vh = splitHeads(linear(xkv, `${prefix}.v.weight`));
-    let scores = tape.matmul(qh, kh, true);
-    for (const [bias, axes] of biases) scores = tape.addBroadcast(scores, bias, axes);
-    const weights = dropout(tape.softmax(scores), ["B", "H", q, k]);
-    const context = tape.reshape(tape.transpose(tape.matmul(weights, vh, false), [0, 2, 1, 3]), [0, 0, -1]);
-    return linear(context, `${prefix}.o.weight`);
-  };
-  const feedForward = (h: string, layer: string, len: "S" | "T") => {
-    const n = tape.rmsNorm(h, `${layer}.layer_norm.weight`, eps);
-    const ff = `${layer}.DenseReluDense`;
-    const inner = isGatedT5(c)
-      ? tape.mul(tape.geluNew(linear(n, `${ff}.wi_0.weight`)), linear(n, `${ff}.wi_1.weight`))
-      : tape.relu(linear(n, `${ff}.wi.weight`));
-    return linear(dropout(inner, ["B", len, "F"]), `${ff}.wo.weight`);
-  };
-
-  // encoder
-  let h = dropout(tape.gather("shared.weight", inputIds), ["B", "S", "D"]);
-  const encoderPosition = positionBias("encoder", encoderBuckets);
-  for (let i = 0; i < c.num_layers; i++) {
-    const block = `encoder.block.${i}.layer`;
-    const n = tape.rmsNorm(h, `${block}.0.layer_norm.weight`, eps);
-    const self = attend(n, n, `${block}.0.SelfAttention`, "S", "S", [
-      [encoderPosition, [0]],
-      [encoderBias, [1, 2]],
-    ]);
-    const a = tape.add(h, dropout(self, ["B", "S", "D"]));
-    h = tape.add(a, dropout(feedForward(a, `${block}.1`, "S"), ["B", "S", "D"]));
-  }
-  const encoded = dropout(tape.rmsNorm(h, "encoder.final_layer_norm.weight", eps), ["B", "S", "D"]);
+  const L = t5Layers(tape, c, params, dropout);
+  const encoded = L.encode(inputIds, encoderBias, encoderBuckets);
 
   // decoder
-  h = dropout(tape.gather("shared.weight", decoderIds), ["B", "T", "D"]);
-  const decoderPosition = positionBias("decoder", decoderBuckets);
+  const eps = c.layer_norm_epsilon;
+  let h = dropout(tape.gather("shared.weight", decoderIds), ["B", "T", "D"]);
+  const decoderPosition = L.positionBias("decoder", decoderBuckets);
   for (let i = 0; i < c.num_decoder_layers; i++) {
     const block = `decoder.block.${i}.layer`;
     const n = tape.rmsNorm(h, `${block}.0.layer_norm.weight`, eps);
-    const self = attend(n, n, `${block}.0.SelfAttention`, "T", "T", [
+    const self = L.attend(n, n, `${block}.0.SelfAttention`, "T", "T", [
       [decoderPosition, [0]],
       [causalBias, [0, 1]],
     ]);
     const a = tape.add(h, dropout(self, ["B", "T", "D"]));
     const m = tape.rmsNorm(a, `${block}.1.layer_norm.weight`, eps);
-    const cross = attend(m, encoded, `${block}.1.EncDecAttention`, "T", "S", [[encoderBias, [1, 2]]]);
+    const cross = L.attend(m, encoded, `${block}.1.EncDecAttention`, "T", "S", [[encoderBias, [1, 2]]]);
     const b = tape.add(a, dropout(cross, ["B", "T", "D"]));
-    h = tape.add(b, dropout(feedForward(b, `${block}.2`, "T"), ["B", "T", "D"]));
+    h = tape.add(b, dropout(L.feedForward(b, `${block}.2`, "T"), ["B", "T", "D"]));
   }
   const hidden = dropout(tape.rmsNorm(h, "decoder.final_layer_norm.weight", eps), ["B", "T", "D"]);
-  const head = c.tie_word_embeddings ? "shared.weight" : "lm_head.weight";
-  const scaled = c.tie_word_embeddings ? tape.scale(hidden, c.d_model ** -0.5) : hidden;
-  const logits = tape.scale(tape.linear(scaled, head, [c.vocab_size, c.d_model]), inverseTemperature);
+  const logits = tape.scale(L.lmHead(hidden), inverseTemperature);
   const out = tape.tokenLogProbs(logits, labels, options.entropy);
   g.output("logprobs", out.logprobs, "float", ["B", "T"]);
   if (out.entropy !== undefined) g.output("entropy", out.entropy, "float", ["B", "T"]);
   let values: string | undefined;
   if (options.valueHead) {
     const raw = tape.addBroadcast(
-      linear(hidden, "v_head.summary.weight"),
+      L.linear(hidden, "v_head.summary.weight"),
       "v_head.summary.bias",
       [0, 1],
       false,

@@ -3,10 +3,12 @@ import { type TF, tf, useWasmBackend } from "../backend";
 import type { Engine } from "../kd/engines";
 import { AdamW, accumulatedValueAndGrads, type OptimizerState } from "../optim";
 import { HostAdamW } from "../ort/adamw";
+import { OrtDecoder } from "../ort/decoder";
 import { loadOnnxRuntime, OrtT5, type T5RunInput } from "../ort/session";
 import { VALUE_HEAD_SHAPES } from "../ort/t5-graph";
 import type { T5Folder } from "../t5/folder";
 import { teacherForced } from "../t5/forward";
+import { type Decoded, type DecodeOptions, decode } from "../t5/generate";
 import { HostT5, type SavableT5 } from "../t5/host";
 import { T5Model } from "../t5/model";
 import type { PpoConfig } from "./config";
@@ -28,8 +30,8 @@ export interface PpoEngine {
   readonly name: Engine;
   readonly model: SavableT5;
   readonly optimizer: OptimizerState;
-  /** The policy as a tfjs model with the current weights, for KV-cached sampling (`decode`). */
-  rolloutModel(): T5Model;
+  /** Samples from the current policy with a KV cache (`decode`'s sampling). */
+  rollouts(inputs: number[][], options: DecodeOptions): Promise<Decoded[]>;
   /** Per response token: the policy's log-probs and values, the reference's log-probs (cut to each response). */
   score(
     inputs: number[][],
@@ -67,8 +69,7 @@ class OrtPpoEngine implements PpoEngine {
   readonly name = "onnxruntime";
   private readonly sessions = new Map<string, Promise<OrtT5>>();
   private acc?: Map<string, Float32Array>;
-  private rollout?: T5Model;
-  private stale = true;
+  private decoder?: Promise<OrtDecoder>;
 
   private constructor(
     readonly model: HostT5,
@@ -81,8 +82,6 @@ class OrtPpoEngine implements PpoEngine {
 
   static async create(o: PpoEngineOptions): Promise<OrtPpoEngine> {
     await loadOnnxRuntime();
-    // rollouts sample with tfjs's KV-cached decoder
-    await useWasmBackend();
     const start = o.checkpoint?.policy ?? o.source;
     const model = HostT5.fromFolder(start);
     if (start === o.source)
@@ -119,16 +118,9 @@ class OrtPpoEngine implements PpoEngine {
     return s;
   }
 
-  rolloutModel(): T5Model {
-    if (this.rollout === undefined)
-      this.rollout = new T5Model(this.model.config, this.model.weights(), false);
-    else if (this.stale)
-      tf.tidy(() => {
-        for (const [name, v] of (this.rollout as T5Model).params)
-          v.assign(tf.tensor(this.model.params.get(name) as Float32Array, v.shape));
-      });
-    this.stale = false;
-    return this.rollout;
+  async rollouts(inputs: number[][], options: DecodeOptions): Promise<Decoded[]> {
+    this.decoder ??= OrtDecoder.create(this.model.config);
+    return (await this.decoder).decode(this.model.params, inputs, options);
   }
 
   async score(inputs: number[][], responses: number[][]) {
@@ -188,7 +180,6 @@ class OrtPpoEngine implements PpoEngine {
       };
       await (await this.session(kind)).run(this.trained, run);
     }
-    this.stale = true;
     return stats;
   }
 
@@ -204,7 +195,7 @@ class OrtPpoEngine implements PpoEngine {
   async dispose(): Promise<void> {
     for (const s of this.sessions.values()) await (await s).release();
     this.sessions.clear();
-    this.rollout?.dispose();
+    await (await this.decoder)?.release();
   }
 }
 
@@ -234,8 +225,8 @@ class TfjsPpoEngine implements PpoEngine {
     return new TfjsPpoEngine(model, ref, head, optimizer, o.config);
   }
 
-  rolloutModel(): T5Model {
-    return this.model;
+  async rollouts(inputs: number[][], options: DecodeOptions): Promise<Decoded[]> {
+    return decode(this.model, inputs, options);
   }
 
   async score(inputs: number[][], responses: number[][]) {

@@ -16,7 +16,6 @@ import { lrFactor } from "../optim";
 import { progressClock } from "../progress";
 import { batchAt, epochOrder } from "../shuffle";
 import { readT5Folder, saveT5, type T5Folder } from "../t5/folder";
-import { decode } from "../t5/generate";
 import { explainedVariance, gae, KlController, mean, variance, whiten } from "./advantages";
 import { type PpoConfig, type PpoConfigInput, ppoConfigSchema } from "./config";
 import { createPpoEngine, type PpoBatch, type PpoEngine } from "./engines";
@@ -165,7 +164,7 @@ export class PpoTrainer {
         const started = performance.now();
         const picked = batchAt(queries.length, c.batchSize, c.seed, step);
         const inputs = picked.map((i) => encoded[i] as number[]);
-        const decoded = decode(engine.rolloutModel(), inputs, {
+        const decoded = await engine.rollouts(inputs, {
           maxNewTokens: c.maxNewTokens,
           temperature: c.temperature,
           ...(c.topK > 0 ? { topK: c.topK } : {}),

@@ -33,9 +33,8 @@ export function decode(model: T5Model, inputs: readonly number[][], options: Dec
   const enc = padBatch(inputs);
   const encoded = model.encode(enc);
   const cache = options.fullRecompute ? undefined : new DecoderCache(model, encoded, enc.mask);
-  const out: Decoded[] = inputs.map(() => ({ tokenIds: [], logprobs: [], finishReason: "length" }));
-  const done = inputs.map(() => false);
-  const prefixes = inputs.map(() => [PAD_ID]);
+  const state = decodeState(inputs.length);
+  const { out, done, prefixes } = state;
   try {
     for (let step = 0; step < options.maxNewTokens && done.some((d) => !d); step++) {
       options.signal?.throwIfAborted();
@@ -47,22 +46,7 @@ export function decode(model: T5Model, inputs: readonly number[][], options: Dec
       });
       const rows = logp.arraySync() as number[][];
       logp.dispose();
-      rows.forEach((row, b) => {
-        const seq = out[b] as Decoded;
-        const prefix = prefixes[b] as number[];
-        if (done[b]) {
-          prefix.push(PAD_ID);
-          return;
-        }
-        const token = choose(row, options);
-        seq.tokenIds.push(token);
-        seq.logprobs.push(row[token] as number);
-        prefix.push(token);
-        if (token === EOS_ID) {
-          done[b] = true;
-          seq.finishReason = "stop";
-        }
-      });
+      advance(rows, state, options);
     }
   } finally {
     cache?.dispose();
@@ -71,10 +55,51 @@ export function decode(model: T5Model, inputs: readonly number[][], options: Dec
   return out;
 }
 
-function choose(logp: number[], o: DecodeOptions): number {
+/** What a decoding loop carries from step to step: the outputs, which rows stopped, the decoder inputs so far. */
+export interface DecodeState {
+  out: Decoded[];
+  done: boolean[];
+  prefixes: number[][];
+}
+
+export function decodeState(rows: number): DecodeState {
+  return {
+    out: Array.from({ length: rows }, () => ({
+      tokenIds: [],
+      logprobs: [],
+      finishReason: "length" as const,
+    })),
+    done: Array.from({ length: rows }, () => false),
+    prefixes: Array.from({ length: rows }, () => [PAD_ID]),
+  };
+}
+
+/** One step: each unfinished row picks its token from its log-probs `rows` (finished rows get padding). */
+export function advance(rows: ArrayLike<number>[], state: DecodeState, options: DecodeOptions): void {
+  rows.forEach((row, b) => {
+    const seq = state.out[b] as Decoded;
+    const prefix = state.prefixes[b] as number[];
+    if (state.done[b]) {
+      prefix.push(PAD_ID);
+      return;
+    }
+    const token = choose(row, options);
+    seq.tokenIds.push(token);
+    seq.logprobs.push(row[token] as number);
+    prefix.push(token);
+    if (token === EOS_ID) {
+      state.done[b] = true;
+      seq.finishReason = "stop";
+    }
+  });
+}
+
+function choose(logp: ArrayLike<number>, o: DecodeOptions): number {
   if (!(o.temperature > 0)) return argmax(logp);
   if (o.random === undefined) throw new Error("decode: sampling needs a random source");
-  let order = logp.map((_, i) => i).sort((a, b) => (logp[b] as number) - (logp[a] as number));
+  let order = Array.from({ length: logp.length }, (_, i) => i).sort(
+    (a, b) => (logp[b] as number) - (logp[a] as number),
+  );
   if (o.topK !== undefined && o.topK > 0) order = order.slice(0, o.topK);
   const scaled = order.map((i) => (logp[i] as number) / o.temperature);
   const max = scaled[0] as number;
@@ -95,7 +120,7 @@ function choose(logp: number[], o: DecodeOptions): number {
   return order[probs.length - 1] as number;
 }
 
-function argmax(xs: number[]): number {
+function argmax(xs: ArrayLike<number>): number {
   let best = 0;
   for (let i = 1; i < xs.length; i++) if ((xs[i] as number) > (xs[best] as number)) best = i;
   return best;
