@@ -48,7 +48,8 @@ export function writeReportFixture(dir: string, n = 150): void {
     counts.set(id, size);
     for (let i = 0; i < size; i++) {
       const exampleId = `${cell.dataset.slice(0, 3)}-${i}`;
-      const skill = (i % 5) / 5 + (cell.method === "lm-guided" ? 0.15 : 0) + (cell.small?.label === "kd+rl" ? 0.05 : 0);
+      const skill =
+        (i % 5) / 5 + (cell.method === "lm-guided" ? 0.15 : 0) + (cell.small?.label === "kd+rl" ? 0.05 : 0);
       const right = random() < skill;
       const f1 = right ? 1 : Math.round(random() * 4) / 5;
       const guided = cell.method !== "standard";
@@ -63,7 +64,9 @@ export function writeReportFixture(dir: string, n = 150): void {
         gold: [`gold ${i}`, `alias ${i}`],
         contextChars: 500 + Math.floor(random() * 6000),
         answer: right ? `gold ${i}` : `guess ${Math.floor(random() * 9)}`,
-        ...(guided ? { rationale: Array.from({ length: words }, (_, w) => `w${w}`).join(i % 2 ? " " : "  ") } : {}),
+        ...(guided
+          ? { rationale: Array.from({ length: words }, (_, w) => `w${w}`).join(i % 2 ? " " : "  ") }
+          : {}),
         em: right ? 1 : 0,
         f1,
         costUsd: Math.round(random() * 1e6) / 1e9,
@@ -76,16 +79,38 @@ export function writeReportFixture(dir: string, n = 150): void {
           ...(cell.small ? { smallInputTokens: 400 + i, smallOutputTokens: words + 2 } : {}),
         },
         promptVersion: "v1",
-        prompts: [{ step: "answer", model: LARGE, prompt: `Context: ${CONTEXT_MARK}\nQ${i}?`, output: `Answer: gold ${i}` }],
+        prompts: [
+          {
+            step: "answer",
+            model: LARGE,
+            prompt: `Context: ${CONTEXT_MARK}\nQ${i}?`,
+            output: `Answer: gold ${i}`,
+          },
+        ],
       };
       lines.push(JSON.stringify(record));
       if (i === 3) lines.push(JSON.stringify({ ...record, em: 0, f1: 0 })); // a second write of the same key
       if (i === 4 && cell.method === "cot")
-        lines.push(JSON.stringify({ ...record, key: `${record.key}|v2`, promptVersion: "v2", f1: 0.5, em: 0 }));
+        lines.push(
+          JSON.stringify({ ...record, key: `${record.key}|v2`, promptVersion: "v2", f1: 0.5, em: 0 }),
+        );
       if (cell.small && i % 7 !== 6) {
-        const score = Math.min(1, 0.2 + 0.5 * record.em + 0.3 * random() + (cell.small.label === "kd+rl" ? 0.05 : 0));
-        const aspects = Object.fromEntries(ASPECTS.map((a, k) => [a, i % 11 === 0 && k === 1 ? null : Math.min(1, score + k / 20)]));
-        rewards.push(JSON.stringify({ key: record.key, reward: 4 * score, taskReward: record.f1, aspectReward: 4 * score, aspects }));
+        const score = Math.min(
+          1,
+          0.2 + 0.5 * record.em + 0.3 * random() + (cell.small.label === "kd+rl" ? 0.05 : 0),
+        );
+        const aspects = Object.fromEntries(
+          ASPECTS.map((a, k) => [a, i % 11 === 0 && k === 1 ? null : Math.min(1, score + k / 20)]),
+        );
+        rewards.push(
+          JSON.stringify({
+            key: record.key,
+            reward: 4 * score,
+            taskReward: record.f1,
+            aspectReward: 4 * score,
+            aspects,
+          }),
+        );
       }
     }
   }
@@ -124,7 +149,9 @@ export function writeReportFixture(dir: string, n = 150): void {
         seeds: [0],
         context: { paragraphs: "all" },
         large: [LARGE],
-        small: CELLS.filter((c) => c.small).slice(0, 2).map((c) => c.small),
+        small: CELLS.filter((c) => c.small)
+          .slice(0, 2)
+          .map((c) => c.small),
       },
       null,
       2,
