@@ -29,7 +29,7 @@ describe("the streamed report matches the record-holding report's output", () =>
       const { examples, ...rest } = JSON.parse(read("report.json"));
       await expect(read("report.md")).toMatchFileSnapshot(`fixtures/report-golden/${name}.report.md`);
       await expect(`${JSON.stringify(rest, null, 1)}\n`).toMatchFileSnapshot(
-        `fixtures/report-golden/${name}.report-without-examples.json`,
+        `fixtures/report-golden/${name}.report-without-examples.json.txt`,
       );
       const hashes = {
         "report.json": sha256(read("report.json")),
@@ -38,7 +38,7 @@ describe("the streamed report matches the record-holding report's output", () =>
         examples: sha256(JSON.stringify(examples)),
       };
       await expect(`${JSON.stringify(hashes, null, 2)}\n`).toMatchFileSnapshot(
-        `fixtures/report-golden/${name}.sha256.json`,
+        `fixtures/report-golden/${name}.sha256.txt`,
       );
     });
 });
