@@ -48,7 +48,10 @@ export {
   exportView,
   FLAGS,
   type ItemDetail,
+  matrixPayload,
   serveView,
   type ViewData,
+  type ViewFiles,
+  type ViewIndex,
   viewFiles,
 } from "./view/index";
