@@ -5,6 +5,7 @@ import { readLines, validate } from "@lmcot/datasets";
 import type { z } from "zod";
 import { contextKey } from "./contexts";
 import type { BenchRecord, Cell } from "./grid";
+import { KeyIndex } from "./key-index";
 import { benchRecordSchema } from "./record-schema";
 
 /** A typed array that grows as rows are appended (doubling), read back with `view()`. */
@@ -22,8 +23,8 @@ export class Column<A extends Float64Array | Int32Array | Uint8Array> {
     }
     this.data[this.length++] = value;
   }
-  set(row: number, value: number): void {
-    this.data[row] = value;
+  get(row: number): number {
+    return this.data[row]!;
   }
   /** The filled part (a view, no copy). */
   view(): A {
@@ -49,8 +50,8 @@ export interface LineAt {
 export interface RunColumns {
   path: string;
   rows: number;
-  /** The run key of every row. */
-  keys: Set<string>;
+  /** Whether a record of `key` finished (a row holds it). */
+  hasKey(key: string): boolean;
   /** Cells in order of first appearance, each as its first record holds it. */
   cells: Cell[];
   /** Examples (dataset and id) in order of first appearance; `exampleIndex` by `contextKey`. */
@@ -88,7 +89,6 @@ export async function scanRun(
   path: string,
   onRow?: (record: BenchRecord, row: number) => void,
 ): Promise<RunColumns> {
-  const keys = new Set<string>();
   const cells: Cell[] = [];
   const cellIndex = new Map<string, number>();
   const examples: { dataset: string; id: string }[] = [];
@@ -125,6 +125,7 @@ export async function scanRun(
     return i;
   };
   const file = basename(path);
+  const keys = new KeyIndex((row) => keyAt(path, c.offset.get(row), c.length.get(row)));
   let start = 0;
   if (existsSync(path))
     for await (const { text, line, end, terminated } of readLines(path)) {
@@ -132,8 +133,7 @@ export async function scanRun(
       start = end;
       if (text.trim() === "" || !terminated) continue;
       const r = parseLine(text, benchRecordSchema, file, line);
-      if (keys.has(r.key)) continue;
-      keys.add(r.key);
+      if (!keys.add(r.key)) continue;
       const row = c.cell.length;
       c.cell.push(indexOf(cellIndex, r.cell.id, () => cells.push(r.cell)));
       const ek = contextKey(r.cell.dataset, r.exampleId);
@@ -161,7 +161,7 @@ export async function scanRun(
   return {
     path,
     rows: c.cell.length,
-    keys,
+    hasKey: (key) => keys.find(key) >= 0,
     cells,
     examples,
     exampleIndex,
@@ -185,6 +185,19 @@ export async function scanRun(
     length: c.length.view(),
     line: c.line.view(),
   };
+}
+
+/** The `key` of the record at `offset` (a line of run.jsonl read back; it was validated when first read). */
+export function keyAt(path: string, offset: number, length: number): string {
+  const fd = openSync(path, "r");
+  try {
+    const bytes = Buffer.allocUnsafe(length);
+    readSync(fd, bytes, 0, length, offset);
+    const text = bytes.toString("utf8");
+    return (JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text) as { key: string }).key;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** One JSONL line parsed and checked by `schema`; errors name the file, line and field. */

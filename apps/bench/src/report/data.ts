@@ -323,7 +323,7 @@ export async function reportFromColumns(
   options: ReportOptions = {},
 ): Promise<ReportData> {
   const batches = batchRows(runDir);
-  const failures = openFailures(await readFailures(join(runDir, "errors.jsonl")), (k) => columns.keys.has(k));
+  const failures = openFailures(await readFailures(join(runDir, "errors.jsonl")), (k) => columns.hasKey(k));
   const byCell = rowsByCell(columns);
   const rowsOf = new Map(columns.cells.map((cell, i) => [cell.id, byCell[i]!]));
   const cells = reportedCells(runDir, columns.cells).map(({ cell, expected }) =>

@@ -70,7 +70,11 @@ function costChart(cells: CellSummary[]) {
 function lengthChart(cells: CellSummary[]) {
   const withRationales = cells.filter((c) => c.rationaleWords.length);
   if (!withRationales.length) return html`<p>No rationales in this run.</p>`;
-  const max = Math.max(...withRationales.flatMap((c) => c.rationaleWords));
+  // A loop, not Math.max(...words): a full-dev grid has hundreds of thousands of rationales.
+  const max = withRationales.reduce(
+    (m, c) => c.rationaleWords.reduce((x, w) => Math.max(x, w), m),
+    -Infinity,
+  );
   const bins = 12;
   const size = Math.max(1, Math.ceil((max + 1) / bins));
   return withRationales.map((c, i) => {

@@ -173,14 +173,14 @@ export async function buildRationaleQuality(
   minN: number,
 ): Promise<RationaleQuality | undefined> {
   const rewards = await readRewardTable(runDir);
-  if (rewards.index.size === 0) return undefined;
+  if (rewards.rows === 0) return undefined;
   return rationaleQualityFrom(await scanScored(runDir, rewards), minN);
 }
 
 /** Streams run.jsonl into its columns, noting each row's reward row. */
 export async function scanScored(runDir: string, rewards: RewardTable): Promise<Scored> {
   const rewardOf = new Column((n) => new Int32Array(n));
-  const c = await scanRun(join(runDir, "run.jsonl"), (r) => rewardOf.push(rewards.index.get(r.key) ?? -1));
+  const c = await scanRun(join(runDir, "run.jsonl"), (r) => rewardOf.push(rewards.find(r.key)));
   return { c, rewards, rewardOf: rewardOf.view() };
 }
 
@@ -194,7 +194,11 @@ export function rationaleQualityFrom(s: Scored, minN: number): RationaleQuality 
   if (scored.length === 0) return undefined;
   const aspects = [...new Set(scored.flatMap((r) => rewards.shapes[rewards.shape[rewardOf[r]!]!]!))];
   const byCell = new Map<number, number[]>();
-  for (const r of guided) byCell.set(c.cell[r]!, [...(byCell.get(c.cell[r]!) ?? []), r]);
+  for (const r of guided) {
+    const rows = byCell.get(c.cell[r]!);
+    if (rows) rows.push(r);
+    else byCell.set(c.cell[r]!, [r]);
+  }
   const cells = [...byCell.values()].map((rows) => summarizeCell(s, rows, aspects));
 
   const rewardValue =

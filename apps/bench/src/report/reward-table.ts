@@ -1,6 +1,9 @@
 import { existsSync, readdirSync } from "node:fs";
-import { join } from "node:path";
-import { openRunStore } from "@lmcot/datasets";
+import { basename, join } from "node:path";
+import { DataValidationError } from "@lmcot/core";
+import { readLines } from "@lmcot/datasets";
+import { KeyIndex } from "../key-index";
+import { keyAt } from "../run-scan";
 
 /** One `lmcot rewards score --out` row, as far as the report reads it. */
 interface RewardRow {
@@ -12,10 +15,11 @@ interface RewardRow {
 /**
  * The reward rows beside a run as columns: per row R_aspect and each aspect's score (NaN where a row
  * has none, or null), and each row's aspect names in its own order (the report lists aspects in the
- * order the scored items first name them). `index` maps a bench record's key to its row.
+ * order the scored items first name them). `find` maps a bench record's key to its row (-1: none).
  */
 export interface RewardTable {
-  index: Map<string, number>;
+  rows: number;
+  find(key: string): number;
   /** R_aspect per row; NaN for null or absent. */
   rAspect: number[];
   aspectNames: string[];
@@ -28,10 +32,17 @@ export interface RewardTable {
 
 const value = (x: unknown) => (typeof x === "number" ? x : Number.NaN);
 
-/** `rewards*.jsonl` beside the run (`.errors.jsonl` aside), the last row of a key counting. */
+/**
+ * Streams `rewards*.jsonl` beside the run (`.errors.jsonl` aside) into a `RewardTable`, the last row
+ * of a key counting. As the run store reads them: a torn last line is ignored, a line in the middle
+ * that is not JSON or has no string `key` is an error naming the file and line.
+ */
 export async function readRewardTable(runDir: string): Promise<RewardTable> {
+  const at: { file: string; offset: number; length: number }[] = [];
+  const keys = new KeyIndex((row) => keyAt(at[row]!.file, at[row]!.offset, at[row]!.length));
   const table: RewardTable = {
-    index: new Map(),
+    rows: 0,
+    find: (key) => keys.find(key),
     rAspect: [],
     aspectNames: [],
     aspects: [],
@@ -45,15 +56,36 @@ export async function readRewardTable(runDir: string): Promise<RewardTable> {
     (f) => /^rewards.*\.jsonl$/.test(f) && !f.endsWith(".errors.jsonl"),
   );
   for (const f of files) {
-    const store = await openRunStore<RewardRow>(join(runDir, f));
-    for await (const r of store.records()) {
-      if (typeof r.key !== "string") continue;
-      let row = table.index.get(r.key);
-      if (row === undefined) {
-        row = table.rAspect.length;
-        table.index.set(r.key, row);
+    const path = join(runDir, f);
+    let start = 0;
+    for await (const { text, line, end, terminated } of readLines(path)) {
+      const offset = start;
+      start = end;
+      if (text.trim() === "" || !terminated) continue;
+      let r: RewardRow;
+      try {
+        r = JSON.parse(text) as RewardRow;
+      } catch {
+        throw new DataValidationError(
+          "is not valid JSON: the run file is damaged in the middle, not just at the end",
+          {
+            file: basename(path),
+            line,
+          },
+        );
+      }
+      if (typeof r?.key !== "string")
+        throw new DataValidationError("has no string `key`", { file: basename(path), line, field: "key" });
+      at.push({ file: path, offset, length: end - offset });
+      let row = table.rAspect.length;
+      if (keys.add(r.key)) {
         table.rAspect.push(Number.NaN);
         table.shape.push(0);
+        for (const column of table.aspects) column.push(Number.NaN);
+      } else {
+        at.pop();
+        row = keys.find(r.key);
+        at[row] = { file: path, offset, length: end - offset };
       }
       table.rAspect[row] = value(r.aspectReward);
       for (const column of table.aspects) column[row] = Number.NaN;
@@ -77,7 +109,7 @@ export async function readRewardTable(runDir: string): Promise<RewardTable> {
       }
       table.shape[row] = shape;
     }
-    await store.close();
   }
+  table.rows = table.rAspect.length;
   return table;
 }

@@ -195,7 +195,7 @@ export async function buildViewData(runDirs: string[]): Promise<ViewIndex> {
     const rowItem: number[] = [];
     const runAnswers: string[] = [];
     const columns = await scanRun(join(dir, "run.jsonl"), (r) => {
-      reward.push(rewards.byKey.get(r.key) ?? -1);
+      reward.push(rewards.find(r.key));
       const ik = contextKey(r.cell.dataset, r.exampleId);
       let item = itemIndex.get(ik);
       if (item === undefined) {
@@ -218,8 +218,7 @@ export async function buildViewData(runDirs: string[]): Promise<ViewIndex> {
       runAnswers.push(r.answer);
     });
     answers.push(runAnswers);
-    rewards.byKey.clear();
-    const failures = openFailures(await readFailures(join(dir, "errors.jsonl")), (k) => columns.keys.has(k));
+    const failures = openFailures(await readFailures(join(dir, "errors.jsonl")), (k) => columns.hasKey(k));
     const info = readRunInfo(dir);
     const label = `${runDirs.length > 1 ? `${String.fromCharCode(65 + i)}: ` : ""}${basename(resolve(dir))}`;
     runs.push({ label, dir: resolve(dir), ...(info ? { info } : {}), failures, rewards: rewards.rows > 0 });

@@ -4,8 +4,9 @@ import { DataValidationError } from "@lmcot/core";
 import { readLines, validate } from "@lmcot/datasets";
 import type { ContextRecord } from "../contexts";
 import { contextKey } from "../contexts";
+import { KeyIndex } from "../key-index";
 import { contextRecordSchema, rewardLineSchema } from "../record-schema";
-import { type LineAt, parseLine, readLinesAt } from "../run-scan";
+import { keyAt, type LineAt, parseLine, readLinesAt } from "../run-scan";
 import type { RewardSummary } from "./data";
 
 /** The `lmcot rewards score --out` rows beside a run: where each sits, and its R_aspect (for the flags). */
@@ -14,8 +15,8 @@ export interface RewardLines {
   at: (LineAt & { file: number })[];
   /** R_aspect per row (null or absent: undefined). */
   aspectReward: (number | null | undefined)[];
-  /** A bench record's key → its row (the last of the key); cleared once the run is indexed. */
-  byKey: Map<string, number>;
+  /** A bench record's key → its row (the last line of the key), -1 for none. */
+  find(key: string): number;
   rows: number;
 }
 
@@ -24,7 +25,9 @@ export async function indexRewards(runDir: string): Promise<RewardLines> {
   const files = readdirSync(runDir)
     .filter((f) => /^rewards.*\.jsonl$/.test(f) && !f.endsWith(".errors.jsonl"))
     .map((f) => join(runDir, f));
-  const out: RewardLines = { files, at: [], aspectReward: [], byKey: new Map(), rows: 0 };
+  const at: RewardLines["at"] = [];
+  const keys = new KeyIndex((row) => keyAt(files[at[row]!.file]!, at[row]!.offset, at[row]!.length));
+  const out: RewardLines = { files, at, aspectReward: [], find: (key) => keys.find(key), rows: 0 };
   for (const [file, path] of files.entries()) {
     let start = 0;
     for await (const { text, line, end, terminated } of readLines(path)) {
@@ -32,12 +35,9 @@ export async function indexRewards(runDir: string): Promise<RewardLines> {
       start = end;
       if (text.trim() === "" || !terminated) continue;
       const r = parseLine(text, rewardLineSchema, basename(path), line);
-      let row = out.byKey.get(r.key);
-      if (row === undefined) {
-        row = out.at.length;
-        out.byKey.set(r.key, row);
-      }
-      out.at[row] = { file, offset, length: end - offset, line };
+      at.push({ file, offset, length: end - offset, line });
+      if (!keys.add(r.key)) at[keys.find(r.key)] = at.pop()!;
+      const row = keys.find(r.key);
       out.aspectReward[row] = r.aspectReward;
     }
   }
