@@ -33,11 +33,14 @@ const OUT = arg("out", join(DIR, "pages-scale.json"));
 const TIMEOUT_MS = Number(arg("timeout", "600000"));
 type Side = keyof typeof SIDES;
 
-/** Preloaded into each measured process: its peak RSS (KB) written to $LMCOT_PEAK_FILE at exit. */
+/**
+ * Preloaded into each measured process: its peak RSS (KB) and CPU time (µs, user + system) written
+ * to $LMCOT_PEAK_FILE at exit. CPU time is the fairer clock on a machine shared with other work.
+ */
 const PEAK = join(tmpdir(), "lmcot-pages-peak.cjs");
 writeFileSync(
   PEAK,
-  `process.on("exit", () => require("node:fs").writeFileSync(process.env.LMCOT_PEAK_FILE, String(process.resourceUsage().maxRSS)));\n`,
+  `process.on("exit", () => { const u = process.resourceUsage(); require("node:fs").writeFileSync(process.env.LMCOT_PEAK_FILE, u.maxRSS + " " + (u.userCPUTime + u.systemCPUTime)); });\n`,
 );
 
 function start(cli: string, args: string[]): { child: ChildProcess; peakFile: string } {
@@ -49,11 +52,12 @@ function start(cli: string, args: string[]): { child: ChildProcess; peakFile: st
   return { child, peakFile };
 }
 
-const peakMb = (file: string) => {
-  if (!existsSync(file)) return undefined;
-  const kb = Number(readFileSync(file, "utf8"));
+/** Peak RSS (MB) and CPU seconds of a measured process that has exited (undefined: it was killed). */
+const usage = (file: string) => {
+  if (!existsSync(file)) return {};
+  const [kb, cpu] = readFileSync(file, "utf8").split(" ").map(Number);
   rmSync(file);
-  return kb / 1024;
+  return { rssMb: kb! / 1024, cpuS: cpu! / 1e6 };
 };
 
 /** Wall time, exit and peak RSS of a command run to its end; stderr's last line when it failed. */
@@ -71,12 +75,12 @@ async function command(cli: string, args: string[]) {
   );
   clearTimeout(timer);
   const ms = performance.now() - started;
-  const rssMb = peakMb(peakFile);
+  const { rssMb, cpuS } = usage(peakFile);
   const error =
     code === 0
       ? undefined
       : `exit ${code ?? signal}: ${stderr.trim().split("\n").slice(-3).join(" | ").slice(0, 300)}`;
-  return { ms, rssMb, error };
+  return { ms, cpuS, rssMb, error };
 }
 
 /** Times `input` events on the page's controls, synchronously (filtering is synchronous in both pages). */
@@ -163,7 +167,7 @@ async function viewer(browser: Browser, cli: string, dir: string) {
   child.kill("SIGINT");
   await Promise.race([exited, new Promise((ok) => setTimeout(ok, 30_000))]);
   child.kill("SIGKILL");
-  out.rssMb = peakMb(peakFile);
+  Object.assign(out, usage(peakFile));
   return out;
 }
 
@@ -205,10 +209,12 @@ const spread = (xs: number[]) => {
 const METRICS: [string, (r: (typeof results)[number]) => Row, string][] = [
   ["report: peak RSS (MB)", (r) => r.report, "rssMb"],
   ["report: wall (ms)", (r) => r.report, "ms"],
+  ["report: CPU (s)", (r) => r.report, "cpuS"],
   ["report.html: first paint (ms)", (r) => r.reportPage, "firstPaintMs"],
   ["report.html: filter (ms)", (r) => r.reportPage, "filterMs"],
   ["view server: start (ms)", (r) => r.view, "startMs"],
   ["view server: peak RSS (MB)", (r) => r.view, "rssMb"],
+  ["view server: CPU (s)", (r) => r.view, "cpuS"],
   ["viewer: first paint (ms)", (r) => r.view, "firstPaintMs"],
   ["viewer: filter (ms)", (r) => r.view, "filterMs"],
   ["viewer: open an item (ms)", (r) => r.view, "openItemMs"],

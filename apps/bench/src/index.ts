@@ -34,6 +34,7 @@ export {
   type Claim,
   type Comparison,
   coverage,
+  EXAMPLES_IN_REPORT,
   headlineTable,
   type RationaleQuality,
   type ReportData,

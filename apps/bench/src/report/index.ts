@@ -12,6 +12,7 @@ export {
   type Comparison,
   coverage,
   DEFAULT_MIN_CLAIM_N,
+  EXAMPLES_IN_REPORT,
   type ReportData,
   type ReportOptions,
 } from "./data";
