@@ -9,8 +9,10 @@
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { runKey } from "@lmcot/core";
+import { parseConfig } from "../src/config";
 import { CONTEXT_MARK, type ContextRecord } from "../src/contexts";
 import { type BenchRecord, type Cell, cellId } from "../src/grid";
+import { writeRunInfo } from "../src/run-info";
 
 const LARGE = ["openai:gpt-4o-mini", "anthropic:claude-3-5-haiku-latest"];
 const SMALL = [
@@ -29,16 +31,10 @@ const DATASETS = [
   },
 ] as const;
 const SC_SAMPLES = 5;
-const ASPECTS = [
-  "factuality",
-  "relevance",
-  "logicality",
-  "consistency",
-  "coherence",
-  "fluency",
-  "naturalness",
-  "readability",
-];
+/** The paper's eight aspects (@lmcot/rewards' ASPECTS; the bench does not depend on it). */
+const ASPECTS = "factuality relevance logicality consistency coherence fluency naturalness readability".split(
+  " ",
+);
 
 /**
  * The 18 cells of a dataset: three seeds × the first large LM with standard, CoT, LM-guided KD and
@@ -232,41 +228,18 @@ export function writeSyntheticRun(dir: string, questions: number): SyntheticRun 
     `${JSON.stringify({ key: "standard|hotpotqa|failed-0|large=openai:gpt-4o-mini|v3|0", cell: failed.id, errorClass: "rate_limit", status: 429, message: "Rate limit reached", at: "2026-01-01T00:00:00.000Z" })}\n`,
   );
   writeFileSync(join(dir, "plan.json"), `${JSON.stringify({ cells: plan }, null, 2)}\n`);
-  const small = SMALL;
-  writeFileSync(
-    join(dir, "config.json"),
-    `${JSON.stringify(
-      {
-        datasets: DATASETS.map((d) => ({ name: d.name, sample: Math.round(questions * d.share) })),
-        methods: ["standard", "cot", "lm-guided"],
-        large: LARGE,
-        small,
-        seeds: SEEDS,
-        selfConsistency: SC_SAMPLES,
-        out: dir,
-      },
-      null,
-      2,
-    )}\n`,
-  );
-  writeFileSync(
-    join(dir, "run-info.json"),
-    `${JSON.stringify(
-      {
-        writtenAt: "2026-01-01T00:00:00.000Z",
-        versions: { "@lmcot/bench": "0.1.0", "@lmcot/core": "0.1.0" },
-        promptVersions: { standard: "v3", cot: "v3", "lm-guided": "v3" },
-        temperature: 0,
-        selfConsistency: SC_SAMPLES,
-        seeds: SEEDS,
-        context: { paragraphs: "all" },
-        large: LARGE,
-        small,
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  // config.json and run-info.json as `runBench` writes them, from the grid's config.
+  const config = parseConfig({
+    datasets: DATASETS.map((d) => ({ name: d.name, sample: Math.round(questions * d.share) })),
+    methods: ["standard", "cot", "lm-guided"],
+    large: LARGE,
+    small: SMALL,
+    seeds: SEEDS,
+    selfConsistency: SC_SAMPLES,
+    out: dir,
+  });
+  writeFileSync(join(dir, "config.json"), `${JSON.stringify(config, null, 2)}\n`);
+  writeRunInfo(dir, config);
   return { dir, questions, records };
 }
 
