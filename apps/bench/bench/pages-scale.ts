@@ -43,13 +43,28 @@ writeFileSync(
   `process.on("exit", () => { const u = process.resourceUsage(); require("node:fs").writeFileSync(process.env.LMCOT_PEAK_FILE, u.maxRSS + " " + (u.userCPUTime + u.systemCPUTime)); });\n`,
 );
 
-function start(cli: string, args: string[]): { child: ChildProcess; peakFile: string } {
+/** The high-water mark of a process's RSS (MB) from /proc, for one killed before it could say. */
+const hwm = (pid: number | undefined) => {
+  try {
+    const kb = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+    return kb ? Number(kb) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+function start(cli: string, args: string[]): { child: ChildProcess; peakFile: string; seen: () => number } {
   const peakFile = join(tmpdir(), `lmcot-pages-peak-${process.pid}-${Math.random().toString(36).slice(2)}`);
   const child = spawn(process.execPath, ["-r", PEAK, cli, ...args], {
     env: { ...process.env, LMCOT_PEAK_FILE: peakFile },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  return { child, peakFile };
+  let peak = 0;
+  const poll = setInterval(() => {
+    peak = Math.max(peak, hwm(child.pid) ?? 0);
+  }, 250);
+  child.once("exit", () => clearInterval(poll));
+  return { child, peakFile, seen: () => peak };
 }
 
 /** Peak RSS (MB) and CPU seconds of a measured process that has exited (undefined: it was killed). */
@@ -63,7 +78,7 @@ const usage = (file: string) => {
 /** Wall time, exit and peak RSS of a command run to its end; stderr's last line when it failed. */
 async function command(cli: string, args: string[]) {
   const started = performance.now();
-  const { child, peakFile } = start(cli, args);
+  const { child, peakFile, seen } = start(cli, args);
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-2000);
@@ -76,11 +91,13 @@ async function command(cli: string, args: string[]) {
   clearTimeout(timer);
   const ms = performance.now() - started;
   const { rssMb, cpuS } = usage(peakFile);
+  const killed =
+    signal === "SIGKILL" ? ` (timed out at ${TIMEOUT_MS / 1000} s, ${seen().toFixed(0)} MB RSS by then)` : "";
   const error =
     code === 0
       ? undefined
-      : `exit ${code ?? signal}: ${stderr.trim().split("\n").slice(-3).join(" | ").slice(0, 300)}`;
-  return { ms, cpuS, rssMb, error };
+      : `exit ${code ?? signal}${killed}: ${stderr.trim().split("\n").slice(-3).join(" | ").slice(0, 300)}`;
+  return { ms, cpuS, rssMb: rssMb ?? (seen() || undefined), error };
 }
 
 /** Times `input` events on the page's controls, synchronously (filtering is synchronous in both pages). */
@@ -124,7 +141,7 @@ async function reportPage(browser: Browser, dir: string) {
 
 async function viewer(browser: Browser, cli: string, dir: string) {
   const started = performance.now();
-  const { child, peakFile } = start(cli, ["view", dir]);
+  const { child, peakFile, seen } = start(cli, ["view", dir]);
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-2000);
@@ -167,7 +184,8 @@ async function viewer(browser: Browser, cli: string, dir: string) {
   child.kill("SIGINT");
   await Promise.race([exited, new Promise((ok) => setTimeout(ok, 30_000))]);
   child.kill("SIGKILL");
-  Object.assign(out, usage(peakFile));
+  const used = usage(peakFile);
+  Object.assign(out, used, used.rssMb === undefined ? { rssMb: seen() || undefined } : {});
   return out;
 }
 
