@@ -150,7 +150,7 @@ async function viewer(browser: Browser, cli: string, dir: string) {
   const url = await Promise.race([
     new Promise<string>((ok) => child.stdout!.once("data", (d: Buffer) => ok(d.toString().trim()))),
     exited.then(() => undefined),
-    new Promise<undefined>((ok) => setTimeout(() => ok(undefined), TIMEOUT_MS)),
+    new Promise<undefined>((ok) => setTimeout(() => ok(undefined), TIMEOUT_MS).unref()),
   ]);
   const startMs = performance.now() - started;
   const out: Record<string, number | string | undefined> = { startMs };
@@ -182,7 +182,7 @@ async function viewer(browser: Browser, cli: string, dir: string) {
     out.error = (error as Error).message.split("\n")[0]!.slice(0, 300);
   }
   child.kill("SIGINT");
-  await Promise.race([exited, new Promise((ok) => setTimeout(ok, 30_000))]);
+  await Promise.race([exited, new Promise((ok) => setTimeout(ok, 30_000).unref())]);
   child.kill("SIGKILL");
   const used = usage(peakFile);
   Object.assign(out, used, used.rssMb === undefined ? { rssMb: seen() || undefined } : {});
