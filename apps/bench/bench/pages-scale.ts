@@ -7,7 +7,7 @@
  * that fails (out of memory, a timeout) is reported with its reason.
  *
  *   node --import tsx bench/pages-scale.ts [--sizes 1000,5000,20000] [--rounds 3]
- *     [--before /work/main/apps/cli/dist/cli.js] [--dir /tmp/pages-syn] [--out results.json]
+ *     [--before /work/main/apps/cli/dist/cli.js] [--dir /tmp/pages-syn] [--out results.json] [--append]
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -190,7 +190,9 @@ async function viewer(browser: Browser, cli: string, dir: string) {
 }
 
 type Row = Record<string, number | string | undefined>;
-const results: { size: number; side: Side; round: number; report: Row; reportPage: Row; view: Row }[] = [];
+const results: { size: number; side: Side; round: number; report: Row; reportPage: Row; view: Row }[] =
+  // --append: add rounds to those of an earlier invocation with the same --out (and print them all).
+  process.argv.includes("--append") && existsSync(OUT) ? JSON.parse(readFileSync(OUT, "utf8")) : [];
 
 const browser = await chromium.launch(CHROMIUM_LAUNCH);
 try {
@@ -200,7 +202,8 @@ try {
       process.stderr.write(`writing ${dir}\n`);
       writeSyntheticRun(dir, size);
     }
-    for (let round = 0; round < ROUNDS; round++) {
+    const done = results.filter((r) => r.size === size).length / 2;
+    for (let round = done; round < done + ROUNDS; round++) {
       const order: Side[] = round % 2 ? ["after", "before"] : ["before", "after"];
       for (const side of order) {
         const report: Row = await command(SIDES[side], ["bench", "report", dir]);
