@@ -207,7 +207,7 @@ try {
       const order: Side[] = round % 2 ? ["after", "before"] : ["before", "after"];
       for (const side of order) {
         const report: Row = await command(SIDES[side], ["bench", "report", dir]);
-        let page: Row = {};
+        let page: Row = { error: "not measured: the report command failed" };
         if (!report.error)
           page = await reportPage(browser, dir).catch((e: Error) => ({ error: e.message.split("\n")[0] }));
         const view = await viewer(browser, SIDES[side], dir);
