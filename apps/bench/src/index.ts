@@ -34,6 +34,7 @@ export {
   type Claim,
   type Comparison,
   coverage,
+  EXAMPLES_IN_REPORT,
   headlineTable,
   type RationaleQuality,
   type ReportData,
@@ -48,7 +49,10 @@ export {
   exportView,
   FLAGS,
   type ItemDetail,
+  matrixPayload,
   serveView,
   type ViewData,
+  type ViewFiles,
+  type ViewIndex,
   viewFiles,
 } from "./view/index";

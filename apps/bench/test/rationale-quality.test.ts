@@ -105,12 +105,11 @@ describe("the report's rationale-quality section", () => {
       if (expected) flagged++;
     }
     expect(flagged).toBeGreaterThan(0);
-    const { data: view, details } = await buildViewData([dir]);
-    const files = viewFiles(view, details);
-    expect(files.get("index.html")).toContain(
+    const files = viewFiles(await buildViewData([dir]));
+    expect(files.fixed.get("index.html")).toContain(
       '<option value="rlRatedHigherWorse">RL rationale rated higher but the answer got worse</option>',
     );
-    expect(files.get("data.js")).toContain('rlRatedHigherWorse\\":128');
+    expect(files.fixed.get("data.js")).toContain('rlRatedHigherWorse\\":128');
   });
 });
 

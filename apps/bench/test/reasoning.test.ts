@@ -74,8 +74,8 @@ describe("reasoning in the bench", () => {
       ),
     );
     expect(readFileSync(files[2]!, "utf8")).toContain("<th>large reasoning</th>");
-    const { details } = await buildViewData([out]);
-    expect(details[0]!.cells[0]!.prompts![0]!.reasoning).toBe(THOUGHT);
+    const { detail } = await buildViewData([out]);
+    expect(detail(0).cells[0]!.prompts![0]!.reasoning).toBe(THOUGHT);
   });
 
   it("shows no reasoning column for runs without reasoning tokens (older runs included)", async () => {

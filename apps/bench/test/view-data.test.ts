@@ -9,7 +9,7 @@ describe("buildViewData", () => {
   it("flags where LM-guided CoT fixed or broke each baseline, per item", async () => {
     const dir = tempDir("lmcot-view-data-");
     writeGeneratedRun(dir, 5);
-    const { data, details } = await buildViewData([dir]);
+    const { data, detail } = await buildViewData([dir]);
     expect(data.columns.map((c) => c.label)).toEqual([
       "standard",
       "cot",
@@ -22,7 +22,7 @@ describe("buildViewData", () => {
     const item = data.items[0]!;
     expect(item.em).toEqual([1, 0, 1, 0, 0, 1]);
     expect(item.flags).toBe(FLAGS.brokeStandard | FLAGS.fixedCot);
-    expect(details[0]!.context?.supportingFacts).toEqual([{ title: "Entity 0", sentence: 0 }]);
+    expect(detail(0).context?.supportingFacts).toEqual([{ title: "Entity 0", sentence: 0 }]);
   });
 
   it("reads runs older than contexts.jsonl, run-info.json and prompts", async () => {
@@ -35,10 +35,10 @@ describe("buildViewData", () => {
     });
     writeFileSync(join(dir, "run.jsonl"), `${old.join("\n")}\n`);
     writeFileSync(join(dir, "contexts.jsonl"), "");
-    const { data, details } = await buildViewData([dir]);
+    const { data, detail } = await buildViewData([dir]);
     expect(data.items).toHaveLength(3);
     expect(data.runs[0]!.info).toBeUndefined();
-    expect(details[0]!.context).toBeUndefined();
-    expect(details[0]!.cells[0]!.prompts).toBeUndefined();
+    expect(detail(0).context).toBeUndefined();
+    expect(detail(0).cells[0]!.prompts).toBeUndefined();
   });
 });

@@ -16,7 +16,7 @@ describe("lmcot view", () => {
     const exported = await lmcot("view", run, "--export", out);
     expect(exported.code).toBe(0);
     expect(exported.stdout.trim()).toBe(join(out, "index.html"));
-    for (const f of ["index.html", "data.js", "details.js"]) expect(existsSync(join(out, f))).toBe(true);
+    for (const f of ["index.html", "data.js", "items/0.js"]) expect(existsSync(join(out, f))).toBe(true);
     expect(readFileSync(join(out, "index.html"), "utf8")).not.toMatch(/https?:\/\//);
 
     const child = spawn(process.execPath, [bin, "view", run], { stdio: ["ignore", "pipe", "pipe"] });

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { type FailureClassSummary, type FailureRecord, summarizeFailures } from "@lmcot/core";
-import { openFailures, readFailures, readValidatedJsonl } from "@lmcot/datasets";
+import { openFailures, readFailures } from "@lmcot/datasets";
 import { readJournal } from "@lmcot/llm";
 import {
   type Aggregate,
@@ -12,8 +12,8 @@ import {
 import { isOffline } from "../config";
 import type { BenchRecord, Cell } from "../grid";
 import { readPlan } from "../plan";
-import { benchRecordSchema } from "../record-schema";
 import { type RunInfo, readRunInfo } from "../run-info";
+import { type RunColumns, readRows, rowsByCell, scanRun } from "../run-scan";
 import { pairedBootstrap } from "./paired";
 import type { RationaleQuality } from "./rationale-quality";
 
@@ -93,8 +93,14 @@ export interface ReportData {
   runInfo?: RunInfo;
   /** How each comparison's 95% CI and p were computed (one resampling scheme for both). */
   statistics: string;
-  /** The finished items, without their prompts (those stay in run.jsonl; `lmcot view` shows them). */
+  /**
+   * Finished items, without their prompts (those stay in run.jsonl; `lmcot view` shows them): all of
+   * them, or past `EXAMPLES_IN_REPORT` the first of each cell, with `predictions` saying how many
+   * there are in all.
+   */
   examples: Omit<BenchRecord, "prompts">[];
+  /** How many items finished, when `examples` lists only some of them. */
+  predictions?: number;
   /** Aspect scores of the LM-guided rationales, when `lmcot rewards score` wrote rewards.jsonl beside the run. */
   rationaleQuality?: RationaleQuality;
 }
@@ -116,81 +122,94 @@ const groupBy = <T>(items: readonly T[], key: (t: T) => string) => {
 /**
  * Reads a run file back, one record per key (the first), so a file written by two processes at once
  * before locks existed still counts each item once. A torn last line is ignored; a record with a bad
- * field (a hand edit) is an error naming the line and field, so no page ever shows it.
+ * field (a hand edit) is an error naming the line and field, so no page ever shows it. Holds every
+ * record: for small runs and tests; the report and the viewer stream the file (`scanRun`).
  */
 export async function readRecords(runDir: string): Promise<BenchRecord[]> {
-  const byKey = new Map<string, BenchRecord>();
-  for await (const { value: r } of readValidatedJsonl(join(runDir, "run.jsonl"), benchRecordSchema))
-    if (!byKey.has(r.key)) byKey.set(r.key, r);
-  return [...byKey.values()];
+  const columns = await scanRun(join(runDir, "run.jsonl"));
+  return readRows(
+    columns,
+    Array.from({ length: columns.rows }, (_, i) => i),
+  );
 }
 
 /** The cells to report: the plan's (in its order, even with nothing finished), then any others found. */
-function reportedCells(runDir: string, cellsById: Map<string, BenchRecord[]>) {
+function reportedCells(runDir: string, found: Cell[]) {
   const plan = readPlan(runDir);
   const out = new Map<string, { cell: Cell; expected?: number }>();
   for (const { expected, ...cell } of plan?.cells ?? []) out.set(cell.id, { cell, expected });
-  for (const [id, rs] of cellsById) if (!out.has(id)) out.set(id, { cell: rs[0]!.cell });
+  for (const cell of found) if (!out.has(cell.id)) out.set(cell.id, { cell });
   return [...out.values()];
 }
 
+const sum = (column: Float64Array, rows: readonly number[]) => rows.reduce((s, r) => s + column[r]!, 0);
+
 function summarizeCell(
   cell: Cell,
-  rs: BenchRecord[],
+  c: RunColumns,
+  rows: readonly number[],
   expected: number | undefined,
   failures: FailureRecord[],
 ): CellSummary {
   const agg = aggregate(
-    rs.map((r) => ({ em: r.em, f1: r.f1, ...(r.type ? { type: r.type } : {}) })),
+    rows.map((r) => {
+      const type = c.type[r]!;
+      return { em: c.em[r]!, f1: c.f1[r]!, ...(type >= 0 ? { type: c.types[type]! } : {}) };
+    }),
     { seed: cell.seed },
   );
-  const costUsd = rs.reduce((s, r) => s + r.costUsd, 0);
-  const largeReasoning = rs.reduce((s, r) => s + (r.usage.reasoningTokens ?? 0), 0);
+  const costUsd = sum(c.costUsd, rows);
+  const largeReasoning = sum(c.reasoningTokens, rows);
   return {
     ...agg,
     cell,
     ...(expected !== undefined ? { expected } : {}),
     failed: failures.filter((f) => f.cell === cell.id).length,
     costUsd,
-    costPer100: rs.length ? (100 * costUsd) / rs.length : 0,
-    latencyPer100s: rs.length ? (100 * mean(rs.map((r) => r.latencyMs))) / 1000 : 0,
-    cacheHits: rs.filter((r) => r.cached).length,
-    rationaleWords: rs
-      .filter((r) => r.rationale)
-      .map((r) => r.rationale!.split(/\s+/).filter(Boolean).length),
+    costPer100: rows.length ? (100 * costUsd) / rows.length : 0,
+    latencyPer100s: rows.length ? (100 * mean(rows.map((r) => c.latencyMs[r]!))) / 1000 : 0,
+    cacheHits: rows.filter((r) => c.cached[r]).length,
+    rationaleWords: rows.filter((r) => c.rationaleWords[r]! >= 0).map((r) => c.rationaleWords[r]!),
     tokens: {
-      largeIn: rs.reduce((s, r) => s + r.usage.inputTokens, 0),
-      largeOut: rs.reduce((s, r) => s + r.usage.outputTokens, 0),
+      largeIn: sum(c.inputTokens, rows),
+      largeOut: sum(c.outputTokens, rows),
       ...(largeReasoning > 0 ? { largeReasoning } : {}),
-      smallIn: rs.reduce((s, r) => s + (r.usage.smallInputTokens ?? 0), 0),
-      smallOut: rs.reduce((s, r) => s + (r.usage.smallOutputTokens ?? 0), 0),
+      smallIn: sum(c.smallInputTokens, rows),
+      smallOut: sum(c.smallOutputTokens, rows),
     },
   };
 }
 
 const label = (cell: Cell) => (cell.small ? `lm-guided (${cell.small.label})` : cell.method);
 
+/**
+ * The paired test of cell `a` against cell `b` over the questions both answered (for a question `b`
+ * holds twice, its last row), and the same on the longest half of contexts.
+ */
 function compare(
-  a: BenchRecord[],
-  b: BenchRecord[],
+  c: RunColumns,
+  a: readonly number[],
+  b: readonly number[],
   metric: "f1" | "em",
   seed: number,
 ): { n: number; test: PairedTestResult; longContext?: PairedTestResult } | undefined {
-  const byId = new Map(b.map((r) => [r.exampleId, r]));
-  const pairs = a.filter((r) => byId.has(r.exampleId)).map((r) => [r, byId.get(r.exampleId)!] as const);
+  const inB = new Map<number, number>();
+  for (const row of b) inB.set(c.example[row]!, row);
+  const pairs = a.filter((r) => inB.has(c.example[r]!)).map((r) => [r, inB.get(c.example[r]!)!] as const);
   if (pairs.length < 2) return undefined;
+  const values = c[metric];
   const test = pairedBootstrap(
-    pairs.map(([x]) => x[metric]),
-    pairs.map(([, y]) => y[metric]),
+    pairs.map(([x]) => values[x]!),
+    pairs.map(([, y]) => values[y]!),
     seed,
   );
-  const sorted = [...pairs].sort((x, y) => y[0].contextChars - x[0].contextChars);
+  const sorted = [...pairs].sort((x, y) => c.contextChars[y[0]]! - c.contextChars[x[0]]!);
   const long = sorted.slice(0, Math.ceil(sorted.length / 2));
   const longContext =
     long.length >= 2
       ? pairedBootstrap(
-          long.map(([x]) => x[metric]),
-          long.map(([, y]) => y[metric]),
+          long.map(([x]) => values[x]!),
+          long.map(([, y]) => values[y]!),
           seed,
         )
       : undefined;
@@ -273,19 +292,42 @@ export function judgeClaims(comparisons: Comparison[], minN: number): Claim[] {
   ];
 }
 
+/** The most predictions report.html and report.json list (the first of each cell); `lmcot view` shows all. */
+export const EXAMPLES_IN_REPORT = 2000;
+
+/** The rows the report lists: all of them up to `EXAMPLES_IN_REPORT`, else the first rows of each cell. */
+function exampleRows(byCell: number[][], rows: number): number[] {
+  const all = Array.from({ length: rows }, (_, i) => i);
+  if (rows <= EXAMPLES_IN_REPORT) return all;
+  const perCell = Math.max(1, Math.floor(EXAMPLES_IN_REPORT / byCell.length));
+  const shown = new Set(byCell.flatMap((list) => list.slice(0, perCell)));
+  return all.filter((r) => shown.has(r));
+}
+
 /**
  * Everything a report shows, computed from the run directory: run.jsonl (finished items), plan.json
  * (what each cell should hold) and errors.jsonl (failures; one whose key has finished since is stale
  * and not counted).
  */
 export async function buildReportData(runDir: string, options: ReportOptions = {}): Promise<ReportData> {
-  const records = await readRecords(runDir);
-  const done = new Set(records.map((r) => r.key));
+  return reportFromColumns(runDir, await scanRun(join(runDir, "run.jsonl")), options);
+}
+
+/**
+ * The report's data from run.jsonl's columns (`scanRun`): aggregates from the columns, the listed
+ * predictions read back from the file by offset.
+ */
+export async function reportFromColumns(
+  runDir: string,
+  columns: RunColumns,
+  options: ReportOptions = {},
+): Promise<ReportData> {
   const batches = batchRows(runDir);
-  const failures = openFailures(await readFailures(join(runDir, "errors.jsonl")), (k) => done.has(k));
-  const cellsById = groupBy(records, (r) => r.cell.id);
-  const cells = reportedCells(runDir, cellsById).map(({ cell, expected }) =>
-    summarizeCell(cell, cellsById.get(cell.id) ?? [], expected, failures),
+  const failures = openFailures(await readFailures(join(runDir, "errors.jsonl")), (k) => columns.hasKey(k));
+  const byCell = rowsByCell(columns);
+  const rowsOf = new Map(columns.cells.map((cell, i) => [cell.id, byCell[i]!]));
+  const cells = reportedCells(runDir, columns.cells).map(({ cell, expected }) =>
+    summarizeCell(cell, columns, rowsOf.get(cell.id) ?? [], expected, failures),
   );
   const comparisons: Comparison[] = [];
   const groups = groupBy(cells, (c) => `${c.cell.dataset}|${c.cell.large}|${c.cell.seed}`);
@@ -302,8 +344,9 @@ export async function buildReportData(runDir: string, options: ReportOptions = {
     for (const [g, b] of pairsToTest) {
       for (const metric of ["f1", "em"] as const) {
         const result = compare(
-          cellsById.get(g.cell.id) ?? [],
-          cellsById.get(b.cell.id) ?? [],
+          columns,
+          rowsOf.get(g.cell.id) ?? [],
+          rowsOf.get(b.cell.id) ?? [],
           metric,
           g.cell.seed,
         );
@@ -328,6 +371,7 @@ export async function buildReportData(runDir: string, options: ReportOptions = {
   const models = [...modelIds].map(([id, role]) => ({ id, role, offline: isOffline(id) }));
   const offline = models.filter((m) => m.offline);
   const runInfo = readRunInfo(runDir);
+  const listed = exampleRows(byCell, columns.rows);
   return {
     generatedAt: new Date().toISOString(),
     runDir,
@@ -345,7 +389,8 @@ export async function buildReportData(runDir: string, options: ReportOptions = {
     ...(batches.length ? { batches } : {}),
     ...(runInfo ? { runInfo } : {}),
     statistics: STATISTICS,
-    examples: records.map(({ prompts: _, ...r }) => r),
+    ...(listed.length < columns.rows ? { predictions: columns.rows } : {}),
+    examples: readRows(columns, listed).map(({ prompts: _, ...r }) => r),
   };
 }
 
@@ -371,6 +416,12 @@ export function failureNote(data: ReportData): string | undefined {
   if (!data.failures.total) return undefined;
   const expected = data.cells.reduce((s, c) => s + (c.expected ?? c.n + c.failed), 0);
   return `${data.failures.total} of ${expected} items failed and have not succeeded since (errors.jsonl keeps each one with its reason); the results above count finished items only.`;
+}
+
+/** When the report lists only some predictions: how many, of how many, and where to see them all. */
+export function listedNote(data: ReportData): string | undefined {
+  if (data.predictions === undefined) return undefined;
+  return `${data.predictions} predictions; report.html lists ${data.examples.length} of them (the first of each cell); \`lmcot view ${data.runDir}\` shows every one.`;
 }
 
 /** One provider batch of the run, as its journal last saw it. */

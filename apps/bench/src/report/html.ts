@@ -1,5 +1,13 @@
 import { contentSecurityPolicy, cspHash, escapeHtml, Html, html } from "../html";
-import { type CellSummary, cellLabel, coverage, failureNote, type ReportData, scoreText } from "./data";
+import {
+  type CellSummary,
+  cellLabel,
+  coverage,
+  failureNote,
+  listedNote,
+  type ReportData,
+  scoreText,
+} from "./data";
 import { runConfigRows, tokenHeaders, tokenRows } from "./facts";
 import { rationaleQualityHtml } from "./rationale-quality-render";
 
@@ -62,7 +70,11 @@ function costChart(cells: CellSummary[]) {
 function lengthChart(cells: CellSummary[]) {
   const withRationales = cells.filter((c) => c.rationaleWords.length);
   if (!withRationales.length) return html`<p>No rationales in this run.</p>`;
-  const max = Math.max(...withRationales.flatMap((c) => c.rationaleWords));
+  // A loop, not Math.max(...words): a full-dev grid has hundreds of thousands of rationales.
+  const max = withRationales.reduce(
+    (m, c) => c.rationaleWords.reduce((x, w) => Math.max(x, w), m),
+    -Infinity,
+  );
   const bins = 12;
   const size = Math.max(1, Math.ceil((max + 1) / bins));
   return withRationales.map((c, i) => {
@@ -155,7 +167,7 @@ ${data.rationaleQuality && new Html(rationaleQualityHtml(data.rationaleQuality, 
 <section><h2>Accuracy against cost</h2>${costChart(data.cells.filter((c) => c.n))}</section>
 <section><h2>By question type (F1 %)</h2><table id="by-type"><thead><tr><th>cell</th>${types.map((t) => html`<th>${t}</th>`)}</tr></thead><tbody>${typeRows}</tbody></table></section>
 <section><h2>Rationale length (words)</h2>${lengthChart(data.cells)}</section>
-<section><h2>Examples</h2><div class="controls"><input id="filter" type="search" placeholder="filter by text"><select id="cell"><option value="">all cells</option>${cellIds.map((id) => html`<option>${id}</option>`)}</select><label><input id="wrong" type="checkbox"> wrong answers only</label><span id="count"></span></div>
+<section><h2>Examples</h2>${listedNote(data) && html`<p id="listed">${listedNote(data)}</p>`}<div class="controls"><input id="filter" type="search" placeholder="filter by text"><select id="cell"><option value="">all cells</option>${cellIds.map((id) => html`<option>${id}</option>`)}</select><label><input id="wrong" type="checkbox"> wrong answers only</label><span id="count"></span></div>
 <div class="scroll"><table id="examples"><thead><tr><th>cell</th><th>question</th><th>rationale</th><th>answer</th><th>gold</th><th>correct? / F1</th></tr></thead><tbody>${examples}</tbody></table></div></section>
 </main><script>${new Html(SCRIPT)}</script></body></html>
 `.text;

@@ -1,9 +1,10 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildReportData, type ReportData, type ReportOptions } from "./data";
+import { type ReportData, type ReportOptions, reportFromColumns } from "./data";
 import { renderHtml } from "./html";
 import { renderMarkdown } from "./markdown";
-import { buildRationaleQuality } from "./rationale-quality";
+import { rationaleQualityFrom, scanScored } from "./rationale-quality";
+import { readRewardTable } from "./reward-table";
 
 export {
   buildReportData,
@@ -11,6 +12,7 @@ export {
   type Comparison,
   coverage,
   DEFAULT_MIN_CLAIM_N,
+  EXAMPLES_IN_REPORT,
   type ReportData,
   type ReportOptions,
 } from "./data";
@@ -18,13 +20,18 @@ export { renderHtml } from "./html";
 export { headlineTable, renderMarkdown } from "./markdown";
 export { buildRationaleQuality, type RationaleQuality } from "./rationale-quality";
 
-/** Rebuilds report.json, report.md and report.html in a run directory from its run.jsonl alone. */
+/**
+ * Rebuilds report.json, report.md and report.html in a run directory from its run.jsonl (streamed once,
+ * into columns) and the reward rows beside it.
+ */
 export async function buildReport(
   runDir: string,
   options: ReportOptions = {},
 ): Promise<{ data: ReportData; files: string[] }> {
-  const data = await buildReportData(runDir, options);
-  const rationaleQuality = await buildRationaleQuality(runDir, data.minClaimN);
+  // One pass over run.jsonl serves every section: the rows' reward rows are noted while streaming it.
+  const scored = await scanScored(runDir, await readRewardTable(runDir));
+  const data = await reportFromColumns(runDir, scored.c, options);
+  const rationaleQuality = rationaleQualityFrom(scored, data.minClaimN);
   if (rationaleQuality) data.rationaleQuality = rationaleQuality;
   const files = [join(runDir, "report.json"), join(runDir, "report.md"), join(runDir, "report.html")];
   writeFileSync(files[0]!, `${JSON.stringify(data, null, 2)}\n`);

@@ -1,4 +1,4 @@
-import { cellLabel, coverage, failureNote, type ReportData, scoreText } from "./data";
+import { cellLabel, coverage, failureNote, listedNote, type ReportData, scoreText } from "./data";
 import { runConfigRows, tokenHeaders, tokenRows } from "./facts";
 import { md } from "./md";
 import { rationaleQualityMarkdown } from "./rationale-quality-render";
@@ -141,6 +141,10 @@ export function renderMarkdown(data: ReportData): string {
       `- ${md(cellLabel(c.cell))} on ${md(c.cell.dataset)}: median ${w[Math.floor(w.length / 2)]}, min ${w[0]}, max ${w.at(-1)}`,
     );
   }
-  out.push("", `${data.examples.length} predictions; browse them in report.html.`, "");
+  out.push(
+    "",
+    `${listedNote(data) ?? `${data.examples.length} predictions; browse them in report.html.`}`,
+    "",
+  );
   return out.join("\n");
 }

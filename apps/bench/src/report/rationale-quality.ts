@@ -1,17 +1,10 @@
-import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { openRunStore } from "@lmcot/datasets";
 import { bootstrapCI, type ConfidenceInterval, type PairedTestResult, pairedTest } from "@lmcot/metrics";
 import type { BenchRecord } from "../grid";
+import { Column, type RunColumns, readRows, scanRun } from "../run-scan";
 import { type Correlation, pearson } from "./correlation";
-import { type Claim, isRl, readRecords } from "./data";
-
-/** One `lmcot rewards score --out` row, as far as the report reads it. */
-interface RewardRow {
-  key: string;
-  aspectReward?: number | null;
-  aspects?: Record<string, number | null>;
-}
+import { type Claim, isRl } from "./data";
+import { type RewardTable, readRewardTable } from "./reward-table";
 
 /** Per LM-guided cell: the rationales' aspect scores (each in [0, 1]) and R_aspect, means with 95% CIs. */
 export interface RationaleCell {
@@ -81,61 +74,56 @@ export interface RationaleQuality {
 /** How many examples of each kind of change the report shows. */
 const EXAMPLES_PER_CHANGE = 5;
 
-/** `rewards*.jsonl` beside the run, keyed by the bench record's key (as `lmcot view` reads them). */
-async function readRewardRows(runDir: string): Promise<Map<string, RewardRow>> {
-  const out = new Map<string, RewardRow>();
-  if (!existsSync(runDir)) return out;
-  const files = readdirSync(runDir).filter(
-    (f) => /^rewards.*\.jsonl$/.test(f) && !f.endsWith(".errors.jsonl"),
-  );
-  for (const f of files) {
-    const store = await openRunStore<RewardRow>(join(runDir, f));
-    for await (const r of store.records()) if (typeof r.key === "string") out.set(r.key, r);
-    await store.close();
-  }
-  return out;
-}
-
 const finite = (x: number | null | undefined): x is number => typeof x === "number" && Number.isFinite(x);
 const ci = (xs: number[]) => (xs.length ? bootstrapCI(xs, { seed: 0 }) : null);
 const paired = (a: number[], b: number[]) =>
   a.length ? pairedTest(a, b, { method: "paired-bootstrap", seed: 0, resamples: 2000 }) : null;
-const pairKey = (r: BenchRecord) => `${r.cell.dataset}|${r.cell.large}|${r.cell.seed}`;
 
-function summarizeCell(
-  records: BenchRecord[],
-  rewards: Map<string, RewardRow>,
-  aspects: string[],
-): RationaleCell {
-  const first = records[0]!;
-  const rows = records.map((r) => rewards.get(r.key)).filter((r): r is RewardRow => r !== undefined);
+/** A run's columns with each row's reward row (-1: none). */
+interface Scored {
+  c: RunColumns;
+  rewards: RewardTable;
+  rewardOf: Int32Array;
+}
+
+type Value = (row: number) => number | undefined;
+
+function summarizeCell(s: Scored, rows: number[], aspects: string[]): RationaleCell {
+  const cell = s.c.cells[s.c.cell[rows[0]!]!]!;
+  const withReward = rows.map((r) => s.rewardOf[r]!).filter((w) => w >= 0);
+  const aspect = (a: string) => s.rewards.aspects[s.rewards.aspectNames.indexOf(a)];
   return {
-    cell: first.cell.id,
-    small: first.cell.small?.label ?? "",
-    dataset: first.cell.dataset,
-    large: first.cell.large,
-    seed: first.cell.seed,
-    scored: rows.length,
-    unscored: records.length - rows.length,
-    aspects: Object.fromEntries(aspects.map((a) => [a, ci(rows.map((r) => r.aspects?.[a]).filter(finite))])),
-    rAspect: ci(rows.map((r) => r.aspectReward).filter(finite)),
-    f1: records.reduce((s, r) => s + r.f1, 0) / records.length,
+    cell: cell.id,
+    small: cell.small?.label ?? "",
+    dataset: cell.dataset,
+    large: cell.large,
+    seed: cell.seed,
+    scored: withReward.length,
+    unscored: rows.length - withReward.length,
+    aspects: Object.fromEntries(
+      aspects.map((a) => [a, ci(withReward.map((w) => aspect(a)?.[w]).filter(finite))]),
+    ),
+    rAspect: ci(withReward.map((w) => s.rewards.rAspect[w]).filter(finite)),
+    f1: rows.reduce((sum, r) => sum + s.c.f1[r]!, 0) / rows.length,
   };
 }
 
+/** A cell's rows by example (the last row of an example counting), in order of first appearance. */
+function byExample(s: Scored, rows: number[]): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const r of rows) out.set(s.c.example[r]!, r);
+  return out;
+}
+
 /** Paired columns of `value` over the questions both cells answered and both have a value for. */
-function columns(
-  kd: Map<string, BenchRecord>,
-  rl: Map<string, BenchRecord>,
-  value: (r: BenchRecord) => number | null | undefined,
-): [number[], number[]] {
+function columns(kd: Map<number, number>, rl: Map<number, number>, value: Value): [number[], number[]] {
   const a: number[] = [];
   const b: number[] = [];
   for (const [id, r] of rl) {
     const k = kd.get(id);
     const x = value(r);
-    const y = k && value(k);
-    if (k && finite(x) && finite(y)) {
+    const y = k === undefined ? undefined : value(k);
+    if (k !== undefined && finite(x) && finite(y)) {
       a.push(x);
       b.push(y);
     }
@@ -143,12 +131,14 @@ function columns(
   return [a, b];
 }
 
-function side(r: BenchRecord, rewards: Map<string, RewardRow>): RationaleSide {
+function side(r: BenchRecord, s: Scored, row: number): RationaleSide {
+  const w = s.rewardOf[row]!;
+  const rAspect = w >= 0 ? s.rewards.rAspect[w]! : Number.NaN;
   return {
     answer: r.answer,
     em: r.em,
     rationale: r.rationale ?? "",
-    rAspect: rewards.get(r.key)?.aspectReward ?? null,
+    rAspect: Number.isNaN(rAspect) ? null : rAspect,
   };
 }
 
@@ -181,38 +171,67 @@ function judgeClaim(pairs: RationalePair[], minN: number): Claim {
 export async function buildRationaleQuality(
   runDir: string,
   minN: number,
-  records?: BenchRecord[],
 ): Promise<RationaleQuality | undefined> {
-  const rewards = await readRewardRows(runDir);
-  if (rewards.size === 0) return undefined;
-  const guided = (records ?? (await readRecords(runDir))).filter((r) => r.cell.method === "lm-guided");
-  const scored = guided.filter((r) => rewards.has(r.key));
-  if (scored.length === 0) return undefined;
-  const aspects = [...new Set(scored.flatMap((r) => Object.keys(rewards.get(r.key)!.aspects ?? {})))];
-  const byCell = new Map<string, BenchRecord[]>();
-  for (const r of guided) byCell.set(r.cell.id, [...(byCell.get(r.cell.id) ?? []), r]);
-  const cells = [...byCell.values()].map((rs) => summarizeCell(rs, rewards, aspects));
+  const rewards = await readRewardTable(runDir);
+  if (rewards.rows === 0) return undefined;
+  return rationaleQualityFrom(await scanScored(runDir, rewards), minN);
+}
 
-  const aspectOf = (a: string) => (r: BenchRecord) => rewards.get(r.key)?.aspects?.[a];
-  const rAspectOf = (r: BenchRecord) => rewards.get(r.key)?.aspectReward;
+/** Streams run.jsonl into its columns, noting each row's reward row. */
+export async function scanScored(runDir: string, rewards: RewardTable): Promise<Scored> {
+  const rewardOf = new Column((n) => new Int32Array(n));
+  const c = await scanRun(join(runDir, "run.jsonl"), (r) => rewardOf.push(rewards.find(r.key)));
+  return { c, rewards, rewardOf: rewardOf.view() };
+}
+
+/** The rationale-quality section from the run's columns and reward rows. */
+export function rationaleQualityFrom(s: Scored, minN: number): RationaleQuality | undefined {
+  const { c, rewards, rewardOf } = s;
+  const cellOf = (row: number) => c.cells[c.cell[row]!]!;
+  const guided: number[] = [];
+  for (let row = 0; row < c.rows; row++) if (cellOf(row).method === "lm-guided") guided.push(row);
+  const scored = guided.filter((r) => rewardOf[r]! >= 0);
+  if (scored.length === 0) return undefined;
+  const aspects = [...new Set(scored.flatMap((r) => rewards.shapes[rewards.shape[rewardOf[r]!]!]!))];
+  const byCell = new Map<number, number[]>();
+  for (const r of guided) {
+    const rows = byCell.get(c.cell[r]!);
+    if (rows) rows.push(r);
+    else byCell.set(c.cell[r]!, [r]);
+  }
+  const cells = [...byCell.values()].map((rows) => summarizeCell(s, rows, aspects));
+
+  const rewardValue =
+    (column: number[] | undefined): Value =>
+    (r) => {
+      const w = rewardOf[r]!;
+      return w >= 0 && column ? column[w] : undefined;
+    };
+  const aspectOf = (a: string) => rewardValue(rewards.aspects[rewards.aspectNames.indexOf(a)]);
+  const rAspectOf = rewardValue(rewards.rAspect);
   const pairs: RationalePair[] = [];
-  const examples: RationaleExample[] = [];
-  const groups = new Map<string, BenchRecord[][]>();
-  for (const rs of byCell.values()) groups.set(pairKey(rs[0]!), [...(groups.get(pairKey(rs[0]!)) ?? []), rs]);
+  const changes: { change: RationaleExample["change"]; rl: number; kd: number }[] = [];
+  const groups = new Map<string, number[][]>();
+  const pairKey = (rows: number[]) => {
+    const cell = cellOf(rows[0]!);
+    return `${cell.dataset}|${cell.large}|${cell.seed}`;
+  };
+  for (const rows of byCell.values()) groups.set(pairKey(rows), [...(groups.get(pairKey(rows)) ?? []), rows]);
+  const label = (rows: number[]) => cellOf(rows[0]!).small!.label;
   for (const group of groups.values())
-    for (const rlCell of group.filter((rs) => isRl(rs[0]!.cell.small!.label)))
-      for (const kdCell of group.filter((rs) => !isRl(rs[0]!.cell.small!.label))) {
-        const rl = new Map(rlCell.map((r) => [r.exampleId, r]));
-        const kd = new Map(kdCell.map((r) => [r.exampleId, r]));
+    for (const rlCell of group.filter((rows) => isRl(label(rows))))
+      for (const kdCell of group.filter((rows) => !isRl(label(rows)))) {
+        const rl = byExample(s, rlCell);
+        const kd = byExample(s, kdCell);
         const rAspect = columns(kd, rl, rAspectOf);
-        const f1 = columns(kd, rl, (r) => (rewards.has(r.key) ? r.f1 : undefined));
-        const first = rlCell[0]!.cell;
+        const f1 = columns(kd, rl, (r) => (rewardOf[r]! >= 0 ? c.f1[r] : undefined));
+        const first = cellOf(rlCell[0]!);
         pairs.push({
           dataset: first.dataset,
           large: first.large,
           seed: first.seed,
-          kd: kdCell[0]!.cell.small!.label,
-          rl: first.small!.label,
+          kd: label(kdCell),
+          rl: label(rlCell),
           n: rAspect[0].length,
           aspects: Object.fromEntries(aspects.map((a) => [a, paired(...columns(kd, rl, aspectOf(a)))])),
           rAspect: paired(...rAspect),
@@ -220,18 +239,30 @@ export async function buildRationaleQuality(
         });
         for (const [id, r] of rl) {
           const k = kd.get(id);
-          if (!k || k.em === r.em) continue;
-          examples.push({
-            change: r.em > k.em ? "wrong → right" : "right → wrong",
-            dataset: r.cell.dataset,
-            exampleId: id,
-            question: r.question,
-            gold: r.gold[0] ?? "",
-            kd: side(k, rewards),
-            rl: side(r, rewards),
-          });
+          if (k === undefined || c.em[k] === c.em[r]) continue;
+          changes.push({ change: c.em[r]! > c.em[k]! ? "wrong → right" : "right → wrong", rl: r, kd: k });
         }
       }
+  const shown = [
+    ...changes.filter((e) => e.change === "wrong → right").slice(0, EXAMPLES_PER_CHANGE),
+    ...changes.filter((e) => e.change === "right → wrong").slice(0, EXAMPLES_PER_CHANGE),
+  ];
+  const texts = readRows(
+    c,
+    shown.flatMap((e) => [e.rl, e.kd]),
+  );
+  const examples = shown.map((e, i): RationaleExample => {
+    const [rl, kd] = [texts[2 * i]!, texts[2 * i + 1]!];
+    return {
+      change: e.change,
+      dataset: rl.cell.dataset,
+      exampleId: rl.exampleId,
+      question: rl.question,
+      gold: rl.gold[0] ?? "",
+      kd: side(kd, s, e.kd),
+      rl: side(rl, s, e.rl),
+    };
+  });
 
   const correlations = [...aspects, "R_aspect"].map((a) => {
     const value = a === "R_aspect" ? rAspectOf : aspectOf(a);
@@ -242,26 +273,23 @@ export async function buildRationaleQuality(
       em:
         pearson(
           x,
-          items.map((r) => r.em),
+          items.map((r) => c.em[r]!),
         ) ?? null,
       f1:
         pearson(
           x,
-          items.map((r) => r.f1),
+          items.map((r) => c.f1[r]!),
         ) ?? null,
     };
   });
-  const offline = scored.some((r) => r.cell.large.startsWith("extractive:"));
+  const offline = scored.some((r) => cellOf(r).large.startsWith("extractive:"));
   return {
     aspects,
     cells,
     pairs,
     correlations,
     claim: judgeClaim(pairs, minN),
-    examples: [
-      ...examples.filter((e) => e.change === "wrong → right").slice(0, EXAMPLES_PER_CHANGE),
-      ...examples.filter((e) => e.change === "right → wrong").slice(0, EXAMPLES_PER_CHANGE),
-    ],
+    examples,
     ...(offline
       ? {
           note: "The large LM is an offline stand-in; if the judge was too (extractive:judge, surface features), the aspect scores show the pipeline working, not rationale quality.",

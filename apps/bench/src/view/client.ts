@@ -4,10 +4,14 @@ export const CLIENT = String.raw`
 (function () {
   var D = window.LMCOT_DATA;
   var FLAGS = D.flags;
-  var items = D.items;
+  var N = D.n;
   var cols = D.columns;
   var ROW = 28;
   var $ = function (id) { return document.getElementById(id); };
+  // The matrix comes as one array per field (see matrixPayload): these read one item's values.
+  function f1Of(i, c) { var v = D.f1[c][i]; return v < 0 ? null : v / 10000; }
+  function typeOf(i) { return D.type[i] < 0 ? "" : D.types[D.type[i]]; }
+  function datasetOf(i) { return D.datasets[D.dataset[i]]; }
   // Markup is built only by h(): every value it fills in is escaped unless h() made it (the browser
   // twin of the html template the report is built with).
   function Markup(text) { this.text = text; }
@@ -24,15 +28,36 @@ export const CLIENT = String.raw`
   function fill(el, markup) { el.innerHTML = piece(markup); }
   // A number as text, whatever the value was (the data is validated; this keeps the page whole).
   function fixed(v, digits) { return Number(v).toFixed(digits); }
-  var hay = items.map(function (it) {
-    return (it.question + "\u0001" + it.gold.join("\u0001") + "\u0001" + it.answer.join("\u0001") + "\u0001" + it.id).toLowerCase();
-  });
+  var hay = new Array(N);
+  for (var hi = 0; hi < N; hi++) {
+    var text = D.question[hi] + "\u0001" + D.gold[hi].join("\u0001") + "\u0001" + D.id[hi];
+    for (var hc = 0; hc < cols.length; hc++) if (D.answer[hc][hi] !== null) text += "\u0001" + D.answer[hc][hi];
+    hay[hi] = text.toLowerCase();
+  }
   var view = [];
   var sortKey = null;
   var sortDir = 1;
   var sel = 0;
-  var details = window.LMCOT_DETAILS || null;
+  // Item details (context, prompts, raw replies) load one item at a time: items/<i>.js calls LMCOT_ITEM.
+  var details = {};
   var opened = -1;
+  window.LMCOT_ITEM = function (i, d) {
+    details[i] = d;
+    document.body.setAttribute("data-item-loaded", String(i));
+    if (opened === i) openItem(i);
+  };
+  function loadItem(i) {
+    if (details[i] || document.getElementById("item-script-" + i)) return;
+    var s = document.createElement("script");
+    s.id = "item-script-" + i;
+    s.src = "items/" + i + ".js";
+    s.onerror = function () {
+      s.remove();
+      var note = $("loading");
+      if (opened === i && note) note.textContent = "the details could not be read (the viewer's terminal or " + s.src + " says why)";
+    };
+    document.body.appendChild(s);
+  }
 
   // Header, filters and column template.
   var template = "minmax(260px,1fr) 160px 100px 70px" + cols.map(function () { return " 120px"; }).join("");
@@ -50,13 +75,12 @@ export const CLIENT = String.raw`
   $("show-failures").textContent = "failures (" + failures + ")";
 
   function keyOf(i) {
-    var it = items[i];
-    if (sortKey === "question") return it.question.toLowerCase();
-    if (sortKey === "gold") return (it.gold[0] || "").toLowerCase();
-    if (sortKey === "type") return it.type || "";
-    if (sortKey === "ctx") return it.contextChars;
-    var v = it.f1[+sortKey];
-    return v === null ? -1 : v;
+    if (sortKey === "question") return D.question[i].toLowerCase();
+    if (sortKey === "gold") return (D.gold[i][0] || "").toLowerCase();
+    if (sortKey === "type") return typeOf(i);
+    if (sortKey === "ctx") return D.contextChars[i];
+    var v = D.f1[+sortKey][i];
+    return v < 0 ? -1 : v;
   }
 
   function applyFilters() {
@@ -66,11 +90,11 @@ export const CLIENT = String.raw`
     var max = $("ctxmax").value === "" ? Infinity : +$("ctxmax").value;
     var q = $("search").value.trim().toLowerCase();
     var out = [];
-    for (var i = 0; i < items.length; i++) {
-      var it = items[i];
-      if (flag && !(it.flags & flag)) continue;
-      if (type && it.type !== type) continue;
-      if (it.contextChars < min || it.contextChars > max) continue;
+    var typeIndex = type ? D.types.indexOf(type) : -2;
+    for (var i = 0; i < N; i++) {
+      if (flag && !(D.itemFlags[i] & flag)) continue;
+      if (type && D.type[i] !== typeIndex) continue;
+      if (D.contextChars[i] < min || D.contextChars[i] > max) continue;
       if (q && hay[i].indexOf(q) < 0) continue;
       out.push(i);
     }
@@ -84,16 +108,16 @@ export const CLIENT = String.raw`
     }
     view = out;
     sel = Math.min(sel, Math.max(0, view.length - 1));
-    $("count").textContent = view.length + " of " + items.length + " questions";
+    $("count").textContent = view.length + " of " + N + " questions";
     $("spacer").style.height = view.length * ROW + "px";
     render();
   }
 
-  function cellHtml(it, c) {
-    var f = it.f1[c];
+  function cellHtml(i, c) {
+    var f = f1Of(i, c);
     if (f === null) return h('<div class="c na">–</div>');
-    var ok = it.em[c] === 1;
-    return h('<div class="c {}" title="{}">{} {}</div>', ok ? "ok" : f > 0 ? "part" : "bad", it.answer[c] || "", ok ? "✓" : "✗", fixed(f, 2));
+    var ok = D.em[c][i] === 1;
+    return h('<div class="c {}" title="{}">{} {}</div>', ok ? "ok" : f > 0 ? "part" : "bad", D.answer[c][i] || "", ok ? "✓" : "✗", fixed(f, 2));
   }
 
   function render() {
@@ -102,10 +126,10 @@ export const CLIENT = String.raw`
     var last = Math.min(view.length, first + Math.ceil(scroll.clientHeight / ROW) + 10);
     var rows = [];
     for (var k = first; k < last; k++) {
-      var it = items[view[k]];
+      var i = view[k];
       rows.push(h('<div class="row{}" role="row" data-k="{}"><div class="q">{}</div><div>{}</div><div>{}</div><div class="n">{}</div>{}</div>',
-        k === sel ? " sel" : "", k, it.question, it.gold.join(" | "), it.type || "", it.contextChars,
-        cols.map(function (_, c) { return cellHtml(it, c); })));
+        k === sel ? " sel" : "", k, D.question[i], D.gold[i].join(" | "), typeOf(i), D.contextChars[i],
+        cols.map(function (_, c) { return cellHtml(i, c); })));
     }
     var box = $("rows");
     fill(box, rows);
@@ -125,7 +149,7 @@ export const CLIENT = String.raw`
     render();
   }
 
-  function hashOf(i) { return "#item=" + encodeURIComponent(items[i].dataset) + "/" + encodeURIComponent(items[i].id); }
+  function hashOf(i) { return "#item=" + encodeURIComponent(datasetOf(i)) + "/" + encodeURIComponent(D.id[i]); }
 
   function contextHtml(ctx) {
     var facts = new Set((ctx.supportingFacts || []).map(function (f) { return f.title + "\u0000" + f.sentence; }));
@@ -157,7 +181,7 @@ export const CLIENT = String.raw`
       parts.length ? " (" + parts.join(", ") + ")" : "");
   }
 
-  function cellDetailHtml(cd, it) {
+  function cellDetailHtml(cd, i) {
     var u = cd.usage;
     var meta = "large " + u.inputTokens + " in / " + u.outputTokens + " out tokens" +
       (u.reasoningTokens ? " (" + u.reasoningTokens + " reasoning)" : "") +
@@ -167,23 +191,25 @@ export const CLIENT = String.raw`
       cd.rationale !== undefined && h('<h4>rationale</h4><p class="rationale">{}</p>', cd.rationale),
       cd.samples && h('<h4>self-consistency samples</h4><ol class="samples">{}</ol>', cd.samples.map(function (x) { return h("<li>{} → <b>{}</b></li>", x.rationale, x.answer); })),
       rewardHtml(cd.reward), meta,
-      (cd.prompts || []).map(function (p) { return promptHtml(p, it.contextChars); }));
+      (cd.prompts || []).map(function (p) { return promptHtml(p, D.contextChars[i]); }));
   }
 
   function openItem(i) {
     opened = i;
-    var it = items[i];
-    var d = details && details[i];
+    var d = details[i];
+    if (!d) loadItem(i);
     var methods = cols.map(function (c, j) {
-      if (it.f1[j] === null) return "";
+      var f = f1Of(i, j);
+      if (f === null) return "";
       var cd = d && d.cells[j];
-      var ok = it.em[j] === 1;
+      var ok = D.em[j][i] === 1;
       return h('<section class="method" data-col="{}"><h3>{} <span class="{}">{} F1 {}</span></h3><p>answer: <b class="answer">{}</b></p>{}</section>',
-        j, c.label, ok ? "ok" : "bad", ok ? "✓" : "✗", fixed(it.f1[j], 2), it.answer[j], cd && cellDetailHtml(cd, it));
+        j, c.label, ok ? "ok" : "bad", ok ? "✓" : "✗", fixed(f, 2), D.answer[j][i], cd && cellDetailHtml(cd, i));
     });
+    var type = typeOf(i);
     var html = h('<button id="close" title="close (Esc)">×</button><h2>{}</h2><p class="meta">{} · {}{} · gold: <b>{}</b></p>{}<div class="methods">{}</div>{}',
-      it.question, it.dataset, it.id, it.type && " · " + it.type, it.gold.join(" | "),
-      !details && h('<p class="meta" id="loading">loading details…</p>'),
+      D.question[i], datasetOf(i), D.id[i], type && " · " + type, D.gold[i].join(" | "),
+      !d && h('<p class="meta" id="loading">loading details…</p>'),
       methods,
       d && d.context && h('<h3>context <small>(supporting facts highlighted)</small></h3><div id="context">{}</div>', contextHtml(d.context)));
     var panel = $("item");
@@ -204,7 +230,7 @@ export const CLIENT = String.raw`
     var m = /^#item=([^/]*)\/(.*)$/.exec(location.hash);
     if (!m) return;
     var ds = decodeURIComponent(m[1]), id = decodeURIComponent(m[2]);
-    for (var i = 0; i < items.length; i++) if (items[i].dataset === ds && items[i].id === id) {
+    for (var i = 0; i < N; i++) if (datasetOf(i) === ds && D.id[i] === id) {
       var k = view.indexOf(i);
       if (k >= 0) select(k, true);
       return openItem(i);
@@ -272,16 +298,5 @@ export const CLIENT = String.raw`
   applyFilters();
   window.LMCOT_FIRST_PAINT_MS = performance.now();
   fromHash();
-  // The details (contexts, prompts, raw replies) load after the matrix has painted.
-  if (!details) {
-    var s = document.createElement("script");
-    s.src = "details.js";
-    s.onload = function () {
-      details = window.LMCOT_DETAILS;
-      document.body.setAttribute("data-details", "loaded");
-      if (opened >= 0) openItem(opened);
-    };
-    requestAnimationFrame(function () { setTimeout(function () { document.body.appendChild(s); }, 0); });
-  }
 })();
 `;

@@ -1,12 +1,20 @@
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import type { FailureRecord, Prediction, PromptRecord } from "@lmcot/core";
-import { openFailures, readFailures, readValidatedJsonl } from "@lmcot/datasets";
-import { type ContextRecord, contextKey, readContexts } from "../contexts";
+import { openFailures, readFailures } from "@lmcot/datasets";
+import { type ContextRecord, contextKey } from "../contexts";
 import type { BenchRecord, Cell } from "../grid";
-import { rewardLineSchema } from "../record-schema";
-import { readRecords } from "../report/data";
+import { benchRecordSchema } from "../record-schema";
 import { type RunInfo, readRunInfo } from "../run-info";
+import { Column, readLinesAt, scanRun } from "../run-scan";
+import {
+  type ContextLines,
+  indexContexts,
+  indexRewards,
+  type RewardLines,
+  readContext,
+  readReward,
+} from "./lines";
 import { rlRatedHigherButWorse } from "./rationale-flags";
 
 /** Per-item flags, computed once here so the page filters 10,000 rows without recomputing them. */
@@ -93,23 +101,6 @@ export interface RewardSummary {
 const columnKey = (c: Cell) =>
   [c.method, c.small?.label ?? "", c.large, `seed${c.seed}`].filter(Boolean).join(" · ");
 
-/** `lmcot rewards score --out` files beside the run: `rewards*.jsonl`, keyed by the bench record's key. */
-async function readRewards(runDir: string): Promise<Map<string, RewardSummary>> {
-  const out = new Map<string, RewardSummary>();
-  const files = readdirSync(runDir).filter(
-    (f) => /^rewards.*\.jsonl$/.test(f) && !f.endsWith(".errors.jsonl"),
-  );
-  for (const f of files)
-    for await (const { value: r } of readValidatedJsonl(join(runDir, f), rewardLineSchema))
-      out.set(r.key, {
-        reward: r.reward,
-        ...(r.taskReward !== undefined ? { taskReward: r.taskReward } : {}),
-        ...(r.aspectReward !== undefined ? { aspectReward: r.aspectReward } : {}),
-        ...(r.aspects ? { aspects: r.aspects } : {}),
-      });
-  return out;
-}
-
 function labelColumns(cells: Cell[], runs: number) {
   const varies = (f: (c: Cell) => unknown) => new Set(cells.map(f)).size > 1;
   const showLarge = varies((c) => c.large);
@@ -156,57 +147,60 @@ function flagsOf(item: ViewItem, columns: ViewColumn[]): number {
   return flags;
 }
 
-/** Reads run directories (never calls a model) into the matrix and the per-item details. */
-export async function buildViewData(runDirs: string[]): Promise<{ data: ViewData; details: ItemDetail[] }> {
+/**
+ * What `lmcot view` serves: the matrix (`data`, small: scores, answers and flags per item and column)
+ * and each item's details (context, rationales, prompts, raw replies, rewards), read from the run
+ * files on demand at the byte offsets found while streaming them.
+ */
+export interface ViewIndex {
+  data: ViewData;
+  /** Item `i`'s details, read back from the run files (validated again). */
+  detail(i: number): ItemDetail;
+}
+
+/** Where one column of one item was found: its run's row, whose record and reward row the index locates. */
+interface RunLines {
+  runFile: string;
+  offset: Float64Array;
+  length: Int32Array;
+  line: Int32Array;
+  /** Per row, the reward row of its key (-1: none). */
+  reward: Int32Array;
+  rewards: RewardLines;
+  contexts: ContextLines;
+}
+
+/**
+ * Reads run directories (never calls a model) into the viewer's index: each run.jsonl, rewards file
+ * and contexts.jsonl is streamed once, every record validated; what stays in memory is the matrix
+ * and the byte offsets of the records, reward rows and contexts.
+ */
+export async function buildViewData(runDirs: string[]): Promise<ViewIndex> {
   const runs: ViewRun[] = [];
-  const perRun: {
-    records: BenchRecord[];
-    contexts: Map<string, ContextRecord>;
-    rewards: Map<string, RewardSummary>;
+  const lines: RunLines[] = [];
+  const scans: {
+    cells: Cell[];
+    rowItem: number[];
+    rowCell: Int32Array;
+    f1: Float64Array;
+    em: Float64Array;
   }[] = [];
+  const items: ViewItem[] = [];
+  const answers: string[][] = [];
+  const itemIndex = new Map<string, number>();
   for (const [i, dir] of runDirs.entries()) {
     if (!existsSync(join(dir, "run.jsonl"))) throw new Error(`${dir}: not a run directory (no run.jsonl)`);
-    const records = await readRecords(dir);
-    const done = new Set(records.map((r) => r.key));
-    const failures = openFailures(await readFailures(join(dir, "errors.jsonl")), (k) => done.has(k));
-    const rewards = await readRewards(dir);
-    const info = readRunInfo(dir);
-    const label = `${runDirs.length > 1 ? `${String.fromCharCode(65 + i)}: ` : ""}${basename(resolve(dir))}`;
-    runs.push({ label, dir: resolve(dir), ...(info ? { info } : {}), failures, rewards: rewards.size > 0 });
-    perRun.push({ records, contexts: readContexts(dir), rewards });
-  }
-  const allCells = perRun.flatMap((r) => r.records.map((x) => x.cell));
-  const label = labelColumns(allCells, runs.length);
-  const columns: ViewColumn[] = [];
-  const columnIndex = new Map<string, number>();
-  const items: ViewItem[] = [];
-  const details: ItemDetail[] = [];
-  const itemIndex = new Map<string, number>();
-  perRun.forEach(({ records }, run) => {
-    for (const r of records) {
-      const ck = `${run}\u0000${columnKey(r.cell)}`;
-      if (!columnIndex.has(ck)) {
-        columnIndex.set(ck, columns.length);
-        columns.push({
-          run,
-          key: columnKey(r.cell),
-          label: label(r.cell, run),
-          method: r.cell.method,
-          ...(r.cell.small ? { small: r.cell.small.label } : {}),
-          large: r.cell.large,
-          seed: r.cell.seed,
-        });
-      }
-    }
-  });
-  const width = columns.length;
-  perRun.forEach(({ records, contexts, rewards }, run) => {
-    for (const r of records) {
+    const rewards = await indexRewards(dir);
+    const reward = new Column((n) => new Int32Array(n));
+    const rowItem: number[] = [];
+    const runAnswers: string[] = [];
+    const columns = await scanRun(join(dir, "run.jsonl"), (r) => {
+      reward.push(rewards.find(r.key));
       const ik = contextKey(r.cell.dataset, r.exampleId);
-      let i = itemIndex.get(ik);
-      if (i === undefined) {
-        i = items.length;
-        itemIndex.set(ik, i);
+      let item = itemIndex.get(ik);
+      if (item === undefined) {
+        item = items.length;
+        itemIndex.set(ik, item);
         items.push({
           dataset: r.cell.dataset,
           id: r.exampleId,
@@ -214,42 +208,118 @@ export async function buildViewData(runDirs: string[]): Promise<{ data: ViewData
           gold: r.gold,
           ...(r.type ? { type: r.type } : {}),
           contextChars: r.contextChars,
-          f1: Array(width).fill(null),
-          em: Array(width).fill(null),
-          answer: Array(width).fill(null),
+          f1: [],
+          em: [],
+          answer: [],
           flags: 0,
         });
-        details.push({ cells: Array(width).fill(null) });
       }
-      const detail = details[i]!;
-      if (!detail.context) {
-        const c = contexts.get(ik);
-        if (c)
-          detail.context = { text: c.text, paragraphs: c.paragraphs, supportingFacts: c.supportingFacts };
+      rowItem.push(item);
+      runAnswers.push(r.answer);
+    });
+    answers.push(runAnswers);
+    const failures = openFailures(await readFailures(join(dir, "errors.jsonl")), (k) => columns.hasKey(k));
+    const info = readRunInfo(dir);
+    const label = `${runDirs.length > 1 ? `${String.fromCharCode(65 + i)}: ` : ""}${basename(resolve(dir))}`;
+    runs.push({ label, dir: resolve(dir), ...(info ? { info } : {}), failures, rewards: rewards.rows > 0 });
+    lines.push({
+      runFile: columns.path,
+      offset: columns.offset,
+      length: columns.length,
+      line: columns.line,
+      reward: reward.view(),
+      rewards,
+      contexts: await indexContexts(dir),
+    });
+    scans.push({ cells: columns.cells, rowItem, rowCell: columns.cell, f1: columns.f1, em: columns.em });
+  }
+  const label = labelColumns(
+    scans.flatMap((s) => s.cells),
+    runs.length,
+  );
+  const columns: ViewColumn[] = [];
+  const columnIndex = new Map<string, number>();
+  const cellColumn = scans.map((scan, run) =>
+    scan.cells.map((cell) => {
+      const ck = `${run}\u0000${columnKey(cell)}`;
+      if (!columnIndex.has(ck)) {
+        columnIndex.set(ck, columns.length);
+        columns.push({
+          run,
+          key: columnKey(cell),
+          label: label(cell, run),
+          method: cell.method,
+          ...(cell.small ? { small: cell.small.label } : {}),
+          large: cell.large,
+          seed: cell.seed,
+        });
       }
-      const col = columnIndex.get(`${run}\u0000${columnKey(r.cell)}`)!;
+      return columnIndex.get(ck)!;
+    }),
+  );
+  const width = columns.length;
+  // Per item and column: the run's row shown there (the last of the item in that column), -1 for none.
+  const slot = new Int32Array(items.length * width).fill(-1);
+  for (const item of items) {
+    item.f1 = Array(width).fill(null);
+    item.em = Array(width).fill(null);
+    item.answer = Array(width).fill(null);
+  }
+  scans.forEach((scan, run) => {
+    scan.rowItem.forEach((i, row) => {
+      const col = cellColumn[run]![scan.rowCell[row]!]!;
       const item = items[i]!;
-      item.f1[col] = r.f1;
-      item.em[col] = r.em;
-      item.answer[col] = r.answer;
-      const reward = rewards.get(r.key);
-      detail.cells[col] = {
-        cell: r.cell.id,
-        ...(r.rationale !== undefined ? { rationale: r.rationale } : {}),
-        ...(r.samples ? { samples: r.samples } : {}),
-        ...(r.prompts ? { prompts: r.prompts } : {}),
-        usage: r.usage,
-        costUsd: r.costUsd,
-        latencyMs: r.latencyMs,
-        cached: r.cached,
+      item.f1[col] = scan.f1[row]!;
+      item.em[col] = scan.em[row]!;
+      item.answer[col] = answers[run]![row]!;
+      slot[i * width + col] = row;
+    });
+  });
+  const aspectReward = (i: number, col: number) => {
+    const row = slot[i * width + col]!;
+    if (row < 0) return undefined;
+    const run = lines[columns[col]!.run]!;
+    const w = run.reward[row]!;
+    return w < 0 ? undefined : run.rewards.aspectReward[w];
+  };
+  items.forEach((item, i) => {
+    item.flags = flagsOf(item, columns);
+    if (rlRatedHigherButWorse(item, (col) => aspectReward(i, col), columns))
+      item.flags |= FLAGS.rlRatedHigherWorse;
+  });
+  const types = [...new Set(items.flatMap((x) => (x.type ? [x.type] : [])))].sort();
+  const detail = (i: number): ItemDetail => {
+    const out: ItemDetail = { cells: Array(width).fill(null) };
+    const item = items[i];
+    if (!item) return out;
+    const ik = contextKey(item.dataset, item.id);
+    for (let col = 0; col < width; col++) {
+      const row = slot[i * width + col]!;
+      if (row < 0) continue;
+      const run = lines[columns[col]!.run]!;
+      const [r] = readLinesAt(
+        run.runFile,
+        [{ offset: run.offset[row]!, length: run.length[row]!, line: run.line[row]! }],
+        benchRecordSchema,
+      );
+      if (!out.context) {
+        const c = readContext(run.contexts, ik);
+        if (c) out.context = { text: c.text, paragraphs: c.paragraphs, supportingFacts: c.supportingFacts };
+      }
+      const reward = readReward(run.rewards, run.reward[row]!);
+      out.cells[col] = {
+        cell: r!.cell.id,
+        ...(r!.rationale !== undefined ? { rationale: r!.rationale } : {}),
+        ...(r!.samples ? { samples: r!.samples } : {}),
+        ...(r!.prompts ? { prompts: r!.prompts } : {}),
+        usage: r!.usage,
+        costUsd: r!.costUsd,
+        latencyMs: r!.latencyMs,
+        cached: r!.cached,
         ...(reward ? { reward } : {}),
       };
     }
-  });
-  items.forEach((item, i) => {
-    item.flags = flagsOf(item, columns);
-    if (rlRatedHigherButWorse(item, details[i]!, columns)) item.flags |= FLAGS.rlRatedHigherWorse;
-  });
-  const types = [...new Set(items.flatMap((x) => (x.type ? [x.type] : [])))].sort();
-  return { data: { runs, columns, items, types }, details };
+    return out;
+  };
+  return { data: { runs, columns, items, types }, detail };
 }

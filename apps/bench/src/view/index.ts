@@ -6,8 +6,9 @@ export {
   type RewardSummary,
   type ViewColumn,
   type ViewData,
+  type ViewIndex,
   type ViewItem,
   type ViewRun,
 } from "./data";
-export { buildView, viewFiles } from "./page";
+export { buildView, matrixPayload, type ViewFiles, viewFiles } from "./page";
 export { exportView, serveView } from "./serve";

@@ -1,6 +1,6 @@
 import { contentSecurityPolicy, cspHash } from "../html";
 import { CLIENT } from "./client";
-import { buildViewData, FLAGS, type ItemDetail, type ViewData } from "./data";
+import { buildViewData, FLAGS, type ViewData, type ViewIndex } from "./data";
 
 const CSS = `
 :root{font:13px/1.4 system-ui,sans-serif;color:#111;--cols:1fr}
@@ -36,7 +36,7 @@ mark.fact{background:#fde68a}
 table{border-collapse:collapse}td,th{border-bottom:1px solid #eee;padding:3px 6px;text-align:left;vertical-align:top}
 `;
 
-/** The viewer's policy: its own scripts (data.js, details.js) and the inline client, its style sheet; nothing else. */
+/** The viewer's policy: its own scripts (data.js, items/<i>.js) and the inline client, its style sheet; nothing else. */
 export const VIEW_CSP = contentSecurityPolicy({ script: ["'self'", cspHash(CLIENT)], style: [cspHash(CSS)] });
 
 const HTML = `<!doctype html><html lang="en"><head><meta http-equiv="Content-Security-Policy" content="${VIEW_CSP}"><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -58,23 +58,63 @@ const HTML = `<!doctype html><html lang="en"><head><meta http-equiv="Content-Sec
 <script src="data.js"></script><script>__CLIENT__</script></body></html>
 `;
 
-/** A script that sets `window[name]` (JSON.parse of a string parses faster than a literal); `<` escaped so nothing closes the tag. */
-const dataScript = (name: string, value: unknown) =>
-  `window.${name}=JSON.parse(${JSON.stringify(JSON.stringify(value))
+/** A JSON value as a JavaScript expression (JSON.parse of a string parses faster than a literal); `<` escaped so nothing closes the tag. */
+const jsonExpression = (value: unknown) =>
+  `JSON.parse(${JSON.stringify(JSON.stringify(value))
     .replace(/</g, "\\u003c")
-    .replace(/\u2028|\u2029/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`)});\n`;
+    .replace(/\u2028|\u2029/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`)})`;
 
-/** The viewer's files: the page, the matrix (data.js) and the per-item details loaded after it (details.js). */
-export function viewFiles(data: ViewData, details: ItemDetail[]): Map<string, string> {
-  return new Map([
-    ["index.html", HTML.replace("__CLIENT__", () => CLIENT)],
-    ["data.js", dataScript("LMCOT_DATA", { ...data, flags: FLAGS })],
-    ["details.js", dataScript("LMCOT_DETAILS", details)],
-  ]);
+/**
+ * The matrix as the page gets it: one array per field over the items (`f1` in units of 1e-4, -1 where
+ * a column has no row for the item; `em` -1 there too), so 20,000 items × 18 columns stay a few MB.
+ */
+export function matrixPayload(data: ViewData) {
+  const { items, columns } = data;
+  const typeIndex = new Map(data.types.map((t, i) => [t, i]));
+  const datasets = [...new Set(items.map((x) => x.dataset))];
+  return {
+    runs: data.runs,
+    columns,
+    types: data.types,
+    flags: FLAGS,
+    n: items.length,
+    datasets,
+    dataset: items.map((x) => datasets.indexOf(x.dataset)),
+    id: items.map((x) => x.id),
+    question: items.map((x) => x.question),
+    gold: items.map((x) => x.gold),
+    type: items.map((x) => (x.type === undefined ? -1 : (typeIndex.get(x.type) ?? -1))),
+    contextChars: items.map((x) => x.contextChars),
+    itemFlags: items.map((x) => x.flags),
+    f1: columns.map((_, c) => items.map((x) => (x.f1[c] === null ? -1 : Math.round(10_000 * x.f1[c]!)))),
+    em: columns.map((_, c) => items.map((x) => x.em[c] ?? -1)),
+    answer: columns.map((_, c) => items.map((x) => x.answer[c] ?? null)),
+  };
 }
 
-/** Reads the run directories and returns the viewer's files. */
-export async function buildView(runDirs: string[]): Promise<Map<string, string>> {
-  const { data, details } = await buildViewData(runDirs);
-  return viewFiles(data, details);
+/** The viewer's pages: fixed files, and one script per item with its details, made when asked for. */
+export interface ViewFiles {
+  /** index.html and data.js (the matrix). */
+  fixed: Map<string, string>;
+  /** How many items there are: `items/<i>.js` for i below it. */
+  items: number;
+  /** `items/<i>.js`: calls `LMCOT_ITEM(i, details)`; read from the run files when asked for. */
+  item(i: number): string;
+}
+
+/** The viewer's files over an index: the page, the matrix (data.js) and each item's details on demand. */
+export function viewFiles(index: ViewIndex): ViewFiles {
+  return {
+    fixed: new Map([
+      ["index.html", HTML.replace("__CLIENT__", () => CLIENT)],
+      ["data.js", `window.LMCOT_DATA=${jsonExpression(matrixPayload(index.data))};\n`],
+    ]),
+    items: index.data.items.length,
+    item: (i) => `window.LMCOT_ITEM(${i},${jsonExpression(index.detail(i))});\n`,
+  };
+}
+
+/** Reads the run directories (streaming) and returns the viewer's files. */
+export async function buildView(runDirs: string[]): Promise<ViewFiles> {
+  return viewFiles(await buildViewData(runDirs));
 }

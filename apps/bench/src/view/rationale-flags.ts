@@ -1,12 +1,15 @@
 import { isRl } from "../report/data";
-import type { ItemDetail, ViewColumn, ViewItem } from "./data";
+import type { ViewColumn, ViewItem } from "./data";
 
 /**
  * The flag "RL rationale rated higher but the answer got worse": in one run, a KD+RL column's
  * R_aspect is above a KD column's (same large LM and seed) while its F1 is below.
  */
-export function rlRatedHigherButWorse(item: ViewItem, detail: ItemDetail, columns: ViewColumn[]): boolean {
-  const aspect = (i: number) => detail.cells[i]?.reward?.aspectReward;
+export function rlRatedHigherButWorse(
+  item: ViewItem,
+  aspect: (column: number) => number | null | undefined,
+  columns: ViewColumn[],
+): boolean {
   return columns.some((rl, i) => {
     if (rl.method !== "lm-guided" || !rl.small || !isRl(rl.small)) return false;
     return columns.some((kd, j) => {
