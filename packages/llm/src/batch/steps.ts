@@ -214,6 +214,7 @@ export async function findOrphan(
   api: BatchAPI | undefined,
   job: BatchJob,
   known: Set<string>,
+  requests = job.customIds.length,
 ): Promise<void> {
   let found: string | undefined;
   try {
@@ -253,7 +254,7 @@ export async function findOrphan(
   );
   ctx.emit({
     type: "notice",
-    message: `submission ${job.submission} (${job.customIds.length} requests to ${job.model}), left unfinished by the last run, is not at the provider${job.provider === "anthropic" ? " (or no single batch of that size and time matched)" : ""}: its requests are submitted again`,
+    message: `submission ${job.submission} (${requests} requests to ${job.model}), left unfinished by the last run, is not at the provider${job.provider === "anthropic" ? " (or no single batch of that size and time matched)" : ""}: its requests are submitted again`,
   });
   job.state = "not-submitted";
 }
