@@ -25,6 +25,7 @@ import { type BenchRecord, type Cell, cells, itemKey } from "./grid";
 import { parseLarge } from "./large";
 import { callLimitsOf, defaultResolver, type ModelResolver } from "./models";
 import { writePlan } from "./plan";
+import { runBatchGrid } from "./run-batch";
 import { writeRunInfo } from "./run-info";
 
 export interface RunBenchOptions {
@@ -118,6 +119,19 @@ async function runLocked(
   });
   const secrets = options.secrets ?? apiKeysInEnv();
   const limits = callLimitsOf(config);
+  if (config.batch)
+    return runBatchGrid({
+      config,
+      runDir,
+      options,
+      grid,
+      store,
+      errorLog,
+      contexts,
+      secrets,
+      limits,
+      total: keys.size,
+    });
   const session = config.batch
     ? new BatchSession({
         dir: runDir,
@@ -216,7 +230,7 @@ async function runLocked(
 }
 
 /** The run.jsonl record of one finished item. */
-function benchRecord(
+export function benchRecord(
   key: string,
   cell: Cell,
   example: Example,

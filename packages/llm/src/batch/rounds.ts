@@ -1,4 +1,4 @@
-import { createReadStream, mkdirSync, rmSync } from "node:fs";
+import { createReadStream, existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import {
@@ -136,15 +136,12 @@ export class BatchRounds implements BatchWrapper {
     const bySubmission = new Map<string, number>();
     const byBatch = new Map<string, number>();
     try {
-      const input = createReadStream(this.paths.journal);
-      const missing = new Promise<void>((resolve, reject) =>
-        input.once("error", (e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? resolve() : reject(e))),
-      );
-      const lines = (async () => {
-        for await (const line of createInterface({ input, crlfDelay: Infinity }))
+      if (existsSync(this.paths.journal))
+        for await (const line of createInterface({
+          input: createReadStream(this.paths.journal),
+          crlfDelay: Infinity,
+        }))
           this.fold(line, bySubmission, byBatch);
-      })();
-      await Promise.race([lines, missing.then(() => lines.catch(() => undefined))]);
     } catch (error) {
       throw new LmcotError(
         "journal_unreadable",
@@ -298,6 +295,9 @@ export class BatchRounds implements BatchWrapper {
   /** Appends the call to its model's open chunk (a new chunk past the limits) and defers it. */
   private spill(model: ModelEntry, modelId: string, customId: string, request: GenerateRequest): never {
     if (this.fatal !== undefined) throw this.fatal;
+    // Another call of this round got here first (a lookup awaits): one request per custom id.
+    const at = this.index.get(customId);
+    if (at && this.sources[at.slot]!.spill) throw deferred();
     const { body } = model.batchable.body(request);
     const api = model.batchable.api;
     const line = api.line({ customId, body });
@@ -326,11 +326,12 @@ export class BatchRounds implements BatchWrapper {
 
   /**
    * Submits the round's spilled calls, waits for every batch the round's calls wait on, and saves and
-   * indexes their results. Returns the batches it waited for.
+   * indexes their results. Returns how many chunks and earlier batches it took up (0: nothing to do).
    */
   async collect(): Promise<number> {
     await this.open();
     const waits: Promise<void>[] = [];
+    let handled = 0;
     for (const [modelId, model] of this.models) {
       if (model.followUps)
         this.ctx.emit({
@@ -345,9 +346,11 @@ export class BatchRounds implements BatchWrapper {
     for (let slot = 0; slot < this.sources.length; slot++) {
       const source = this.sources[slot]!;
       if (source.spill && !source.spill.closed) {
+        handled++;
         await this.submit(source);
         if (source.job?.state === "running") waits.push(this.collectOne(slot, source));
       } else if (this.wanted.has(slot)) {
+        handled++;
         this.stats.attached++;
         const job = source.job!;
         this.ctx.emit({ type: "attached", batchId: job.batchId!, model: job.model, requests: job.requests });
@@ -356,7 +359,7 @@ export class BatchRounds implements BatchWrapper {
     }
     this.wanted.clear();
     await Promise.all(waits);
-    return waits.length;
+    return handled;
   }
 
   private async submit(source: Source): Promise<void> {

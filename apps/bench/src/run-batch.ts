@@ -1,0 +1,178 @@
+import {
+  type Example,
+  type FailureRecord,
+  formatContext,
+  type LanguageModel,
+  LmcotError,
+  type LmGuidedOptions,
+  methodPromptVersion,
+  methods,
+  type RationaleModel,
+  type RunProgress,
+  type RunStore,
+  runResumable,
+} from "@lmcot/core";
+import type { openFailureLog } from "@lmcot/datasets";
+import { BatchRounds, isBatchDeferred } from "@lmcot/llm";
+import type { BenchConfig } from "./config";
+import type { openContexts } from "./contexts";
+import { type BenchRecord, type Cell, itemKey } from "./grid";
+import { parseLarge } from "./large";
+import { type CallLimits, defaultResolver } from "./models";
+import { benchRecord, type RunBenchOptions, type RunBenchResult } from "./run";
+
+/** What `runBench` has opened before it hands a `batch: true` grid to `runBatchGrid`. */
+export interface BatchGridInput {
+  config: BenchConfig;
+  runDir: string;
+  options: RunBenchOptions;
+  grid: { cell: Cell; items: Example[] }[];
+  store: RunStore<BenchRecord>;
+  errorLog: Awaited<ReturnType<typeof openFailureLog>>;
+  contexts: ReturnType<typeof openContexts>;
+  secrets: readonly string[];
+  limits: CallLimits;
+  total: number;
+}
+
+/** A cell across rounds: its last round's progress plus what failed in earlier rounds. */
+interface CellState {
+  cell: Cell;
+  items: Example[];
+  failed: Set<string>;
+  errors: FailureRecord[];
+  progress?: RunProgress;
+}
+
+/**
+ * The grid as provider batches, in rounds: each round runs every unfinished item of every cell,
+ * `concurrency` at a time; an item whose large-LM call has no result yet is put off (its call spilled
+ * to a submission file), the round's calls go out as batches, and the next round runs the put-off
+ * items again, answered from the saved results. Memory is set by the items in flight, not the grid.
+ */
+export async function runBatchGrid(input: BatchGridInput): Promise<RunBenchResult> {
+  const { config, runDir, options, store, errorLog, secrets, limits } = input;
+  const rounds = new BatchRounds({
+    dir: runDir,
+    ...(config.budget !== undefined ? { budgetUsd: config.budget } : {}),
+    ...(config.batchPoll !== undefined ? { pollIntervalMs: config.batchPoll * 1000 } : {}),
+    ...(config.batchFallback ? { fallback: config.batchFallback } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onBatchEvent ? { onEvent: options.onBatchEvent } : {}),
+    ...(options.batchLimits ? { limits: options.batchLimits } : {}),
+    policy: limits,
+    secrets,
+  });
+  const resolver =
+    options.resolver ?? defaultResolver({ ...(config.cache ? { cacheDir: config.cacheDir } : {}), limits });
+  const large = new Map<string, LanguageModel>();
+  const small = new Map<string, RationaleModel>();
+  const result: RunBenchResult = { runDir, cells: [], total: input.total, costUsd: 0 };
+  const states: CellState[] = input.grid.map(({ cell, items }) => ({
+    cell,
+    items,
+    failed: new Set(),
+    errors: [],
+  }));
+  try {
+    for (const { cell } of input.grid) {
+      const largeId = parseLarge(cell.large).id;
+      if (!large.has(largeId)) large.set(largeId, await resolver.large(largeId, { batch: rounds }));
+      if (cell.small && !small.has(cell.small.id))
+        small.set(cell.small.id, await resolver.small(cell.small.id));
+    }
+    await rounds.open();
+    for (const s of states) options.onCellStart?.(s.cell, s.items.length);
+    for (let round = 1; ; round++) {
+      let deferred = 0;
+      for (const state of states) {
+        const outcome = await runRound(input, state, { large, small });
+        deferred += outcome.deferred;
+        if (!outcome.stopped) continue;
+        result.stopped ??= outcome.stopped;
+        if (outcome.budgetError) result.budgetError ??= outcome.budgetError;
+        if (outcome.fatal) result.fatal ??= outcome.fatal;
+        break;
+      }
+      if (result.stopped || deferred === 0) break;
+      const handled = await rounds.collect();
+      if (options.signal?.aborted) {
+        result.stopped = "abort";
+        break;
+      }
+      if (handled === 0)
+        throw new LmcotError(
+          "batch_stuck",
+          `round ${round}: ${deferred} items wait on provider batches, but none was submitted or running`,
+        );
+    }
+    for (const s of states) {
+      const progress = s.progress!;
+      result.cells.push({ cell: s.cell, progress, errors: s.errors });
+      result.costUsd += progress.costUsd;
+    }
+  } finally {
+    result.batch = { stats: { ...rounds.stats }, running: rounds.runningBatches() };
+    await store.close();
+    await errorLog.close();
+    for (const m of small.values()) await m.dispose?.();
+  }
+  return result;
+}
+
+/** One round of one cell: its unfinished items, failed ones left out, through `runResumable`. */
+async function runRound(
+  input: BatchGridInput,
+  state: CellState,
+  models: { large: Map<string, LanguageModel>; small: Map<string, RationaleModel> },
+) {
+  const { config, options, store, errorLog, contexts, secrets } = input;
+  const { cell } = state;
+  const version = methodPromptVersion(cell.method);
+  const keyOf = (e: Example) => itemKey(cell, e, version);
+  const methodOptions: LmGuidedOptions = {
+    seed: cell.seed,
+    context: config.context,
+    selfConsistency: config.selfConsistency,
+    ...(cell.effort ? { reasoning: { effort: cell.effort } } : {}),
+  };
+  const failedBefore = state.failed.size;
+  const costBefore = state.progress?.costUsd ?? 0;
+  const cacheHitsBefore = state.progress?.cacheHits ?? 0;
+  // Totals over the rounds: an item failed in an earlier round is not run again.
+  const merged = (p: RunProgress): RunProgress => ({
+    ...p,
+    total: p.total + failedBefore,
+    failed: p.failed + failedBefore,
+    costUsd: p.costUsd + costBefore,
+    cacheHits: p.cacheHits + cacheHitsBefore,
+  });
+  const outcome = await runResumable<Example, BenchRecord>({
+    items: failedBefore ? state.items.filter((e) => !state.failed.has(keyOf(e))) : state.items,
+    keyOf,
+    store,
+    concurrency: config.concurrency,
+    signal: options.signal,
+    onProgress: (p) => options.onProgress?.(cell, merged(p)),
+    cell: cell.id,
+    secrets,
+    isDeferred: isBatchDeferred,
+    onFailure: (failure) => {
+      state.failed.add(failure.key);
+      return errorLog.append(failure);
+    },
+    run: async (example, { key, signal }) => {
+      const pair = {
+        large: models.large.get(parseLarge(cell.large).id)!,
+        ...(cell.small ? { small: models.small.get(cell.small.id)! } : {}),
+      };
+      const prediction = await methods[cell.method](example, pair, { ...methodOptions, signal });
+      const contextText = formatContext(example, config.context);
+      contexts.add(example, contextText);
+      return benchRecord(key, cell, example, prediction, contextText);
+    },
+  });
+  state.errors.push(...outcome.errors);
+  state.progress = merged(outcome.progress);
+  return outcome;
+}
