@@ -1,5 +1,7 @@
+import { createHash } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import {
-  type Example,
   type FailureRecord,
   formatContext,
   type LanguageModel,
@@ -12,33 +14,23 @@ import {
   type RunStore,
   runResumable,
 } from "@lmcot/core";
-import type { openFailureLog } from "@lmcot/datasets";
-import { BatchRounds, isBatchDeferred } from "@lmcot/llm";
+import { openFailureLog, openRunStore } from "@lmcot/datasets";
+import { apiKeysInEnv, BatchRounds, isBatchDeferred } from "@lmcot/llm";
 import type { BenchConfig } from "./config";
-import type { openContexts } from "./contexts";
-import { type BenchRecord, type Cell, itemKey } from "./grid";
+import { openContexts } from "./contexts";
+import { loadExamples } from "./data";
+import { ExampleSpool } from "./example-spool";
+import { type BenchRecord, type Cell, cells, itemKey } from "./grid";
 import { parseLarge } from "./large";
-import { type CallLimits, defaultResolver } from "./models";
+import { callLimitsOf, defaultResolver } from "./models";
+import { writePlan } from "./plan";
 import { benchRecord, type RunBenchOptions, type RunBenchResult } from "./run";
-
-/** What `runBench` has opened before it hands a `batch: true` grid to `runBatchGrid`. */
-export interface BatchGridInput {
-  config: BenchConfig;
-  runDir: string;
-  options: RunBenchOptions;
-  grid: { cell: Cell; items: Example[] }[];
-  store: RunStore<BenchRecord>;
-  errorLog: Awaited<ReturnType<typeof openFailureLog>>;
-  contexts: ReturnType<typeof openContexts>;
-  secrets: readonly string[];
-  limits: CallLimits;
-  total: number;
-}
+import { writeRunInfo } from "./run-info";
 
 /** A cell across rounds: its last round's progress plus what failed in earlier rounds. */
 interface CellState {
   cell: Cell;
-  items: Example[];
+  examples: ExampleSpool;
   failed: Set<string>;
   errors: FailureRecord[];
   progress?: RunProgress;
@@ -50,8 +42,44 @@ interface CellState {
  * to a submission file), the round's calls go out as batches, and the next round runs the put-off
  * items again, answered from the saved results. Memory is set by the items in flight, not the grid.
  */
-export async function runBatchGrid(input: BatchGridInput): Promise<RunBenchResult> {
-  const { config, runDir, options, store, errorLog, secrets, limits } = input;
+export async function runBatchGrid(
+  config: BenchConfig,
+  runDir: string,
+  options: RunBenchOptions,
+): Promise<RunBenchResult> {
+  writeFileSync(join(runDir, "config.json"), `${JSON.stringify(config, null, 2)}\n`);
+  writeRunInfo(runDir, config);
+  const spools = new Map<string, ExampleSpool>();
+  // One dataset in memory at a time, while it is written to the spool; rounds read examples back.
+  for (const d of config.datasets) {
+    const examples = await loadExamples(d, {
+      allowSmaller: config.allowSmaller,
+      download: config.download,
+      onWarning: options.onWarning,
+    });
+    spools.set(d.name, new ExampleSpool(join(runDir, "spool", `${spools.size}.jsonl`), examples));
+  }
+  const grid = cells(config).map((cell) => ({ cell, examples: spools.get(cell.dataset)! }));
+  writePlan(runDir, { cells: grid.map(({ cell, examples }) => ({ ...cell, expected: examples.size })) });
+  const store = await openRunStore<BenchRecord>(join(runDir, "run.jsonl"));
+  // errors.jsonl holds what is failing now: items of this grid (kept as short hashes) not succeeded since.
+  const keys = new Set<string>();
+  for (const { cell, examples } of grid)
+    for (const id of examples.ids)
+      keys.add(shortHash(itemKey(cell, { id }, methodPromptVersion(cell.method))));
+  const errorLog = await openFailureLog(join(runDir, "errors.jsonl"), {
+    keep: (f) => keys.has(shortHash(f.key)) && !store.has(f.key),
+  });
+  const input: RoundInput = {
+    config,
+    options,
+    store,
+    errorLog,
+    contexts: openContexts(runDir),
+    secrets: options.secrets ?? apiKeysInEnv(),
+  };
+  const { secrets } = input;
+  const limits = callLimitsOf(config);
   const rounds = new BatchRounds({
     dir: runDir,
     ...(config.budget !== undefined ? { budgetUsd: config.budget } : {}),
@@ -67,22 +95,22 @@ export async function runBatchGrid(input: BatchGridInput): Promise<RunBenchResul
     options.resolver ?? defaultResolver({ ...(config.cache ? { cacheDir: config.cacheDir } : {}), limits });
   const large = new Map<string, LanguageModel>();
   const small = new Map<string, RationaleModel>();
-  const result: RunBenchResult = { runDir, cells: [], total: input.total, costUsd: 0 };
-  const states: CellState[] = input.grid.map(({ cell, items }) => ({
+  const result: RunBenchResult = { runDir, cells: [], total: keys.size, costUsd: 0 };
+  const states: CellState[] = grid.map(({ cell, examples }) => ({
     cell,
-    items,
+    examples,
     failed: new Set(),
     errors: [],
   }));
   try {
-    for (const { cell } of input.grid) {
+    for (const { cell } of grid) {
       const largeId = parseLarge(cell.large).id;
       if (!large.has(largeId)) large.set(largeId, await resolver.large(largeId, { batch: rounds }));
       if (cell.small && !small.has(cell.small.id))
         small.set(cell.small.id, await resolver.small(cell.small.id));
     }
     await rounds.open();
-    for (const s of states) options.onCellStart?.(s.cell, s.items.length);
+    for (const s of states) options.onCellStart?.(s.cell, s.examples.size);
     for (let round = 1; ; round++) {
       let deferred = 0;
       for (const state of states) {
@@ -116,20 +144,33 @@ export async function runBatchGrid(input: BatchGridInput): Promise<RunBenchResul
     await store.close();
     await errorLog.close();
     for (const m of small.values()) await m.dispose?.();
+    for (const spool of spools.values()) spool.remove();
   }
   return result;
 }
 
 /** One round of one cell: its unfinished items, failed ones left out, through `runResumable`. */
+interface RoundInput {
+  config: BenchConfig;
+  options: RunBenchOptions;
+  store: RunStore<BenchRecord>;
+  errorLog: Awaited<ReturnType<typeof openFailureLog>>;
+  contexts: ReturnType<typeof openContexts>;
+  secrets: readonly string[];
+}
+
+const shortHash = (key: string) => createHash("sha1").update(key).digest("base64").slice(0, 12);
+
 async function runRound(
-  input: BatchGridInput,
+  input: RoundInput,
   state: CellState,
   models: { large: Map<string, LanguageModel>; small: Map<string, RationaleModel> },
 ) {
   const { config, options, store, errorLog, contexts, secrets } = input;
   const { cell } = state;
   const version = methodPromptVersion(cell.method);
-  const keyOf = (e: Example) => itemKey(cell, e, version);
+  const { examples } = state;
+  const keyOf = (i: number) => itemKey(cell, { id: examples.ids[i]! }, version);
   const methodOptions: LmGuidedOptions = {
     seed: cell.seed,
     context: config.context,
@@ -147,8 +188,9 @@ async function runRound(
     costUsd: p.costUsd + costBefore,
     cacheHits: p.cacheHits + cacheHitsBefore,
   });
-  const outcome = await runResumable<Example, BenchRecord>({
-    items: failedBefore ? state.items.filter((e) => !state.failed.has(keyOf(e))) : state.items,
+  const all = Array.from({ length: examples.size }, (_, i) => i);
+  const outcome = await runResumable<number, BenchRecord>({
+    items: failedBefore ? all.filter((i) => !state.failed.has(keyOf(i))) : all,
     keyOf,
     store,
     concurrency: config.concurrency,
@@ -161,7 +203,8 @@ async function runRound(
       state.failed.add(failure.key);
       return errorLog.append(failure);
     },
-    run: async (example, { key, signal }) => {
+    run: async (index, { key, signal }) => {
+      const example = examples.read(index);
       const pair = {
         large: models.large.get(parseLarge(cell.large).id)!,
         ...(cell.small ? { small: models.small.get(cell.small.id)! } : {}),

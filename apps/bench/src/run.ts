@@ -94,6 +94,7 @@ async function runLocked(
   runDir: string,
   options: RunBenchOptions,
 ): Promise<RunBenchResult> {
+  if (config.batch) return runBatchGrid(config, runDir, options);
   writeFileSync(join(runDir, "config.json"), `${JSON.stringify(config, null, 2)}\n`);
   writeRunInfo(runDir, config);
   const contexts = openContexts(runDir);
@@ -119,19 +120,6 @@ async function runLocked(
   });
   const secrets = options.secrets ?? apiKeysInEnv();
   const limits = callLimitsOf(config);
-  if (config.batch)
-    return runBatchGrid({
-      config,
-      runDir,
-      options,
-      grid,
-      store,
-      errorLog,
-      contexts,
-      secrets,
-      limits,
-      total: keys.size,
-    });
   const resolver =
     options.resolver ?? defaultResolver({ ...(config.cache ? { cacheDir: config.cacheDir } : {}), limits });
   const large = new Map<string, LanguageModel>();
