@@ -12,16 +12,26 @@ export class ExampleSpool {
   private readonly lengths: number[] = [];
   private readonly fd: number;
 
-  constructor(
-    readonly path: string,
-    examples: readonly Example[],
-  ) {
+  private constructor(readonly path: string) {
     mkdirSync(dirname(path), { recursive: true });
     this.fd = openSync(path, "w+");
+  }
+
+  /** Writes `examples` (an array, or a stream read as it is written) to `path`. */
+  static async create(
+    path: string,
+    examples: Iterable<Example> | AsyncIterable<Example>,
+  ): Promise<ExampleSpool> {
+    const spool = new ExampleSpool(path);
+    await spool.write(examples);
+    return spool;
+  }
+
+  private async write(examples: Iterable<Example> | AsyncIterable<Example>): Promise<void> {
     let offset = 0;
     let chunk: string[] = [];
     let bytes = 0;
-    for (const e of examples) {
+    for await (const e of examples) {
       const line = JSON.stringify(e);
       const length = Buffer.byteLength(line);
       this.ids.push(e.id);

@@ -14,7 +14,7 @@ import {
   type RunStore,
   runResumable,
 } from "@lmcot/core";
-import { openFailureLog, openRunStore } from "@lmcot/datasets";
+import { openFailureLog, openRunStore, readDataset } from "@lmcot/datasets";
 import { apiKeysInEnv, BatchRounds, isBatchDeferred } from "@lmcot/llm";
 import type { BenchConfig } from "./config";
 import { openContexts } from "./contexts";
@@ -50,14 +50,17 @@ export async function runBatchGrid(
   writeFileSync(join(runDir, "config.json"), `${JSON.stringify(config, null, 2)}\n`);
   writeRunInfo(runDir, config);
   const spools = new Map<string, ExampleSpool>();
-  // One dataset in memory at a time, while it is written to the spool; rounds read examples back.
+  // A whole file is streamed to the spool; a sample is drawn in memory first, one dataset at a time.
   for (const d of config.datasets) {
-    const examples = await loadExamples(d, {
-      allowSmaller: config.allowSmaller,
-      download: config.download,
-      onWarning: options.onWarning,
-    });
-    spools.set(d.name, new ExampleSpool(join(runDir, "spool", `${spools.size}.jsonl`), examples));
+    const whole = d.file && d.sample === undefined && d.split === "all" && !d.aliases && !d.source;
+    const examples = whole
+      ? readDataset(d.file!, { dataset: d.name })
+      : await loadExamples(d, {
+          allowSmaller: config.allowSmaller,
+          download: config.download,
+          onWarning: options.onWarning,
+        });
+    spools.set(d.name, await ExampleSpool.create(join(runDir, "spool", `${spools.size}.jsonl`), examples));
   }
   const grid = cells(config).map((cell) => ({ cell, examples: spools.get(cell.dataset)! }));
   writePlan(runDir, { cells: grid.map(({ cell, examples }) => ({ ...cell, expected: examples.size })) });
