@@ -98,7 +98,10 @@ export interface BatchState {
 
 /** A request cut to what the default answer reads (`forgetInputs`). */
 function slim(line: Job["lines"][number]): Job["lines"][number] {
-  const { model, messages } = line.body as { model?: unknown; messages?: { role?: string; content?: unknown }[] };
+  const { model, messages } = line.body as {
+    model?: unknown;
+    messages?: { role?: string; content?: unknown }[];
+  };
   const last = Array.isArray(messages) ? messages.at(-1) : undefined;
   const content = typeof last?.content === "string" ? last.content.slice(0, 200) : last?.content;
   return { customId: line.customId, body: { model, messages: last ? [{ role: last.role, content }] : [] } };
