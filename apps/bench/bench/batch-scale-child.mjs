@@ -3,7 +3,7 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 
-const [impl, file, out, cells] = process.argv.slice(2);
+const [impl, file, out, cells, concurrency = "32"] = process.argv.slice(2);
 const { parseConfig, runBench } = await import(pathToFileURL(resolve(impl)).href);
 const wide = cells === "18";
 const config = parseConfig({
@@ -13,7 +13,7 @@ const config = parseConfig({
   datasets: [{ name: "hotpotqa", file }],
   batch: true,
   batchPoll: 0.05,
-  concurrency: 32,
+  concurrency: Number(concurrency),
   cache: false,
   out,
 });

@@ -40,7 +40,7 @@ export class ExampleSpool {
       chunk.push(line, "\n");
       offset += length + 1;
       bytes += length + 1;
-      if (bytes >= 1 << 20) {
+      if (bytes >= 64 * 1024) {
         writeSync(this.fd, chunk.join(""));
         chunk = [];
         bytes = 0;

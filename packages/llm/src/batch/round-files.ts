@@ -17,9 +17,10 @@ import type { BatchJob, journalPaths } from "./journal";
 import { RESULT_BYTES, type StepContext, transferPolicy } from "./steps";
 import type { BatchAPI, BatchOutcome, BatchStatus } from "./types";
 
-const FLUSH_BYTES = 1 << 20;
+// Small, so buffered lines die young instead of filling the old generation with garbage.
+const FLUSH_BYTES = 64 * 1024;
 
-/** Appends lines to a file through a 1 MB buffer. */
+/** Appends lines to a file through a 64 KB buffer. */
 class LineWriter {
   private readonly fd: number;
   private buffer: string[] = [];

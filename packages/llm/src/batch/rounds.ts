@@ -48,7 +48,7 @@ export const isBatchDeferred = (error: unknown): boolean =>
  * JSON body, read back into memory to be sent; the OpenAI client's fetch holds about twice the
  * file it uploads (measured on Node 20: a 150 MB upload, 300 MB of buffers).
  */
-const ROUND_BYTES = { openai: 64 * 1024 * 1024, anthropic: 32 * 1024 * 1024 };
+const ROUND_BYTES = { openai: 32 * 1024 * 1024, anthropic: 16 * 1024 * 1024 };
 
 /** A spilled chunk of this round's calls, or a batch of the journal; its index is its slot. */
 interface Source {
