@@ -7,6 +7,7 @@ import {
   type GenerateResult,
   isFatalError,
   type LanguageModel,
+  Limiter,
   LmcotError,
   toLmcotError,
 } from "@lmcot/core";
@@ -98,6 +99,7 @@ export class BatchRounds implements BatchWrapper {
   /** Earlier runs' batches a call of this round waits on. */
   private readonly wanted = new Set<number>();
   private opened?: Promise<void>;
+  private readonly downloads = new Limiter(4);
   private fatal?: unknown;
   private reservedUsd = 0;
   spentUsd = 0;
@@ -428,7 +430,10 @@ export class BatchRounds implements BatchWrapper {
       const status = await waitForEnd(this.ctx, api, job);
       source.status = status;
       job.state = "ended";
-      const saved = await downloadResults(this.ctx, api, job, this.paths, status, this.options.policy);
+      // A few at a time: each download holds its lines' ids until they are indexed.
+      const saved = await this.downloads.run(() =>
+        downloadResults(this.ctx, api, job, this.paths, status, this.options.policy),
+      );
       this.reservedUsd -= job.estimatedUsd ?? 0;
       const recorded = this.ctx.record(
         {
