@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   type FailureRecord,
@@ -148,6 +148,7 @@ export async function runBatchGrid(
     await errorLog.close();
     for (const m of small.values()) await m.dispose?.();
     for (const spool of spools.values()) spool.remove();
+    rmSync(join(runDir, "spool"), { recursive: true, force: true });
   }
   return result;
 }
