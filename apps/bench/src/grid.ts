@@ -92,7 +92,7 @@ export function cells(config: BenchConfig): Cell[] {
  * The run key of one example in one cell (see `runKey` in `@lmcot/core`). The large LM is keyed as the
  * grid names it, so `openai:o4-mini@low` and `@high` are different items.
  */
-export function itemKey(cell: Cell, example: Example, promptVersion: string): string {
+export function itemKey(cell: Cell, example: Pick<Example, "id">, promptVersion: string): string {
   return runKey({
     method: cell.method,
     dataset: cell.dataset,

@@ -1,12 +1,12 @@
 import type { CallPolicy, LanguageModel, RationaleModel } from "@lmcot/core";
-import { type BatchSession, createModel } from "@lmcot/llm";
+import { type BatchWrapper, createModel } from "@lmcot/llm";
 import { getRationaleModel } from "@lmcot/small-lm";
 import type { BenchConfig } from "./config";
 
 /** Turns model ids into models; the bench asks it once per id. Tests pass their own. */
 export interface ModelResolver {
-  /** `batch`: the run's provider batch session (`batch: true`), which the model's calls must go through. */
-  large(id: string, options?: { batch?: BatchSession }): Promise<LanguageModel> | LanguageModel;
+  /** `batch`: the run's provider batches (`batch: true`), which the model's calls must go through. */
+  large(id: string, options?: { batch?: BatchWrapper }): Promise<LanguageModel> | LanguageModel;
   small(id: string): Promise<RationaleModel> | RationaleModel;
 }
 

@@ -16,7 +16,7 @@ import {
   runResumable,
 } from "@lmcot/core";
 import { lockRunDir, openFailureLog, openRunStore, type RunLock } from "@lmcot/datasets";
-import { apiKeysInEnv, type BatchEvent, type BatchLimits, BatchSession } from "@lmcot/llm";
+import { apiKeysInEnv, type BatchEvent, type BatchLimits, type BatchRounds } from "@lmcot/llm";
 import { scoreAnswer } from "@lmcot/metrics";
 import { type BenchConfig, defaultRunDir } from "./config";
 import { compactPrompts, openContexts } from "./contexts";
@@ -25,6 +25,7 @@ import { type BenchRecord, type Cell, cells, itemKey } from "./grid";
 import { parseLarge } from "./large";
 import { callLimitsOf, defaultResolver, type ModelResolver } from "./models";
 import { writePlan } from "./plan";
+import { runBatchGrid } from "./run-batch";
 import { writeRunInfo } from "./run-info";
 
 export interface RunBenchOptions {
@@ -65,8 +66,8 @@ export interface RunBenchResult {
   costUsd: number;
   /** With `batch: true`: what the batch session did, and the batches still running at the provider. */
   batch?: {
-    stats: BatchSession["stats"];
-    running: ReturnType<BatchSession["runningBatches"]>;
+    stats: BatchRounds["stats"];
+    running: ReturnType<BatchRounds["runningBatches"]>;
   };
 }
 
@@ -93,6 +94,7 @@ async function runLocked(
   runDir: string,
   options: RunBenchOptions,
 ): Promise<RunBenchResult> {
+  if (config.batch) return runBatchGrid(config, runDir, options);
   writeFileSync(join(runDir, "config.json"), `${JSON.stringify(config, null, 2)}\n`);
   writeRunInfo(runDir, config);
   const contexts = openContexts(runDir);
@@ -118,19 +120,6 @@ async function runLocked(
   });
   const secrets = options.secrets ?? apiKeysInEnv();
   const limits = callLimitsOf(config);
-  const session = config.batch
-    ? new BatchSession({
-        dir: runDir,
-        ...(config.budget !== undefined ? { budgetUsd: config.budget } : {}),
-        ...(config.batchPoll !== undefined ? { pollIntervalMs: config.batchPoll * 1000 } : {}),
-        ...(config.batchFallback ? { fallback: config.batchFallback } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(options.onBatchEvent ? { onEvent: options.onBatchEvent } : {}),
-        ...(options.batchLimits ? { limits: options.batchLimits } : {}),
-        policy: limits,
-        secrets,
-      })
-    : undefined;
   const resolver =
     options.resolver ?? defaultResolver({ ...(config.cache ? { cacheDir: config.cacheDir } : {}), limits });
   const large = new Map<string, LanguageModel>();
@@ -153,17 +142,14 @@ async function runLocked(
       items,
       keyOf: (e) => itemKey(cell, e, version),
       store,
-      // A batch holds what every item waits on, so every item is in flight at once.
-      concurrency: session ? Math.max(1, items.length) : config.concurrency,
+      concurrency: config.concurrency,
       signal: options.signal,
-      // With batches the session checks the budget before each submission.
-      budgetUsd: config.budget === undefined || session ? undefined : config.budget - result.costUsd,
+      budgetUsd: config.budget === undefined ? undefined : config.budget - result.costUsd,
       estimateCostUsd: () => (spent.items ? spent.usd / spent.items : 0),
       onProgress: (p) => options.onProgress?.(cell, p),
       cell: cell.id,
       secrets,
       onFailure: (failure) => errorLog.append(failure),
-      ...(session ? { scope: session.track } : {}),
       run: async (example, { key, signal }) => {
         const models = {
           large: large.get(largeId)!,
@@ -184,19 +170,16 @@ async function runLocked(
   try {
     for (const { cell } of grid) {
       const largeId = parseLarge(cell.large).id;
-      if (!large.has(largeId))
-        large.set(largeId, await resolver.large(largeId, session ? { batch: session } : {}));
+      if (!large.has(largeId)) large.set(largeId, await resolver.large(largeId));
       if (cell.small && !small.has(cell.small.id))
         small.set(cell.small.id, await resolver.small(cell.small.id));
     }
     const outcomes: Awaited<ReturnType<typeof runCell>>[] = [];
-    if (session) outcomes.push(...(await Promise.all(grid.map(({ cell, items }) => runCell(cell, items)))));
-    else
-      for (const { cell, items } of grid) {
-        const done = await runCell(cell, items);
-        outcomes.push(done);
-        if (done.outcome.stopped) break;
-      }
+    for (const { cell, items } of grid) {
+      const done = await runCell(cell, items);
+      outcomes.push(done);
+      if (done.outcome.stopped) break;
+    }
     for (const { cell, outcome } of outcomes) {
       const { progress, stopped, errors } = outcome;
       result.cells.push({ cell, progress, stopped, errors });
@@ -207,7 +190,6 @@ async function runLocked(
       }
     }
   } finally {
-    if (session) result.batch = { stats: { ...session.stats }, running: session.runningBatches() };
     await store.close();
     await errorLog.close();
     for (const m of small.values()) await m.dispose?.();
@@ -216,7 +198,7 @@ async function runLocked(
 }
 
 /** The run.jsonl record of one finished item. */
-function benchRecord(
+export function benchRecord(
   key: string,
   cell: Cell,
   example: Example,

@@ -93,6 +93,32 @@ describe("runResumable", () => {
     expect(result.stopped).toBeUndefined();
   });
 
+  it("an item put off by isDeferred is neither stored nor failed, only counted; a later run does it", async () => {
+    const store = new MemoryStore<{ key: string }>();
+    const later = new Error("waiting for a batch");
+    const failures: FailureRecord[] = [];
+    const options = (ready: boolean): ResumableOptions<string, { key: string }> => ({
+      items,
+      keyOf: (i) => i,
+      store,
+      isDeferred: (e) => e === later,
+      onFailure: (f) => {
+        failures.push(f);
+      },
+      run: async (item) => {
+        if (!ready && Number(item.slice(2)) % 2) throw later;
+        return { key: item };
+      },
+    });
+    const first = await runResumable(options(false));
+    expect(first.deferred).toBe(5);
+    expect(first.progress).toMatchObject({ done: 5, failed: 0 });
+    expect(failures).toEqual([]);
+    const second = await runResumable(options(true));
+    expect(second).toMatchObject({ deferred: 0, progress: { done: 10, skipped: 5, failed: 0 } });
+    expect(store.rows).toHaveLength(10);
+  });
+
   it("never runs more than `concurrency` items at once", async () => {
     let inFlight = 0;
     let peak = 0;

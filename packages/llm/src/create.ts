@@ -1,6 +1,5 @@
 import { type CallPolicy, type LanguageModel, LmcotError } from "@lmcot/core";
-import type { BatchSession } from "./batch/session";
-import type { MaybeBatchable } from "./batch/types";
+import type { BatchWrapper, MaybeBatchable } from "./batch/types";
 import { type DiskCacheOptions, diskCache } from "./middleware/cache";
 import { type CacheStore, storeCache } from "./middleware/cache-store";
 import { type LimitOptions, limit } from "./middleware/limit";
@@ -27,7 +26,7 @@ export interface CreateModelOptions
   meter?: UsageMeter;
   prices?: Record<string, Price>;
   /** Send calls through this session's provider batches (OpenAI, Anthropic) at batch prices. */
-  batch?: BatchSession;
+  batch?: BatchWrapper;
 }
 
 /** Why `model` cannot go through a provider batch API, or undefined when it can. */

@@ -10,6 +10,8 @@ export {
   listBatches,
 } from "./batch/admin";
 export { type BatchJob, journalPaths, readJournal } from "./batch/journal";
+export { BatchRounds, isBatchDeferred } from "./batch/rounds";
 export { type BatchEvent, BatchSession, type BatchSessionOptions } from "./batch/session";
+export type { BatchWrapper } from "./batch/types";
 export * from "./browser";
 export { cacheKey, checkCacheDir, type DiskCacheOptions, diskCache } from "./middleware/cache";

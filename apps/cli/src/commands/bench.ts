@@ -86,11 +86,11 @@ async function printEstimate(config: BenchConfig, check: BenchCheck) {
       await estimateBench(config, (id) => priceOf(id), check.examples, check.scale),
     );
     lines.push(`(online, the same grid: ~$${(online.costUsd ?? 0).toFixed(4)})`);
-    // Measured: ~9 KB a waiting call besides its prompt text (packages/llm/bench/batch-scale.mts).
-    const gb = (online.calls * 9_000 + online.inputTokens * 4) / 1e9;
+    // Waiting calls are spilled to the run directory, not held: a round's submissions take ~4 bytes a token.
+    const gb = (online.inputTokens * 4) / 1e9;
     if (gb >= 1)
       lines.push(
-        `(--batch holds every waiting call in memory: ~${gb.toFixed(1)} GB for these ${online.calls} calls; run the grid by large LM or by dataset if this machine has less)`,
+        `(--batch writes each round's submissions to the run directory before it sends them: ~${gb.toFixed(1)} GB of disk for these ${online.calls} calls)`,
       );
   }
   process.stdout.write(`${lines.join("\n")}\n`);

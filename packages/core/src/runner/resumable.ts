@@ -50,6 +50,11 @@ export interface ResumableOptions<I, R extends { key: string }> {
    * item in flight is waiting on a batched call before it submits them.
    */
   scope?: <T>(run: () => Promise<T>) => Promise<T>;
+  /**
+   * An item whose run throws such an error waits on something not there yet (a provider batch's
+   * result): it is neither stored nor failed, only counted in `deferred`, to be run again later.
+   */
+  isDeferred?: (error: unknown) => boolean;
 }
 
 export interface ResumableResult {
@@ -61,6 +66,8 @@ export interface ResumableResult {
   fatal?: { error: unknown; failure: FailureRecord };
   /** Every item that failed in this session, in the order they failed. */
   errors: FailureRecord[];
+  /** Items put off by `isDeferred`. */
+  deferred: number;
 }
 
 /**
@@ -131,6 +138,7 @@ export async function runResumable<I, R extends { key: string }>(
   // Items of this run known to work (resumed ones included); while there are none, count the 400s.
   let succeeded = progress.skipped;
   let badRequests = 0;
+  let deferred = 0;
 
   const fail = async (item: I, key: string, error: unknown) => {
     const failure = failureRecord(key, error, {
@@ -185,6 +193,10 @@ export async function runResumable<I, R extends { key: string }>(
           stopped ??= "abort";
           return;
         }
+        if (options.isDeferred?.(error)) {
+          deferred++;
+          continue;
+        }
         if (BudgetExceededError.isInstance(error) && !fatal) {
           // A spend cap below this runner (a metered model) said no before calling: not a failure.
           stopped = "budget";
@@ -207,5 +219,5 @@ export async function runResumable<I, R extends { key: string }>(
   }
   if (!stopped && options.signal?.aborted) stopped = "abort";
   report();
-  return { progress: { ...progress }, stopped, budgetError, ...(fatal ? { fatal } : {}), errors };
+  return { progress: { ...progress }, stopped, budgetError, ...(fatal ? { fatal } : {}), errors, deferred };
 }

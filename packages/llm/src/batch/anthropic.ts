@@ -1,3 +1,5 @@
+import { createReadStream } from "node:fs";
+import { createInterface } from "node:readline";
 import type Anthropic from "@anthropic-ai/sdk";
 import {
   type BatchAPI,
@@ -22,9 +24,27 @@ export class AnthropicBatchAPI implements BatchAPI {
     this.call = calling(connect, "anthropic", secrets);
   }
 
+  line(request: BatchRequest): string {
+    return JSON.stringify({ custom_id: request.customId, params: request.body });
+  }
+
   size(request: BatchRequest): number {
     // Each request as it sits in the `requests` array, with its comma.
-    return Buffer.byteLength(JSON.stringify({ custom_id: request.customId, params: request.body })) + 1;
+    return Buffer.byteLength(this.line(request)) + 1;
+  }
+
+  async submitFile(path: string, info: { signal?: AbortSignal }): Promise<{ id: string }> {
+    // Message batches take their requests inline, in one JSON body: read back, up to the size limit.
+    const requests: BatchRequest[] = [];
+    for await (const line of createInterface({ input: createReadStream(path), crlfDelay: Infinity })) {
+      if (!line.trim()) continue;
+      const { custom_id, params } = JSON.parse(line) as {
+        custom_id: string;
+        params: Record<string, unknown>;
+      };
+      requests.push({ customId: custom_id, body: params });
+    }
+    return this.submit(requests, info);
   }
 
   async submit(requests: readonly BatchRequest[], info: { signal?: AbortSignal }): Promise<{ id: string }> {
@@ -57,12 +77,14 @@ export class AnthropicBatchAPI implements BatchAPI {
   }
 
   async results(id: string, signal?: AbortSignal): Promise<BatchOutcome[]> {
-    return this.call(async (client) => {
-      const outcomes: BatchOutcome[] = [];
-      for await (const line of await client.messages.batches.results(id, {}, { signal }))
-        outcomes.push(outcomeOf(line));
-      return outcomes;
-    });
+    const outcomes: BatchOutcome[] = [];
+    for await (const outcome of this.outcomes(id, signal)) outcomes.push(outcome);
+    return outcomes;
+  }
+
+  async *outcomes(id: string, signal?: AbortSignal): AsyncIterable<BatchOutcome> {
+    const lines = await this.call((client) => client.messages.batches.results(id, {}, { signal }));
+    for await (const line of lines) yield outcomeOf(line);
   }
 
   async find(submission: {

@@ -68,7 +68,7 @@ const NO_ID =
   "recorded as submitted without a batch id: the server's reply had none, so it was not the provider's batch API (check the base URL); nothing can be collected, and a re-run submits these requests again";
 
 /** A provider's batch id, not the `undefined` an older lmcot wrote for a reply without one. */
-const isBatchId = (id: unknown): id is string =>
+export const isBatchId = (id: unknown): id is string =>
   typeof id === "string" && id !== "" && id !== "undefined" && id !== "null";
 
 /** The jobs a journal records, oldest first; a torn last line (a kill mid-write) is ignored. */

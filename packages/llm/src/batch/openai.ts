@@ -1,3 +1,6 @@
+import { openAsBlob } from "node:fs";
+import { createInterface } from "node:readline";
+import { Readable } from "node:stream";
 import type OpenAI from "openai";
 import {
   type BatchAPI,
@@ -24,7 +27,7 @@ export class OpenAIBatchAPI implements BatchAPI {
     this.call = calling(connect, "openai", secrets);
   }
 
-  private line(request: BatchRequest): string {
+  line(request: BatchRequest): string {
     return JSON.stringify({ custom_id: request.customId, method: "POST", url: ENDPOINT, body: request.body });
   }
 
@@ -38,7 +41,22 @@ export class OpenAIBatchAPI implements BatchAPI {
   ): Promise<{ id: string; inputFileId: string }> {
     const jsonl = `${requests.map((r) => this.line(r)).join("\n")}\n`;
     const { toFile } = await import("openai");
-    const upload = await toFile(Buffer.from(jsonl), `lmcot-${info.submission}.jsonl`);
+    return this.create(await toFile(Buffer.from(jsonl), `lmcot-${info.submission}.jsonl`), info);
+  }
+
+  async submitFile(
+    path: string,
+    info: { submission: string; signal?: AbortSignal },
+  ): Promise<{ id: string; inputFileId: string }> {
+    // A file-backed blob: the upload streams from disk instead of holding up to 200 MB.
+    const blob = await openAsBlob(path, { type: "application/jsonl" });
+    return this.create(new File([blob], `lmcot-${info.submission}.jsonl`), info);
+  }
+
+  private async create(
+    upload: File,
+    info: { submission: string; signal?: AbortSignal },
+  ): Promise<{ id: string; inputFileId: string }> {
     const file = await this.call.checked(FILE, hasId(), (client) =>
       client.files.create({ file: upload, purpose: "batch" }, { signal: info.signal }),
     );
@@ -69,23 +87,35 @@ export class OpenAIBatchAPI implements BatchAPI {
   }
 
   async results(id: string, signal?: AbortSignal): Promise<BatchOutcome[]> {
+    const outcomes: BatchOutcome[] = [];
+    for await (const outcome of this.outcomes(id, signal)) outcomes.push(outcome);
+    return outcomes;
+  }
+
+  async *outcomes(id: string, signal?: AbortSignal): AsyncIterable<BatchOutcome> {
     const batch = await this.call.checked(BATCH, isBatch, (client) =>
       client.batches.retrieve(id, { signal }),
     );
-    const outcomes: BatchOutcome[] = [];
     for (const file of [batch.output_file_id, batch.error_file_id]) {
       if (!file) continue;
       const response = await this.call((client) => client.files.content(file, { signal }));
-      const text = await this.call(() => response.text());
-      for (const line of text.split("\n")) {
-        if (!line.trim()) continue;
-        const parsed = parseLine(line);
-        if (!parsed)
-          throw this.call.wrong({ response, body: text, expected: "an OpenAI batch output file (JSONL)" });
-        outcomes.push(outcomeOf(parsed));
+      if (!response.body) continue;
+      const reader = createInterface({
+        input: Readable.fromWeb(response.body as never),
+        crlfDelay: Infinity,
+      });
+      try {
+        for await (const line of reader) {
+          if (!line.trim()) continue;
+          const parsed = parseLine(line);
+          if (!parsed)
+            throw this.call.wrong({ response, body: line, expected: "an OpenAI batch output file (JSONL)" });
+          yield outcomeOf(parsed);
+        }
+      } finally {
+        reader.close();
       }
     }
-    return outcomes;
   }
 
   async find(submission: { id: string; at: number; signal?: AbortSignal }): Promise<string | undefined> {

@@ -1,27 +1,22 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { randomUUID } from "node:crypto";
+
+export type { BatchEvent } from "./steps";
+
 import { setMaxListeners } from "node:events";
 import { mkdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import {
   AbortError,
-  BadRequestError,
-  BatchCancelledError,
-  BatchExpiredError,
-  BudgetExceededError,
   type CallPolicy,
   type CallWarning,
   callWithPolicy,
-  DEFAULT_CALL_POLICY,
   errorMessage,
   type GenerateRequest,
   type GenerateResult,
-  InvalidResponseError,
   isFatalError,
   type LanguageModel,
   LmcotError,
   settledOrAborted,
-  sleep,
   toLmcotError,
 } from "@lmcot/core";
 import { cacheKey } from "../middleware/cache";
@@ -29,22 +24,19 @@ import { withGenerate } from "../middleware/types";
 import { batchCostUsd, estimateBatchCostUsd, type Price } from "../prices";
 import { type BatchJob, Journal, journalPaths, readJournal, readResults, writeResults } from "./journal";
 import {
-  BATCH_LIMITS,
-  type Batchable,
-  type BatchLimits,
-  type BatchOutcome,
-  type BatchStatus,
-  batchTiming,
-} from "./types";
-
-/** What a session tells its caller while it works (progress lines, notices). */
-export type BatchEvent =
-  | { type: "submitted"; batchId: string; model: string; requests: number; estimatedUsd?: number }
-  | { type: "attached"; batchId: string; model: string; requests: number }
-  | ({ type: "progress"; model: string; elapsedMs: number; etaMs?: number } & BatchStatus)
-  | { type: "ended"; batchId: string; model: string; status: string; succeeded: number; failed: number }
-  | { type: "follow-up"; model: string; requests: number; reason: string }
-  | { type: "notice"; message: string };
+  type BatchEvent,
+  budgetRefusal,
+  errorOf,
+  findOrphan,
+  missingOutcome,
+  RESULT_BYTES,
+  recordOrTell,
+  type StepContext,
+  submitJob,
+  transferPolicy,
+  waitForEnd,
+} from "./steps";
+import { BATCH_LIMITS, type Batchable, type BatchLimits, type BatchOutcome } from "./types";
 
 export interface BatchSessionOptions {
   /** The run directory: `batches.jsonl` and the downloaded results (`batches/<id>.jsonl`) go here. */
@@ -106,20 +98,6 @@ interface Running {
   earlier?: boolean;
 }
 
-const usd = (x: number) => `$${x.toFixed(x >= 1 ? 2 : 4)}`;
-
-/** What one request's line in a results file takes, roughly, for the download's time allowance. */
-const RESULT_BYTES = 4096;
-
-/** The typed error with a new message (its class, status and retryability kept). */
-function withMessage(error: unknown, message: string): unknown {
-  if (LmcotError.isInstance(error)) {
-    error.message = message;
-    return error;
-  }
-  return new Error(message, { cause: error });
-}
-
 /**
  * Collects large-LM calls and sends them as provider batches (OpenAI Batch API, Anthropic Message
  * Batches) at batch prices. Wrap models with `wrap` (or `createModel(id, { batch })`) and run each
@@ -132,6 +110,8 @@ function withMessage(error: unknown, message: string): unknown {
 export class BatchSession {
   private readonly paths: ReturnType<typeof journalPaths>;
   private readonly journal: Journal;
+  private readonly record: StepContext["record"];
+  private readonly ctx: StepContext;
   private readonly tasks = new AsyncLocalStorage<Task>();
   private active = 0;
   private blocked = 0;
@@ -157,6 +137,8 @@ export class BatchSession {
     this.paths = journalPaths(options.dir, options.name);
     mkdirSync(options.dir, { recursive: true });
     this.journal = new Journal(this.paths.journal);
+    this.record = recordOrTell(this.journal, (e) => this.emit(e));
+    this.ctx = { ...options, journal: this.journal, emit: (e) => this.emit(e), record: this.record };
     options.signal?.addEventListener("abort", () => this.abortAll(), { once: true });
   }
 
@@ -200,34 +182,6 @@ export class BatchSession {
             for (const c of chunk) if (this.calls.get(c.customId) === c) this.fail(c, error);
           }),
         );
-  }
-
-  /** Appends to the journal; a failed write (full disk) is told, not thrown, where the work can go on. */
-  private record(event: Parameters<Journal["append"]>[0], consequence: string): boolean {
-    try {
-      this.journal.append(event);
-      return true;
-    } catch (error) {
-      this.emit({
-        type: "notice",
-        message: `could not write ${this.paths.journal} (${errorMessage(error)}): ${consequence}`,
-      });
-      return false;
-    }
-  }
-
-  /**
-   * The run's call policy for an upload or download of about `bytes`: its timeouts, plus one second
-   * per MB (a slow link moving 200 MB gets 200 s more), so a server that hangs is given up on.
-   */
-  private transferPolicy(bytes: number): CallPolicy {
-    const p = this.options.policy ?? {};
-    const extra = Math.floor(bytes / 1000);
-    return {
-      ...p,
-      timeoutMs: (p.timeoutMs ?? DEFAULT_CALL_POLICY.timeoutMs) + extra,
-      totalTimeoutMs: (p.totalTimeoutMs ?? DEFAULT_CALL_POLICY.totalTimeoutMs) + extra,
-    };
   }
 
   private emit(event: BatchEvent): void {
@@ -297,57 +251,9 @@ export class BatchSession {
     }
     const ids = new Set(jobs.flatMap((j) => (j.batchId ? [j.batchId] : [])));
     for (const job of jobs) {
-      if (job.state === "submitting") await this.findOrphan(job, ids);
+      if (job.state === "submitting") await findOrphan(this.ctx, this.apis.get(job.model), job, ids);
       if (job.state === "not-submitted" || job.state === "failed") continue;
       for (const id of job.customIds) this.known.set(id, job);
-    }
-  }
-
-  private async findOrphan(job: BatchJob, known: Set<string>): Promise<void> {
-    const api = this.apis.get(job.model);
-    let found: string | undefined;
-    try {
-      if (api)
-        found = await callWithPolicy(
-          (signal) =>
-            api.find({
-              id: job.submission,
-              at: job.submittedAt,
-              requests: job.customIds.length,
-              known,
-              signal,
-            }),
-          this.options.policy,
-          {
-            label: `${job.model} batch lookup`,
-            ...(this.options.signal ? { signal: this.options.signal } : {}),
-          },
-        );
-    } catch (error) {
-      this.emit({
-        type: "notice",
-        message: `could not look for batch ${job.submission}: ${errorMessage(error)}`,
-      });
-    }
-    if (found) {
-      this.record(
-        { event: "submitted", submission: job.submission, batchId: found, adopted: true, at: Date.now() },
-        `batch ${found} is waited for all the same, and found again next time`,
-      );
-      Object.assign(job, { state: "running", batchId: found });
-      known.add(found);
-      this.emit({ type: "notice", message: `found batch ${found}, created before the last run stopped` });
-    } else {
-      const reason = "not found at the provider: the last run stopped before creating it";
-      this.record(
-        { event: "not-submitted", submission: job.submission, reason, at: Date.now() },
-        "it is looked for again next time",
-      );
-      this.emit({
-        type: "notice",
-        message: `submission ${job.submission} (${job.customIds.length} requests to ${job.model}), left unfinished by the last run, is not at the provider${job.provider === "anthropic" ? " (or no single batch of that size and time matched)" : ""}: its requests are submitted again`,
-      });
-      job.state = "not-submitted";
     }
   }
 
@@ -444,93 +350,27 @@ export class BatchSession {
     );
     const budget = this.options.budgetUsd;
     if (budget !== undefined && this.spentUsd + this.reservedUsd + estimate > budget + 1e-12) {
-      const error = new BudgetExceededError(
-        `budget of ${usd(budget)} reached: spent ${usd(this.spentUsd)}, ${usd(this.reservedUsd)} held by running batches, and the next batch of ${live.length} requests to ${modelId} could cost up to ${usd(estimate)} at batch prices; it was not submitted`,
-      );
+      const error = budgetRefusal(budget, this.spentUsd, this.reservedUsd, live.length, modelId, estimate);
       for (const c of live) this.fail(c, error);
       return;
     }
-    const submission = `lmcot-${randomUUID()}`;
-    const customIds = live.map((c) => c.customId);
-    const job: BatchJob = {
-      submission,
-      provider: api.provider,
-      model: modelId,
-      customIds,
-      estimatedUsd: estimate,
-      submittedAt: Date.now(),
-      state: "submitting",
-    };
-    try {
-      this.journal.append({
-        event: "submitting",
-        submission,
-        provider: api.provider,
-        model: modelId,
-        customIds,
-        estimatedUsd: estimate,
-        at: job.submittedAt,
-      });
-    } catch (error) {
-      // Unrecorded, a batch could be paid for twice: it is not sent.
-      throw new LmcotError(
-        "journal_unwritable",
-        `could not write ${this.paths.journal} (${errorMessage(error)}), so the batch of ${live.length} requests to ${modelId} was not submitted`,
-      );
-    }
-    let created: { id: string; inputFileId?: string };
+    let job: BatchJob;
     try {
       const requests = live.map((c) => ({ customId: c.customId, body: c.body }));
-      const bytes = requests.reduce((sum, r) => sum + api.size(r), 0);
-      const known = new Set([...this.running.keys()]);
-      let attempts = 0;
-      created = await callWithPolicy(
-        async (signal) => {
-          // A retry after a lost reply must not create a second batch: look for the first one.
-          if (attempts++ > 0) {
-            const found = await api.find({
-              id: submission,
-              at: job.submittedAt,
-              requests: requests.length,
-              known,
-              signal,
-            });
-            if (found) return { id: found };
-          }
-          return api.submit(requests, { model: batchable.model, submission, signal });
-        },
-        this.transferPolicy(bytes),
-        {
-          label: `${modelId} batch submission`,
-          ...(this.options.signal ? { signal: this.options.signal } : {}),
-        },
-      );
-      // Whatever the API object, a batch without an id is never recorded as submitted.
-      if (typeof created?.id !== "string" || created.id === "" || created.id === "undefined")
-        throw new InvalidResponseError(
-          `${api.provider}: the batch submission's reply has no batch id; check the base URL`,
-          { provider: api.provider },
-        );
+      job = await submitJob(this.ctx, api, {
+        model: modelId,
+        customIds: live.map((c) => c.customId),
+        estimatedUsd: estimate,
+        bytes: requests.reduce((sum, r) => sum + api.size(r), 0),
+        known: new Set([...this.running.keys()]),
+        send: (submission, signal) => api.submit(requests, { model: batchable.model, submission, signal }),
+      });
     } catch (error) {
-      const typed = toLmcotError(error, api.provider, this.options.secrets);
-      this.record(
-        { event: "not-submitted", submission, reason: typed.message, at: Date.now() },
-        "a re-run looks for this submission at the provider first",
-      );
-      for (const c of live) this.fail(c, typed);
+      if (LmcotError.isInstance(error) && error.code === "journal_unwritable") throw error;
+      for (const c of live) this.fail(c, error);
       return;
     }
-    this.record(
-      {
-        event: "submitted",
-        submission,
-        batchId: created.id,
-        ...(created.inputFileId ? { inputFileId: created.inputFileId } : {}),
-        at: Date.now(),
-      },
-      `batch ${created.id} is waited for all the same, and a re-run finds it at the provider by its submission`,
-    );
-    Object.assign(job, { state: "running", batchId: created.id });
+    const created = { id: job.batchId! };
     this.stats.submitted++;
     this.stats.requests += live.length;
     this.reservedUsd += estimate;
@@ -573,46 +413,12 @@ export class BatchSession {
     const signal = this.options.signal;
     const label = { label: `${job.model} batch ${id}`, ...(signal ? { signal } : {}) };
     try {
-      let status: BatchStatus;
-      const maxFailed = this.options.maxFailedPolls ?? 10;
-      let failedPolls = 0;
-      for (let first = true; ; first = false) {
-        if (!first) await sleep(this.options.pollIntervalMs ?? 30_000, signal);
-        try {
-          status = await callWithPolicy((s) => api.retrieve(id, s), this.options.policy, label);
-          failedPolls = 0;
-        } catch (error) {
-          if (isFatalError(error) || AbortError.isInstance(error)) throw error;
-          if (++failedPolls >= maxFailed)
-            throw withMessage(
-              error,
-              `${id}: gave up after ${failedPolls} failed looks at its status in a row (the batch may still run at the provider; a re-run attaches to it again), the last: ${errorMessage(error)}`,
-            );
-          this.emit({
-            type: "notice",
-            message: `${id}: could not read its status (${errorMessage(error)}); still waiting (${failedPolls} of ${maxFailed} failed looks in a row)`,
-          });
-          continue;
-        }
-        this.emit({ type: "progress", model: job.model, ...batchTiming(status, job.submittedAt), ...status });
-        if (status.state === "ended") break;
-      }
-      this.record(
-        {
-          event: "ended",
-          batchId: id,
-          status: status.status,
-          total: status.total,
-          failed: status.failed,
-          at: Date.now(),
-        },
-        "its results are collected all the same",
-      );
+      const status = await waitForEnd(this.ctx, api, job);
       const outcomes = status.error
         ? []
         : await callWithPolicy(
             (s) => api.results(id, s),
-            this.transferPolicy(job.customIds.length * RESULT_BYTES),
+            transferPolicy(this.options.policy, job.customIds.length * RESULT_BYTES),
             label,
           );
       const succeeded = outcomes.filter((o) => o.ok).length;
@@ -629,13 +435,7 @@ export class BatchSession {
       });
       const byId = new Map(outcomes.map((o) => [o.customId, o]));
       for (const call of running.calls.values()) {
-        const outcome: BatchOutcome = byId.get(call.customId) ?? {
-          customId: call.customId,
-          ok: false,
-          kind: "error",
-          ...(status.error ? { status: 400 } : {}),
-          message: status.error ? `the batch failed: ${status.error}` : "missing from the batch's results",
-        };
+        const outcome = byId.get(call.customId) ?? missingOutcome(call.customId, status);
         this.settle(call, outcome, id, running.earlier);
       }
     } catch (error) {
@@ -735,19 +535,4 @@ export class BatchSession {
     this.queue = [];
     this.untracked = 0;
   }
-}
-
-/** The typed error for a request that did not succeed in a batch. */
-function errorOf(
-  outcome: Extract<BatchOutcome, { ok: false }>,
-  provider: string,
-  batchId: string,
-): LmcotError {
-  const where = `${provider} batch ${batchId}`;
-  if (outcome.kind === "expired")
-    return new BatchExpiredError(`${where} expired before this request ran`, { provider });
-  if (outcome.kind === "cancelled")
-    return new BatchCancelledError(`${where} was cancelled before this request ran`, { provider });
-  if (outcome.status === undefined) return new BadRequestError(`${where}: ${outcome.message}`, { provider });
-  return toLmcotError({ status: outcome.status, message: `batch ${batchId}: ${outcome.message}` }, provider);
 }

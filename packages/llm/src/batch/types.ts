@@ -2,6 +2,7 @@ import {
   type CallWarning,
   type GenerateRequest,
   type GenerateResult,
+  type LanguageModel,
   notWireFormat,
   toLmcotError,
 } from "@lmcot/core";
@@ -145,14 +146,23 @@ export interface BatchAPI {
   readonly provider: BatchProvider;
   /** The bytes one request takes in the submitted payload (for the size limit). */
   size(request: BatchRequest): number;
+  /** One request as a line of a submission file (`submitFile` sends such a file). */
+  line(request: BatchRequest): string;
   /** Uploads and creates the batch; `submission` is lmcot's own id for it, kept where the provider allows. */
   submit(
     requests: readonly BatchRequest[],
     info: { model: string; submission: string; signal?: AbortSignal },
   ): Promise<{ id: string; inputFileId?: string }>;
+  /** Uploads a file of `line`s (read from disk as it goes where the provider takes a file) and creates the batch. */
+  submitFile(
+    file: string,
+    info: { model: string; submission: string; signal?: AbortSignal },
+  ): Promise<{ id: string; inputFileId?: string }>;
   retrieve(id: string, signal?: AbortSignal): Promise<BatchStatus>;
   /** Every request's outcome, once the batch has ended; order is the provider's. */
   results(id: string, signal?: AbortSignal): Promise<BatchOutcome[]>;
+  /** The same outcomes as a stream, read line by line from the provider's reply. */
+  outcomes(id: string, signal?: AbortSignal): AsyncIterable<BatchOutcome>;
   cancel(id: string, signal?: AbortSignal): Promise<BatchStatus>;
   /**
    * The batch a killed process created but never recorded: found by the submission id where the
@@ -175,6 +185,11 @@ export interface Batchable {
   body(request: GenerateRequest): { body: Record<string, unknown>; warnings: CallWarning[] };
   /** A successful response body (as a batch returns it) → the result `generate` would have returned. */
   parse(response: unknown, body: Record<string, unknown>, warnings: CallWarning[]): GenerateResult;
+}
+
+/** What sends a model's calls through provider batches: a `BatchSession`, or `BatchRounds` (the bench). */
+export interface BatchWrapper {
+  wrap(model: LanguageModel, batchable: Batchable, online?: LanguageModel): LanguageModel;
 }
 
 /** A model that can be batched exposes `batchable()`; it returns undefined where its provider has no batch API. */

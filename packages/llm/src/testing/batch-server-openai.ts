@@ -379,6 +379,7 @@ export function openaiBatchRoutes(state: BatchState): Route[] {
                 },
               ],
             };
+        if (file && state.options.forgetInputs) file.content = Buffer.alloc(0);
         const id = `batch_${hex(16)}`;
         metas.set(id, {
           inputFileId: input_file_id as string,
