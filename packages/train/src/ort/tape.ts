@@ -279,7 +279,8 @@ export class Tape {
     this.opMulti(h === undefined ? [logprobs] : [logprobs, h], [logits], ([dlp, dh]) => {
       const probs = p ?? this.node("Exp", [this.node("Sub", [logits, lse])]);
       const weight = dlp === undefined ? undefined : this.node("Unsqueeze", [dlp, this.g.ints([-1])]);
-      let dlogits = weight === undefined ? undefined : this.node("Neg", [this.node("Mul", [probs, weight])]);
+      // −p·g with the sign on the [B, T, 1] factor: one vocab-sized tensor fewer
+      let dlogits = weight === undefined ? undefined : this.node("Mul", [probs, this.node("Neg", [weight])]);
       if (dh !== undefined && logp !== undefined && h !== undefined) {
         const gh = this.node("Unsqueeze", [dh, this.g.ints([-1])]);
         const hx = this.node("Unsqueeze", [h, this.g.ints([-1])]);
