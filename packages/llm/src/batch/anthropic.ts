@@ -1,5 +1,3 @@
-import { createReadStream } from "node:fs";
-import { createInterface } from "node:readline";
 import type Anthropic from "@anthropic-ai/sdk";
 import {
   type BatchAPI,
@@ -36,6 +34,11 @@ export class AnthropicBatchAPI implements BatchAPI {
   async submitFile(path: string, info: { signal?: AbortSignal }): Promise<{ id: string }> {
     // Message batches take their requests inline, in one JSON body: read back, up to the size limit.
     const requests: BatchRequest[] = [];
+    // Node-only, and loaded here: the browser entry carries this class.
+    const [{ createReadStream }, { createInterface }] = await Promise.all([
+      import("node:fs"),
+      import("node:readline"),
+    ]);
     for await (const line of createInterface({ input: createReadStream(path), crlfDelay: Infinity })) {
       if (!line.trim()) continue;
       const { custom_id, params } = JSON.parse(line) as {

@@ -1,6 +1,3 @@
-import { openAsBlob } from "node:fs";
-import { createInterface } from "node:readline";
-import { Readable } from "node:stream";
 import type OpenAI from "openai";
 import {
   type BatchAPI,
@@ -49,6 +46,8 @@ export class OpenAIBatchAPI implements BatchAPI {
     info: { submission: string; signal?: AbortSignal },
   ): Promise<{ id: string; inputFileId: string }> {
     // A file-backed blob: the upload streams from disk instead of holding up to 200 MB.
+    // Node-only, and loaded here: the browser entry carries this class for online batches' types.
+    const { openAsBlob } = await import("node:fs");
     const blob = await openAsBlob(path, { type: "application/jsonl" });
     return this.create(new File([blob], `lmcot-${info.submission}.jsonl`), info);
   }
@@ -100,6 +99,10 @@ export class OpenAIBatchAPI implements BatchAPI {
       if (!file) continue;
       const response = await this.call((client) => client.files.content(file, { signal }));
       if (!response.body) continue;
+      const [{ createInterface }, { Readable }] = await Promise.all([
+        import("node:readline"),
+        import("node:stream"),
+      ]);
       const reader = createInterface({
         input: Readable.fromWeb(response.body as never),
         crlfDelay: Infinity,
