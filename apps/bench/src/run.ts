@@ -5,6 +5,7 @@ import {
   type Example,
   type FailureRecord,
   formatContext,
+  KeySet,
   type LanguageModel,
   type LmGuidedOptions,
   methodPromptVersion,
@@ -20,7 +21,7 @@ import { apiKeysInEnv, type BatchEvent, type BatchLimits, BatchSession } from "@
 import { scoreAnswer } from "@lmcot/metrics";
 import { type BenchConfig, defaultRunDir } from "./config";
 import { compactPrompts, openContexts } from "./contexts";
-import { loadExamples } from "./data";
+import { type ExampleSource, exampleCursor, openExamples } from "./data";
 import { type BenchRecord, type Cell, cells, itemKey } from "./grid";
 import { parseLarge } from "./large";
 import { callLimitsOf, defaultResolver, type ModelResolver } from "./models";
@@ -95,23 +96,26 @@ async function runLocked(
 ): Promise<RunBenchResult> {
   writeFileSync(join(runDir, "config.json"), `${JSON.stringify(config, null, 2)}\n`);
   writeRunInfo(runDir, config);
-  const contexts = openContexts(runDir);
-  const examples = new Map<string, Example[]>();
+  const contexts = await openContexts(runDir);
+  // Examples are read from their files when their cell runs; the run holds their ids only.
+  const sources = new Map<string, ExampleSource>();
   for (const d of config.datasets)
-    examples.set(
+    sources.set(
       d.name,
-      await loadExamples(d, {
+      await openExamples(d, {
         allowSmaller: config.allowSmaller,
         download: config.download,
         onWarning: options.onWarning,
       }),
     );
-  const grid = cells(config).map((cell) => ({ cell, items: examples.get(cell.dataset) ?? [] }));
-  writePlan(runDir, { cells: grid.map(({ cell, items }) => ({ ...cell, expected: items.length })) });
+  const grid = cells(config).map((cell) => ({ cell, source: sources.get(cell.dataset)! }));
+  writePlan(runDir, { cells: grid.map(({ cell, source }) => ({ ...cell, expected: source.ids.length })) });
   const store = await openRunStore<BenchRecord>(join(runDir, "run.jsonl"));
-  const keys = new Set(
-    grid.flatMap(({ cell, items }) => items.map((e) => itemKey(cell, e, methodPromptVersion(cell.method)))),
-  );
+  const keys = new KeySet();
+  for (const { cell, source } of grid) {
+    const version = methodPromptVersion(cell.method);
+    for (const id of source.ids) keys.add(itemKey(cell, id, version));
+  }
   // errors.jsonl holds what is failing now: items of this grid that have not succeeded since.
   const errorLog = await openFailureLog(join(runDir, "errors.jsonl"), {
     keep: (f) => keys.has(f.key) && !store.has(f.key),
@@ -139,9 +143,14 @@ async function runLocked(
   // The budget check needs a cost per item before it runs: the mean of what items cost so far.
   const spent = { usd: 0, items: 0 };
 
-  const runCell = async (cell: Cell, items: Example[]): Promise<{ cell: Cell; outcome: ResumableResult }> => {
+  const runCell = async (
+    cell: Cell,
+    source: ExampleSource,
+  ): Promise<{ cell: Cell; outcome: ResumableResult }> => {
     const largeId = parseLarge(cell.large).id;
     const version = methodPromptVersion(cell.method);
+    const items = source.ids;
+    const examples = exampleCursor(source);
     options.onCellStart?.(cell, items.length);
     const methodOptions: LmGuidedOptions = {
       seed: cell.seed,
@@ -149,9 +158,9 @@ async function runLocked(
       selfConsistency: config.selfConsistency,
       ...(cell.effort ? { reasoning: { effort: cell.effort } } : {}),
     };
-    const outcome = await runResumable<Example, BenchRecord>({
+    const outcome = await runResumable<string, BenchRecord>({
       items,
-      keyOf: (e) => itemKey(cell, e, version),
+      keyOf: (id) => itemKey(cell, id, version),
       store,
       // A batch holds what every item waits on, so every item is in flight at once.
       concurrency: session ? Math.max(1, items.length) : config.concurrency,
@@ -164,7 +173,8 @@ async function runLocked(
       secrets,
       onFailure: (failure) => errorLog.append(failure),
       ...(session ? { scope: session.track } : {}),
-      run: async (example, { key, signal }) => {
+      run: async (id, { key, signal }) => {
+        const example = await examples.take(id);
         const models = {
           large: large.get(largeId)!,
           ...(cell.small ? { small: small.get(cell.small.id)! } : {}),
@@ -176,7 +186,7 @@ async function runLocked(
         contexts.add(example, contextText);
         return benchRecord(key, cell, example, prediction, contextText);
       },
-    });
+    }).finally(examples.close);
     result.costUsd += outcome.progress.costUsd;
     return { cell, outcome };
   };
@@ -190,10 +200,10 @@ async function runLocked(
         small.set(cell.small.id, await resolver.small(cell.small.id));
     }
     const outcomes: Awaited<ReturnType<typeof runCell>>[] = [];
-    if (session) outcomes.push(...(await Promise.all(grid.map(({ cell, items }) => runCell(cell, items)))));
+    if (session) outcomes.push(...(await Promise.all(grid.map(({ cell, source }) => runCell(cell, source)))));
     else
-      for (const { cell, items } of grid) {
-        const done = await runCell(cell, items);
+      for (const { cell, source } of grid) {
+        const done = await runCell(cell, source);
         outcomes.push(done);
         if (done.outcome.stopped) break;
       }
