@@ -135,6 +135,18 @@ export async function loadExamples(
   return taken.map((i) => at.get(i)!);
 }
 
+/** The source with its examples read into memory once, for runs whose cells all wait at once (batches). */
+export async function heldInMemory(source: ExampleSource): Promise<ExampleSource> {
+  const examples: Example[] = [];
+  for await (const e of source.read()) examples.push(e);
+  return {
+    ...source,
+    async *read() {
+      yield* examples;
+    },
+  };
+}
+
 /**
  * Hands out a source's examples to items started in the order of `source.ids`, reading the file once,
  * forward: an example is held only until its item takes it. Items of the order may be left out

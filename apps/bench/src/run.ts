@@ -21,7 +21,7 @@ import { apiKeysInEnv, type BatchEvent, type BatchLimits, BatchSession } from "@
 import { scoreAnswer } from "@lmcot/metrics";
 import { type BenchConfig, defaultRunDir } from "./config";
 import { compactPrompts, openContexts } from "./contexts";
-import { type ExampleSource, exampleCursor, openExamples } from "./data";
+import { type ExampleSource, exampleCursor, heldInMemory, openExamples } from "./data";
 import { type BenchRecord, type Cell, cells, itemKey } from "./grid";
 import { parseLarge } from "./large";
 import { callLimitsOf, defaultResolver, type ModelResolver } from "./models";
@@ -108,13 +108,14 @@ async function runLocked(
         onWarning: options.onWarning,
       }),
     );
-  const grid = cells(config).map((cell) => ({ cell, source: sources.get(cell.dataset)! }));
-  writePlan(runDir, { cells: grid.map(({ cell, source }) => ({ ...cell, expected: source.ids.length })) });
+  const grid = cells(config);
+  const sourceOf = (cell: Cell) => sources.get(cell.dataset)!;
+  writePlan(runDir, { cells: grid.map((cell) => ({ ...cell, expected: sourceOf(cell).ids.length })) });
   const store = await openRunStore<BenchRecord>(join(runDir, "run.jsonl"));
   const keys = new KeySet();
-  for (const { cell, source } of grid) {
+  for (const cell of grid) {
     const version = methodPromptVersion(cell.method);
-    for (const id of source.ids) keys.add(itemKey(cell, id, version));
+    for (const id of sourceOf(cell).ids) keys.add(itemKey(cell, id, version));
   }
   // errors.jsonl holds what is failing now: items of this grid that have not succeeded since.
   const errorLog = await openFailureLog(join(runDir, "errors.jsonl"), {
@@ -135,6 +136,8 @@ async function runLocked(
         secrets,
       })
     : undefined;
+  // A batch has every item of every cell in flight at once: its cells share one copy of each example.
+  if (session) for (const [name, source] of sources) sources.set(name, await heldInMemory(source));
   const resolver =
     options.resolver ?? defaultResolver({ ...(config.cache ? { cacheDir: config.cacheDir } : {}), limits });
   const large = new Map<string, LanguageModel>();
@@ -143,14 +146,11 @@ async function runLocked(
   // The budget check needs a cost per item before it runs: the mean of what items cost so far.
   const spent = { usd: 0, items: 0 };
 
-  const runCell = async (
-    cell: Cell,
-    source: ExampleSource,
-  ): Promise<{ cell: Cell; outcome: ResumableResult }> => {
+  const runCell = async (cell: Cell): Promise<{ cell: Cell; outcome: ResumableResult }> => {
     const largeId = parseLarge(cell.large).id;
     const version = methodPromptVersion(cell.method);
-    const items = source.ids;
-    const examples = exampleCursor(source);
+    const items = sourceOf(cell).ids;
+    const examples = exampleCursor(sourceOf(cell));
     options.onCellStart?.(cell, items.length);
     const methodOptions: LmGuidedOptions = {
       seed: cell.seed,
@@ -192,7 +192,7 @@ async function runLocked(
   };
 
   try {
-    for (const { cell } of grid) {
+    for (const cell of grid) {
       const largeId = parseLarge(cell.large).id;
       if (!large.has(largeId))
         large.set(largeId, await resolver.large(largeId, session ? { batch: session } : {}));
@@ -200,10 +200,10 @@ async function runLocked(
         small.set(cell.small.id, await resolver.small(cell.small.id));
     }
     const outcomes: Awaited<ReturnType<typeof runCell>>[] = [];
-    if (session) outcomes.push(...(await Promise.all(grid.map(({ cell, source }) => runCell(cell, source)))));
+    if (session) outcomes.push(...(await Promise.all(grid.map(runCell))));
     else
-      for (const { cell, source } of grid) {
-        const done = await runCell(cell, source);
+      for (const cell of grid) {
+        const done = await runCell(cell);
         outcomes.push(done);
         if (done.outcome.stopped) break;
       }
