@@ -61,14 +61,43 @@ function gridFlags(cells: number, base: string): string[] {
 
 interface Outcome {
   peakMb: number;
+  /** Peak RSS while run.jsonl was still growing: the run without the report built after it. */
+  runPeakMb: number;
   seconds: number;
   calls: number;
   code: number;
   kill?: { repeated: number; inFlightAtKill: number; lost: number; duplicated: number; records: number };
 }
 
-/** Runs the CLI under /usr/bin/time; resolves with its exit code and peak RSS (kB). */
-function runCli(cli: string, args: string[], env: NodeJS.ProcessEnv, killAfterMs?: number) {
+/** The node process under /usr/bin/time (its only child). */
+function nodePid(timePid: number): number | undefined {
+  try {
+    const out = execFileSync("ps", ["-o", "pid=", "--ppid", String(timePid)], { encoding: "utf8" });
+    return Number(out.trim().split("\n")[0]) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const hwmKb = (pid: number) => {
+  try {
+    return Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+};
+
+/**
+ * Runs the CLI under /usr/bin/time; resolves with its exit code, its peak RSS (kB) and the peak while
+ * it was still writing run.jsonl (the run, before the report that follows it).
+ */
+function runCli(
+  cli: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  runFile: string,
+  kill?: { afterMs: number; onKill: () => void },
+) {
   const timeFile = join(tmpdir(), `lmcot-scale-time-${process.pid}-${Math.random()}`);
   const child = spawn("/usr/bin/time", ["-f", "%M", "-o", timeFile, process.execPath, cli, ...args], {
     env,
@@ -78,24 +107,37 @@ function runCli(cli: string, args: string[], env: NodeJS.ProcessEnv, killAfterMs
   child.stderr.on("data", (c) => {
     stderr = (stderr + c).slice(-4000);
   });
-  const timer = killAfterMs === undefined ? undefined : setTimeout(() => killNode(child.pid!), killAfterMs);
-  return new Promise<{ code: number; kb: number; stderr: string }>((done) =>
+  const timer =
+    kill &&
+    setTimeout(() => {
+      kill.onKill();
+      killNode(child.pid!);
+    }, kill.afterMs);
+  let pid: number | undefined;
+  let size = -1;
+  let runKb = 0;
+  const sampler = setInterval(() => {
+    pid ??= nodePid(child.pid!);
+    if (!pid) return;
+    const now = existsSync(runFile) ? statSync(runFile).size : 0;
+    if (now !== size) runKb = hwmKb(pid);
+    size = now;
+  }, 200);
+  return new Promise<{ code: number; kb: number; runKb: number; stderr: string }>((done) =>
     child.on("exit", (code) => {
+      clearInterval(sampler);
       clearTimeout(timer);
       const kb = existsSync(timeFile) ? Number(readFileSync(timeFile, "utf8").trim().split("\n").at(-1)) : 0;
       rmSync(timeFile, { force: true });
-      done({ code: code ?? -1, kb, stderr });
+      done({ code: code ?? -1, kb, runKb: runKb || kb, stderr });
     }),
   );
 }
 
-/** SIGKILLs the node process under /usr/bin/time (its only child). */
+/** SIGKILLs the node process under /usr/bin/time. */
 function killNode(timePid: number) {
-  const kids = execFileSync("ps", ["-o", "pid=", "--ppid", String(timePid)], { encoding: "utf8" })
-    .trim()
-    .split("\n")
-    .filter(Boolean);
-  for (const pid of kids) process.kill(Number(pid), "SIGKILL");
+  const pid = nodePid(timePid);
+  if (pid) process.kill(pid, "SIGKILL");
 }
 
 const records = (runDir: string) => {
@@ -134,13 +176,22 @@ async function once(
   ];
   server?.resetCounts();
   const started = performance.now();
-  let first = await runCli(cli, args, env, KILL ? 1000 + Math.random() * size * 2 : undefined);
+  const runFile = join(dir, "run", "run.jsonl");
+  // Somewhere in the first 60% of the run, at ~150 items/s.
+  const afterMs = 2000 + Math.random() * ((size * CELLS) / 150) * 600;
+  let inFlightAtKill = 0;
+  let first = await runCli(
+    cli,
+    args,
+    env,
+    runFile,
+    KILL ? { afterMs, onKill: () => (inFlightAtKill = server?.inFlight ?? 0) } : undefined,
+  );
   let kill: Outcome["kill"];
   if (KILL) {
     const before = records(join(dir, "run"));
-    const inFlightAtKill = server?.inFlight ?? 0;
     const repeatedBefore = server?.repeated ?? 0;
-    first = await runCli(cli, args, env);
+    first = await runCli(cli, args, env, runFile);
     const after = records(join(dir, "run"));
     const expected = size * CELLS;
     kill = {
@@ -157,7 +208,14 @@ async function once(
     server?.requests ?? Object.values(batch?.created ?? []).reduce((n, b) => n + b.customIds.length, 0);
   await batch?.close();
   rmSync(dir, { recursive: true, force: true });
-  return { peakMb: first.kb / 1024, seconds, calls, code: first.code, ...(kill ? { kill } : {}) };
+  return {
+    peakMb: first.kb / 1024,
+    runPeakMb: first.runKb / 1024,
+    seconds,
+    calls,
+    code: first.code,
+    ...(kill ? { kill } : {}),
+  };
 }
 
 const stats = (xs: number[], digits = 0) => {
@@ -172,8 +230,10 @@ async function main() {
   console.log(
     `mode ${MODE}, ${CELLS} cells, concurrency ${CONCURRENCY}, self-consistency ${SC}, ${ROUNDS} rounds${KILL ? ", killed and resumed" : ""}`,
   );
-  console.log("| build | questions | peak RSS MB (min / med / max) | wall s | calls/s | exit |");
-  console.log("|---|---|---|---|---|---|");
+  console.log(
+    "| build | questions | peak RSS MB, whole process (min / med / max) | peak RSS MB, run before report | wall s | calls/s | exit |",
+  );
+  console.log("|---|---|---|---|---|---|---|");
   for (const size of SIZES) {
     const file = join(work, `dev-${size}.json`);
     const gold = await writeSyntheticDev(file, size);
@@ -186,7 +246,7 @@ async function main() {
     for (const b of builds) {
       const rs = results.get(b.name)!;
       console.log(
-        `| ${b.name} | ${size.toLocaleString("en-US")} (${(statSync(file).size / 1e6).toFixed(0)} MB) | ${stats(rs.map((r) => r.peakMb))} | ${stats(
+        `| ${b.name} | ${size.toLocaleString("en-US")} (${(statSync(file).size / 1e6).toFixed(0)} MB) | ${stats(rs.map((r) => r.peakMb))} | ${stats(rs.map((r) => r.runPeakMb))} | ${stats(
           rs.map((r) => r.seconds),
           1,
         )} | ${stats(rs.map((r) => r.calls / r.seconds))} | ${[...new Set(rs.map((r) => r.code))].join(",")} |`,
