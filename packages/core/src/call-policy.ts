@@ -84,7 +84,13 @@ function follow(source: AbortSignal, onAbort: () => void): () => void {
   let set = followers.get(source);
   if (!set) {
     const created = new Set<() => void>();
-    source.addEventListener("abort", () => created.forEach((f) => f()), { once: true });
+    source.addEventListener(
+      "abort",
+      () => {
+        for (const f of created) f();
+      },
+      { once: true },
+    );
     followers.set(source, created);
     set = created;
   }
@@ -106,7 +112,10 @@ export function linkedSignal(signals: readonly AbortSignal[]): { signal: AbortSi
     return { signal: controller.signal, release: () => undefined };
   }
   const links = signals.map((source) => follow(source, () => controller.abort(source.reason)));
-  return { signal: controller.signal, release: () => links.forEach((unlink) => unlink()) };
+  const release = () => {
+    for (const unlink of links) unlink();
+  };
+  return { signal: controller.signal, release };
 }
 
 /**
