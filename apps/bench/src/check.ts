@@ -5,7 +5,7 @@ import { DataFetchError, dataDir, findSource, loadSample } from "@lmcot/datasets
 import { batchUnsupported, getModel } from "@lmcot/llm";
 import { getRationaleModel, isLocalSpec, rationaleBackends, smallLmEnv } from "@lmcot/small-lm";
 import type { BenchConfig } from "./config";
-import { loadExamples } from "./data";
+import { loadExamples, openExamples } from "./data";
 import { parseLarge } from "./large";
 
 /** What a bench config would run into, found without calling a model. */
@@ -26,6 +26,11 @@ export interface CheckOptions {
   env?: NodeJS.ProcessEnv;
   /** A dry run prices a split missing from the cache from the bundled sample (with a warning). */
   dryRun?: boolean;
+  /**
+   * Keep each dataset's examples in `examples` (default true), for an estimate; false reads them
+   * through to check them and keeps nothing, as a run's check before the run should.
+   */
+  keepExamples?: boolean;
 }
 
 /** A large LM id: a known provider that can be built from the environment (its key variable set). */
@@ -83,12 +88,13 @@ export async function checkBench(config: BenchConfig, options: CheckOptions = {}
   if (config.methods.includes("lm-guided")) for (const small of config.small) note(await checkSmall(small));
   for (const entry of config.datasets) {
     try {
-      const examples = await loadExamples(entry, {
+      const load = {
         allowSmaller: config.allowSmaller,
         download: config.download,
-        onWarning: (w) => check.warnings.push(w),
-      });
-      check.examples.set(entry.name, examples);
+        onWarning: (w: string) => check.warnings.push(w),
+      };
+      if (options.keepExamples === false) await openExamples(entry, load);
+      else check.examples.set(entry.name, await loadExamples(entry, load));
     } catch (error) {
       const standIn =
         options.dryRun && DataFetchError.is(error, "dataset_missing") && (await standInFor(entry));

@@ -1,8 +1,11 @@
-import { appendFileSync, existsSync, readFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, truncateSync } from "node:fs";
 import { join } from "node:path";
 import { DataValidationError, type Example, type PromptRecord } from "@lmcot/core";
-import { validate } from "@lmcot/datasets";
+import { readLines, validate } from "@lmcot/datasets";
+import { z } from "zod";
 import { contextRecordSchema } from "./record-schema";
+
+const contextKeySchema = z.looseObject({ dataset: z.string(), exampleId: z.string() });
 
 /** One example's context as the run showed it, stored once per example in `contexts.jsonl`. */
 export interface ContextRecord {
@@ -41,9 +44,37 @@ export function readContexts(runDir: string): Map<string, ContextRecord> {
   return out;
 }
 
+/**
+ * The `contextKey`s of a run directory's `contexts.jsonl`, streamed (the texts are not kept). A torn
+ * last line, cut by a kill, is removed, so the next append starts on a line of its own.
+ */
+async function storedContextKeys(runDir: string): Promise<Set<string>> {
+  const file = join(runDir, "contexts.jsonl");
+  const out = new Set<string>();
+  if (!existsSync(file)) return out;
+  let goodEnd = 0;
+  for await (const { text, line, end, terminated } of readLines(file)) {
+    if (!terminated) {
+      truncateSync(file, goodEnd);
+      break;
+    }
+    goodEnd = end;
+    if (text.trim() === "") continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw new DataValidationError("is not valid JSON", { file: "contexts.jsonl", line });
+    }
+    const c = validate(contextKeySchema, value, { file: "contexts.jsonl", line });
+    out.add(contextKey(c.dataset, c.exampleId));
+  }
+  return out;
+}
+
 /** Appends an example's context to `contexts.jsonl` the first time it is seen. */
-export function openContexts(runDir: string) {
-  const seen = new Set(readContexts(runDir).keys());
+export async function openContexts(runDir: string) {
+  const seen = await storedContextKeys(runDir);
   return {
     add(example: Example, text: string): void {
       const key = contextKey(example.dataset, example.id);

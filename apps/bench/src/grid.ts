@@ -1,5 +1,4 @@
 import {
-  type Example,
   type MethodName,
   type Prediction,
   type PromptRecord,
@@ -92,11 +91,11 @@ export function cells(config: BenchConfig): Cell[] {
  * The run key of one example in one cell (see `runKey` in `@lmcot/core`). The large LM is keyed as the
  * grid names it, so `openai:o4-mini@low` and `@high` are different items.
  */
-export function itemKey(cell: Cell, example: Pick<Example, "id">, promptVersion: string): string {
+export function itemKey(cell: Cell, exampleId: string, promptVersion: string): string {
   return runKey({
     method: cell.method,
     dataset: cell.dataset,
-    exampleId: example.id,
+    exampleId,
     models: { large: cell.large, small: cell.small?.id },
     promptVersion,
     seed: cell.seed,

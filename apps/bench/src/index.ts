@@ -14,7 +14,7 @@ export {
   validateConfig,
 } from "./config";
 export { type ContextRecord, readContexts } from "./contexts";
-export { type LoadExamplesOptions, loadExamples } from "./data";
+export { type ExampleSource, type LoadExamplesOptions, loadExamples, openExamples } from "./data";
 export { type CellEstimate, type Estimate, estimateBench, formatEstimate, totalEstimate } from "./estimate";
 export { type BenchRecord, type Cell, cells } from "./grid";
 export { fromFlagString, unknownKeys } from "./keys";

@@ -68,8 +68,7 @@ export async function runBatchGrid(
   // errors.jsonl holds what is failing now: items of this grid (kept as short hashes) not succeeded since.
   const keys = new Set<string>();
   for (const { cell, examples } of grid)
-    for (const id of examples.ids)
-      keys.add(shortHash(itemKey(cell, { id }, methodPromptVersion(cell.method))));
+    for (const id of examples.ids) keys.add(shortHash(itemKey(cell, id, methodPromptVersion(cell.method))));
   const errorLog = await openFailureLog(join(runDir, "errors.jsonl"), {
     keep: (f) => keys.has(shortHash(f.key)) && !store.has(f.key),
   });
@@ -78,7 +77,7 @@ export async function runBatchGrid(
     options,
     store,
     errorLog,
-    contexts: openContexts(runDir),
+    contexts: await openContexts(runDir),
     secrets: options.secrets ?? apiKeysInEnv(),
   };
   const { secrets } = input;
@@ -159,7 +158,7 @@ interface RoundInput {
   options: RunBenchOptions;
   store: RunStore<BenchRecord>;
   errorLog: Awaited<ReturnType<typeof openFailureLog>>;
-  contexts: ReturnType<typeof openContexts>;
+  contexts: Awaited<ReturnType<typeof openContexts>>;
   secrets: readonly string[];
 }
 
@@ -174,7 +173,7 @@ async function runRound(
   const { cell } = state;
   const version = methodPromptVersion(cell.method);
   const { examples } = state;
-  const keyOf = (i: number) => itemKey(cell, { id: examples.ids[i]! }, version);
+  const keyOf = (i: number) => itemKey(cell, examples.ids[i]!, version);
   const methodOptions: LmGuidedOptions = {
     seed: cell.seed,
     context: config.context,

@@ -5,6 +5,7 @@ import {
   type Example,
   type FailureRecord,
   formatContext,
+  KeySet,
   type LanguageModel,
   type LmGuidedOptions,
   methodPromptVersion,
@@ -20,7 +21,7 @@ import { apiKeysInEnv, type BatchEvent, type BatchLimits, type BatchRounds } fro
 import { scoreAnswer } from "@lmcot/metrics";
 import { type BenchConfig, defaultRunDir } from "./config";
 import { compactPrompts, openContexts } from "./contexts";
-import { loadExamples } from "./data";
+import { type ExampleSource, exampleCursor, openExamples } from "./data";
 import { type BenchRecord, type Cell, cells, itemKey } from "./grid";
 import { parseLarge } from "./large";
 import { callLimitsOf, defaultResolver, type ModelResolver } from "./models";
@@ -97,23 +98,27 @@ async function runLocked(
   if (config.batch) return runBatchGrid(config, runDir, options);
   writeFileSync(join(runDir, "config.json"), `${JSON.stringify(config, null, 2)}\n`);
   writeRunInfo(runDir, config);
-  const contexts = openContexts(runDir);
-  const examples = new Map<string, Example[]>();
+  const contexts = await openContexts(runDir);
+  // Examples are read from their files when their cell runs; the run holds their ids only.
+  const sources = new Map<string, ExampleSource>();
   for (const d of config.datasets)
-    examples.set(
+    sources.set(
       d.name,
-      await loadExamples(d, {
+      await openExamples(d, {
         allowSmaller: config.allowSmaller,
         download: config.download,
         onWarning: options.onWarning,
       }),
     );
-  const grid = cells(config).map((cell) => ({ cell, items: examples.get(cell.dataset) ?? [] }));
-  writePlan(runDir, { cells: grid.map(({ cell, items }) => ({ ...cell, expected: items.length })) });
+  const grid = cells(config);
+  const sourceOf = (cell: Cell) => sources.get(cell.dataset)!;
+  writePlan(runDir, { cells: grid.map((cell) => ({ ...cell, expected: sourceOf(cell).ids.length })) });
   const store = await openRunStore<BenchRecord>(join(runDir, "run.jsonl"));
-  const keys = new Set(
-    grid.flatMap(({ cell, items }) => items.map((e) => itemKey(cell, e, methodPromptVersion(cell.method)))),
-  );
+  const keys = new KeySet();
+  for (const cell of grid) {
+    const version = methodPromptVersion(cell.method);
+    for (const id of sourceOf(cell).ids) keys.add(itemKey(cell, id, version));
+  }
   // errors.jsonl holds what is failing now: items of this grid that have not succeeded since.
   const errorLog = await openFailureLog(join(runDir, "errors.jsonl"), {
     keep: (f) => keys.has(f.key) && !store.has(f.key),
@@ -128,9 +133,11 @@ async function runLocked(
   // The budget check needs a cost per item before it runs: the mean of what items cost so far.
   const spent = { usd: 0, items: 0 };
 
-  const runCell = async (cell: Cell, items: Example[]): Promise<{ cell: Cell; outcome: ResumableResult }> => {
+  const runCell = async (cell: Cell): Promise<{ cell: Cell; outcome: ResumableResult }> => {
     const largeId = parseLarge(cell.large).id;
     const version = methodPromptVersion(cell.method);
+    const items = sourceOf(cell).ids;
+    const examples = exampleCursor(sourceOf(cell));
     options.onCellStart?.(cell, items.length);
     const methodOptions: LmGuidedOptions = {
       seed: cell.seed,
@@ -138,9 +145,9 @@ async function runLocked(
       selfConsistency: config.selfConsistency,
       ...(cell.effort ? { reasoning: { effort: cell.effort } } : {}),
     };
-    const outcome = await runResumable<Example, BenchRecord>({
+    const outcome = await runResumable<string, BenchRecord>({
       items,
-      keyOf: (e) => itemKey(cell, e, version),
+      keyOf: (id) => itemKey(cell, id, version),
       store,
       concurrency: config.concurrency,
       signal: options.signal,
@@ -150,7 +157,8 @@ async function runLocked(
       cell: cell.id,
       secrets,
       onFailure: (failure) => errorLog.append(failure),
-      run: async (example, { key, signal }) => {
+      run: async (id, { key, signal }) => {
+        const example = await examples.take(id);
         const models = {
           large: large.get(largeId)!,
           ...(cell.small ? { small: small.get(cell.small.id)! } : {}),
@@ -162,21 +170,21 @@ async function runLocked(
         contexts.add(example, contextText);
         return benchRecord(key, cell, example, prediction, contextText);
       },
-    });
+    }).finally(examples.close);
     result.costUsd += outcome.progress.costUsd;
     return { cell, outcome };
   };
 
   try {
-    for (const { cell } of grid) {
+    for (const cell of grid) {
       const largeId = parseLarge(cell.large).id;
       if (!large.has(largeId)) large.set(largeId, await resolver.large(largeId));
       if (cell.small && !small.has(cell.small.id))
         small.set(cell.small.id, await resolver.small(cell.small.id));
     }
     const outcomes: Awaited<ReturnType<typeof runCell>>[] = [];
-    for (const { cell, items } of grid) {
-      const done = await runCell(cell, items);
+    for (const cell of grid) {
+      const done = await runCell(cell);
       outcomes.push(done);
       if (done.outcome.stopped) break;
     }

@@ -76,6 +76,48 @@ export function settledOrAborted<T>(
   });
 }
 
+/** What to do when a signal fires, for every signal followed: one listener on it however many follow it. */
+const followers = new WeakMap<AbortSignal, Set<() => void>>();
+
+/** Calls `onAbort` when `source` fires, until the returned function is called. */
+function follow(source: AbortSignal, onAbort: () => void): () => void {
+  let set = followers.get(source);
+  if (!set) {
+    const created = new Set<() => void>();
+    source.addEventListener(
+      "abort",
+      () => {
+        for (const f of created) f();
+      },
+      { once: true },
+    );
+    followers.set(source, created);
+    set = created;
+  }
+  set.add(onAbort);
+  return () => set.delete(onAbort);
+}
+
+/**
+ * A signal that fires when any of `signals` does, and `release` to detach it from them once the work
+ * it guards is over. Not `AbortSignal.any`: on Node 20 a composite signal that someone left an abort
+ * listener on (as the OpenAI SDK does on the signal of every request) stays alive until the process
+ * ends, so a long run grew by one such signal, its listeners and their closures per call.
+ */
+export function linkedSignal(signals: readonly AbortSignal[]): { signal: AbortSignal; release: () => void } {
+  const controller = new AbortController();
+  const fired = signals.find((s) => s.aborted);
+  if (fired) {
+    controller.abort(fired.reason);
+    return { signal: controller.signal, release: () => undefined };
+  }
+  const links = signals.map((source) => follow(source, () => controller.abort(source.reason)));
+  const release = () => {
+    for (const unlink of links) unlink();
+  };
+  return { signal: controller.signal, release };
+}
+
 /**
  * Runs `attempt` under the policy. Each attempt gets a signal that fires on the caller's abort, on
  * the per-attempt timeout, or on the total cap. The final error is typed and says
@@ -109,7 +151,8 @@ export async function callWithPolicy<T>(
         total,
       )
     : undefined;
-  const outer = options.signal ? AbortSignal.any([options.signal, deadline.signal]) : deadline.signal;
+  const linked = options.signal ? linkedSignal([options.signal, deadline.signal]) : undefined;
+  const outer = linked?.signal ?? deadline.signal;
   const elapsed = () => performance.now() - started;
   const final = (error: unknown, attempts: number) =>
     options.annotate === false ? error : withAttempts(error, attempts, elapsed());
@@ -125,9 +168,9 @@ export async function callWithPolicy<T>(
               perAttempt,
             )
           : undefined;
+      const either = linkedSignal([outer, timer.signal]);
       try {
-        const signal = AbortSignal.any([outer, timer.signal]);
-        return await settledOrAborted(attempt(signal), signal);
+        return await settledOrAborted(attempt(either.signal), either.signal);
       } catch (caught) {
         let error = caught;
         if (options.signal?.aborted) throw AbortError.isInstance(error) ? error : new AbortError();
@@ -150,10 +193,12 @@ export async function callWithPolicy<T>(
           throw final(deadline.signal.reason ?? error, n);
         }
       } finally {
+        either.release();
         if (handle) clearTimeout(handle);
       }
     }
   } finally {
+    linked?.release();
     if (totalTimer) clearTimeout(totalTimer);
   }
 }

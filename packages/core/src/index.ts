@@ -2,6 +2,7 @@ export {
   type CallPolicy,
   callWithPolicy,
   DEFAULT_CALL_POLICY,
+  linkedSignal,
   settledOrAborted,
   sleep,
   withAttempts,

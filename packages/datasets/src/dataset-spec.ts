@@ -22,13 +22,13 @@ export function parseDatasetSpec(spec: string): DatasetSpec | undefined {
  * A seeded sample of `n` records, in file order, read in one pass with memory for `n` records
  * (reservoir sampling), and how many there were: all of them when there were no more than `n`.
  */
-export async function reservoirSample(
-  records: AsyncIterable<Example>,
+export async function reservoirSample<T = Example>(
+  records: AsyncIterable<T>,
   n: number,
   seed: number,
-): Promise<{ examples: Example[]; total: number }> {
+): Promise<{ examples: T[]; total: number }> {
   const random = seededRandom(seed);
-  const kept: { index: number; example: Example }[] = [];
+  const kept: { index: number; example: T }[] = [];
   let total = 0;
   for await (const example of records) {
     if (total < n) kept.push({ index: total, example });

@@ -1,7 +1,7 @@
 import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { basename, dirname } from "node:path";
-import { DataValidationError, type RunStore } from "@lmcot/core";
+import { DataValidationError, KeySet, type RunStore } from "@lmcot/core";
 import { readLines } from "./jsonl";
 
 export interface RunStoreInfo {
@@ -28,7 +28,8 @@ export async function openRunStore<R extends { key: string } = { key: string }>(
 ): Promise<JsonlRunStore<R>> {
   mkdirSync(dirname(path), { recursive: true });
   const file = basename(path);
-  const keys = new Set<string>();
+  // Only hashes of the keys are held (`KeySet`): a run's memory does not grow with its file.
+  const keys = new KeySet();
   let goodEnd = 0;
   let droppedTornLine = false;
   if (existsSync(path)) {

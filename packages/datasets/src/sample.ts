@@ -32,11 +32,11 @@ export function filterExamples(examples: readonly Example[], filter: ExampleFilt
  * A seeded train / eval split: `evalSize` examples for evaluation, the rest for training (e.g. for
  * distillation), disjoint and the same for the same seed.
  */
-export function trainEvalSplit(
-  examples: readonly Example[],
+export function trainEvalSplit<T = Example>(
+  examples: readonly T[],
   evalSize: number,
   seed = 0,
-): { train: Example[]; eval: Example[] } {
+): { train: T[]; eval: T[] } {
   const shuffled = sample(examples, examples.length, seed);
   return { eval: shuffled.slice(0, evalSize), train: shuffled.slice(evalSize) };
 }

@@ -64,7 +64,7 @@ export const configFromCommand = (command: Command): BenchConfig =>
  * its estimate first when every dataset could be priced (a split not downloaded, from the sample).
  */
 async function preflight(config: BenchConfig, dryRun: boolean) {
-  const check = await checkBench(config, { dryRun });
+  const check = await checkBench(config, { dryRun, keepExamples: dryRun });
   for (const w of check.warnings) process.stderr.write(`lmcot: warning: ${w}\n`);
   if (dryRun && check.errors.length && config.datasets.every((d) => check.examples.has(d.name)))
     await printEstimate(config, check);

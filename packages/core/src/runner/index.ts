@@ -1,4 +1,5 @@
 export { type BatchOptions, runBatch } from "./batch";
+export { KeySet } from "./key-set";
 export {
   BAD_REQUEST_PROBE,
   type ResumableOptions,
