@@ -18,8 +18,11 @@ const TUNABLE = "glibc.malloc.mmap_threshold=131072:glibc.malloc.arena_max=2";
  */
 export function rerunWithMallocTunables(): Promise<number> | undefined {
   const current = process.env.GLIBC_TUNABLES ?? "";
+  // Only `lmcot train …` itself: run in-process by another command (reproduce), it stays there.
+  const top = process.argv.slice(2).find((a) => !a.startsWith("-"));
   if (
     process.platform !== "linux" ||
+    top !== "train" ||
     current.includes("mmap_threshold") ||
     process.env.LMCOT_MALLOC_TUNABLES === "0"
   )

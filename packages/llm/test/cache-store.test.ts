@@ -77,9 +77,11 @@ describe("storeCache over a pluggable store", () => {
 });
 
 describe("the browser entry", () => {
-  it("has every export of the Node entry but the disk cache and the batch journal and sessions", () => {
+  it("has every export of the Node entry but the disk cache and the batch journal, sessions and rounds", () => {
     const nodeOnly = [
+      "BatchRounds",
       "BatchSession",
+      "isBatchDeferred",
       "batchStatuses",
       "cacheKey",
       "cancelBatches",
