@@ -1,4 +1,5 @@
 import type Anthropic from "@anthropic-ai/sdk";
+import { nodeBuiltin } from "./node-builtin";
 import {
   type BatchAPI,
   type BatchCalls,
@@ -36,8 +37,8 @@ export class AnthropicBatchAPI implements BatchAPI {
     const requests: BatchRequest[] = [];
     // Node-only, and loaded here: the browser entry carries this class.
     const [{ createReadStream }, { createInterface }] = await Promise.all([
-      import("node:fs"),
-      import("node:readline"),
+      nodeBuiltin<typeof import("node:fs")>("fs"),
+      nodeBuiltin<typeof import("node:readline")>("readline"),
     ]);
     for await (const line of createInterface({ input: createReadStream(path), crlfDelay: Infinity })) {
       if (!line.trim()) continue;

@@ -1,4 +1,5 @@
 import type OpenAI from "openai";
+import { nodeBuiltin } from "./node-builtin";
 import {
   type BatchAPI,
   type BatchCalls,
@@ -47,7 +48,7 @@ export class OpenAIBatchAPI implements BatchAPI {
   ): Promise<{ id: string; inputFileId: string }> {
     // A file-backed blob: the upload streams from disk instead of holding up to 200 MB.
     // Node-only, and loaded here: the browser entry carries this class for online batches' types.
-    const { openAsBlob } = await import("node:fs");
+    const { openAsBlob } = await nodeBuiltin<typeof import("node:fs")>("fs");
     const blob = await openAsBlob(path, { type: "application/jsonl" });
     return this.create(new File([blob], `lmcot-${info.submission}.jsonl`), info);
   }
@@ -100,8 +101,8 @@ export class OpenAIBatchAPI implements BatchAPI {
       const response = await this.call((client) => client.files.content(file, { signal }));
       if (!response.body) continue;
       const [{ createInterface }, { Readable }] = await Promise.all([
-        import("node:readline"),
-        import("node:stream"),
+        nodeBuiltin<typeof import("node:readline")>("readline"),
+        nodeBuiltin<typeof import("node:stream")>("stream"),
       ]);
       const reader = createInterface({
         input: Readable.fromWeb(response.body as never),
