@@ -43,6 +43,39 @@ export interface OptimizerState {
   load(state: Map<string, WeightTensor>, step: number): void;
 }
 
+/** The moments as a checkpoint holds them: `m.<name>` and `v.<name>`. */
+export function momentTensors<T>(
+  m: Map<string, T>,
+  v: Map<string, T>,
+  tensor: (name: string, moment: T) => WeightTensor,
+): Map<string, WeightTensor> {
+  const out = new Map<string, WeightTensor>();
+  for (const [kind, map] of [
+    ["m", m],
+    ["v", v],
+  ] as const)
+    for (const [name, t] of map) out.set(`${kind}.${name}`, tensor(name, t));
+  return out;
+}
+
+/** Sets each moment from a checkpoint's `m.<name>` / `v.<name>`; a missing one is an error naming it. */
+export function loadMoments<T>(
+  m: Map<string, T>,
+  v: Map<string, T>,
+  state: Map<string, WeightTensor>,
+  set: (moment: T, saved: WeightTensor) => void,
+): void {
+  for (const [kind, map] of [
+    ["m", m],
+    ["v", v],
+  ] as const)
+    for (const [name, t] of map) {
+      const saved = state.get(`${kind}.${name}`);
+      if (saved === undefined) throw new Error(`optimizer state: missing ${kind}.${name}`);
+      set(t, saved);
+    }
+}
+
 /** AdamW (Loshchilov & Hutter) with global-norm clipping, over named tfjs variables. */
 export class AdamW implements OptimizerState {
   private readonly m = new Map<string, TF.Variable | Float32Array>();
@@ -121,33 +154,17 @@ export class AdamW implements OptimizerState {
 
   /** Moments as tensors (`m.<name>`, `v.<name>`) for a checkpoint. */
   state(): Map<string, WeightTensor> {
-    const out = new Map<string, WeightTensor>();
-    for (const [kind, map] of [
-      ["m", this.m],
-      ["v", this.v],
-    ] as const)
-      for (const [name, t] of map) {
-        const shape = [...(this.parameters.get(name) as TF.Variable).shape];
-        out.set(`${kind}.${name}`, {
-          data: t instanceof Float32Array ? t : (t.dataSync() as Float32Array),
-          shape,
-        });
-      }
-    return out;
+    return momentTensors(this.m, this.v, (name, t) => ({
+      data: t instanceof Float32Array ? t : (t.dataSync() as Float32Array),
+      shape: [...(this.parameters.get(name) as TF.Variable).shape],
+    }));
   }
 
   load(state: Map<string, WeightTensor>, step: number): void {
-    for (const [kind, map] of [
-      ["m", this.m],
-      ["v", this.v],
-    ] as const) {
-      for (const [name, t] of map) {
-        const saved = state.get(`${kind}.${name}`);
-        if (saved === undefined) throw new Error(`optimizer state: missing ${kind}.${name}`);
-        if (t instanceof Float32Array) t.set(saved.data);
-        else tf.tidy(() => t.assign(tf.tensor(saved.data, saved.shape)));
-      }
-    }
+    loadMoments(this.m, this.v, state, (t, saved) => {
+      if (t instanceof Float32Array) t.set(saved.data);
+      else tf.tidy(() => t.assign(tf.tensor(saved.data, saved.shape)));
+    });
     this.step = step;
   }
 

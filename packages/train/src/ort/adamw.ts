@@ -1,5 +1,5 @@
 import type { WeightTensor } from "@lmcot/model-writer";
-import type { OptimizerConfig, OptimizerState } from "../optim";
+import { loadMoments, momentTensors, type OptimizerConfig, type OptimizerState } from "../optim";
 import type { AdamwFeeds } from "./session";
 
 /**
@@ -42,26 +42,14 @@ export class HostAdamW implements OptimizerState {
   }
 
   state(): Map<string, WeightTensor> {
-    const out = new Map<string, WeightTensor>();
-    for (const [kind, map] of [
-      ["m", this.m],
-      ["v", this.v],
-    ] as const)
-      for (const [name, data] of map)
-        out.set(`${kind}.${name}`, { data, shape: this.shapes.get(name) as number[] });
-    return out;
+    return momentTensors(this.m, this.v, (name, data) => ({
+      data,
+      shape: this.shapes.get(name) as number[],
+    }));
   }
 
   load(state: Map<string, WeightTensor>, step: number): void {
-    for (const [kind, map] of [
-      ["m", this.m],
-      ["v", this.v],
-    ] as const)
-      for (const [name, data] of map) {
-        const saved = state.get(`${kind}.${name}`);
-        if (saved === undefined) throw new Error(`optimizer state: missing ${kind}.${name}`);
-        data.set(saved.data);
-      }
+    loadMoments(this.m, this.v, state, (data, saved) => data.set(saved.data));
     this.step = step;
   }
 }

@@ -1,9 +1,9 @@
 import { availableParallelism } from "node:os";
-import { type T5Config, t5ParameterShapes, t5RelativePositionBucket } from "@lmcot/model-writer";
+import { type T5Config, t5ParameterShapes } from "@lmcot/model-writer";
 import type * as Ort from "onnxruntime-node";
 import { advance, type Decoded, type DecodeOptions, decodeState } from "../t5/generate";
 import { PAD_ID } from "../tokenizer";
-import { encoderFeeds, loadOnnxRuntime, sessionOptions } from "./session";
+import { buckets, encoderFeeds, loadOnnxRuntime, sessionOptions } from "./session";
 import { t5Layers } from "./t5-graph";
 import { Tape } from "./tape";
 
@@ -106,18 +106,15 @@ export class OrtDecoder {
     const empty = new ort.Tensor("float32", new Float32Array(0), [b, c.num_heads, 0, c.d_kv]);
     let past: Record<string, Ort.Tensor> = {};
     for (let i = 0; i < c.num_decoder_layers; i++) for (const p of ["k", "v"]) past[`past_${p}_${i}`] = empty;
-    const { relative_attention_num_buckets: n, relative_attention_max_distance: max } = c;
     for (let step = 0; step < options.maxNewTokens && state.done.some((d) => !d); step++) {
       options.signal?.throwIfAborted();
-      const buckets = BigInt64Array.from({ length: step + 1 }, (_, j) =>
-        BigInt(t5RelativePositionBucket(j - step, false, n, max)),
-      );
       const out = await this.step.run({
         ...params,
         ...past,
         ...cross,
         encoder_bias: encoded.feeds.encoder_bias as Ort.Tensor,
-        self_buckets: new ort.Tensor("int64", buckets, [1, step + 1]),
+        // the new position's buckets against every position so far
+        self_buckets: new ort.Tensor("int64", buckets(c, 1, step + 1, false, step), [1, step + 1]),
         token: new ort.Tensor(
           "int64",
           BigInt64Array.from(state.prefixes, (p) => BigInt(p[step] ?? PAD_ID)),

@@ -21,16 +21,6 @@ export function loadOnnxRuntime(): Promise<OrtModule> {
   return loading;
 }
 
-/** Whether onnxruntime-node can be loaded here. */
-export async function hasOnnxRuntime(): Promise<boolean> {
-  try {
-    await loadOnnxRuntime();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export interface T5RunInput {
   inputs: readonly (readonly number[])[];
   targets: readonly (readonly number[])[];
@@ -120,7 +110,7 @@ export function encoderFeeds(
     feeds: {
       input_ids: new ort.Tensor("int64", padded(inputs, s), [b, s]),
       encoder_bias: new ort.Tensor("float32", bias, [b, 1, 1, s]),
-      encoder_buckets: new ort.Tensor("int64", buckets(c, s, true), [s, s]),
+      encoder_buckets: new ort.Tensor("int64", buckets(c, s, s, true), [s, s]),
     },
   };
 }
@@ -178,7 +168,7 @@ export class OrtT5 {
       ),
       labels: tensor("int64", padded(input.targets, t), [b, t, 1]),
       causal_bias: tensor("float32", causal, [1, 1, t, t]),
-      decoder_buckets: tensor("int64", buckets(c, t, false), [t, t]),
+      decoder_buckets: tensor("int64", buckets(c, t, t, false), [t, t]),
       inverse_temperature: tensor("float32", Float32Array.of(1 / (input.temperature ?? 1)), [1]),
     };
     for (const [name, dims] of this.params) {
@@ -264,12 +254,22 @@ export class OrtT5 {
   }
 }
 
-function buckets(c: T5Config, n: number, bidirectional: boolean): BigInt64Array {
-  const out = new BigInt64Array(n * n);
+/**
+ * Relative position buckets [rows, cols] (int64): queries at positions `offset`…`offset + rows − 1`
+ * against keys 0…cols − 1, as HF's T5 buckets them.
+ */
+export function buckets(
+  c: T5Config,
+  rows: number,
+  cols: number,
+  bidirectional: boolean,
+  offset = 0,
+): BigInt64Array {
+  const out = new BigInt64Array(rows * cols);
   const { relative_attention_num_buckets: num, relative_attention_max_distance: max } = c;
-  for (let i = 0; i < n; i++)
-    for (let j = 0; j < n; j++)
-      out[i * n + j] = BigInt(t5RelativePositionBucket(j - i, bidirectional, num, max));
+  for (let i = 0; i < rows; i++)
+    for (let j = 0; j < cols; j++)
+      out[i * cols + j] = BigInt(t5RelativePositionBucket(j - i - offset, bidirectional, num, max));
   return out;
 }
 
