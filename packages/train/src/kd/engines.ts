@@ -67,6 +67,18 @@ function seeds(part: Encoded[], targetTokens: number): Float32Array {
 }
 
 const sum = (xs: Float32Array) => xs.reduce((a, b) => a + b, 0);
+const targetTokens = (chunk: Encoded[]) => chunk.reduce((a, e) => a + e.target.length, 0);
+
+/** Mean token cross-entropy over `set`, from each chunk's summed loss. */
+async function meanTokenLoss(
+  set: Encoded[],
+  batchSize: number,
+  chunkLoss: (chunk: Encoded[]) => Promise<number>,
+): Promise<number> {
+  let total = 0;
+  for (let i = 0; i < set.length; i += batchSize) total += await chunkLoss(set.slice(i, i + batchSize));
+  return total / Math.max(1, targetTokens(set));
+}
 
 class OrtKdEngine implements KdEngine {
   readonly name = "onnxruntime";
@@ -135,18 +147,13 @@ class OrtKdEngine implements KdEngine {
 
   async evalLoss(set: Encoded[], batchSize: number): Promise<number> {
     const session = await this.session("eval");
-    let total = 0;
-    let tokens = 0;
-    for (let i = 0; i < set.length; i += batchSize) {
-      const chunk = set.slice(i, i + batchSize);
+    return meanTokenLoss(set, batchSize, async (chunk) => {
       const out = await session.run(this.model.params, {
         inputs: chunk.map((e) => e.input),
         targets: chunk.map((e) => e.target),
       });
-      total -= sum(out.logprobs);
-      tokens += chunk.reduce((a, e) => a + e.target.length, 0);
-    }
-    return total / Math.max(1, tokens);
+      return -sum(out.logprobs);
+    });
   }
 
   async dispose(): Promise<void> {
@@ -197,21 +204,16 @@ class TfjsKdEngine implements KdEngine {
   }
 
   async evalLoss(set: Encoded[], batchSize: number): Promise<number> {
-    let total = 0;
-    let tokens = 0;
-    for (let i = 0; i < set.length; i += batchSize) {
-      const chunk = set.slice(i, i + batchSize);
-      const n = chunk.reduce((a, b) => a + b.target.length, 0);
+    return meanTokenLoss(set, batchSize, async (chunk) => {
       const loss = crossEntropy(
         this.model,
         chunk.map((b) => b.input),
         chunk.map((b) => b.target),
       );
-      total += (loss.dataSync()[0] as number) * n;
-      tokens += n;
+      const mean = loss.dataSync()[0] as number;
       loss.dispose();
-    }
-    return total / Math.max(1, tokens);
+      return mean * targetTokens(chunk);
+    });
   }
 
   async dispose(): Promise<void> {
