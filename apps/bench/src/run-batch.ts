@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
@@ -14,16 +13,18 @@ import {
   type RunStore,
   runResumable,
 } from "@lmcot/core";
-import { openFailureLog, openRunStore, readDataset } from "@lmcot/datasets";
+import { type openFailureLog, openRunStore, readDataset } from "@lmcot/datasets";
 import { apiKeysInEnv, BatchRounds, isBatchDeferred } from "@lmcot/llm";
 import type { BenchConfig } from "./config";
 import { openContexts } from "./contexts";
 import { loadExamples } from "./data";
 import { ExampleSpool } from "./example-spool";
 import { type BenchRecord, type Cell, cells, itemKey } from "./grid";
+import { openGridErrors } from "./grid-errors";
 import { parseLarge } from "./large";
 import { callLimitsOf, defaultResolver } from "./models";
 import { writePlan } from "./plan";
+import { RationaleMemo } from "./rationale-memo";
 import { benchRecord, type RunBenchOptions, type RunBenchResult } from "./run";
 import { writeRunInfo } from "./run-info";
 
@@ -65,13 +66,11 @@ export async function runBatchGrid(
   const grid = cells(config).map((cell) => ({ cell, examples: spools.get(cell.dataset)! }));
   writePlan(runDir, { cells: grid.map(({ cell, examples }) => ({ ...cell, expected: examples.size })) });
   const store = await openRunStore<BenchRecord>(join(runDir, "run.jsonl"));
-  // errors.jsonl holds what is failing now: items of this grid (kept as short hashes) not succeeded since.
-  const keys = new Set<string>();
-  for (const { cell, examples } of grid)
-    for (const id of examples.ids) keys.add(shortHash(itemKey(cell, id, methodPromptVersion(cell.method))));
-  const errorLog = await openFailureLog(join(runDir, "errors.jsonl"), {
-    keep: (f) => keys.has(shortHash(f.key)) && !store.has(f.key),
-  });
+  const { log: errorLog, total } = await openGridErrors(
+    runDir,
+    grid.map(({ cell, examples }) => ({ cell, ids: examples.ids })),
+    store,
+  );
   const input: RoundInput = {
     config,
     options,
@@ -96,8 +95,9 @@ export async function runBatchGrid(
   const resolver =
     options.resolver ?? defaultResolver({ ...(config.cache ? { cacheDir: config.cacheDir } : {}), limits });
   const large = new Map<string, LanguageModel>();
+  const memo = new RationaleMemo(join(runDir, "spool", "rationales.jsonl"));
   const small = new Map<string, RationaleModel>();
-  const result: RunBenchResult = { runDir, cells: [], total: keys.size, costUsd: 0 };
+  const result: RunBenchResult = { runDir, cells: [], total, costUsd: 0 };
   const states: CellState[] = grid.map(({ cell, examples }) => ({
     cell,
     examples,
@@ -109,7 +109,7 @@ export async function runBatchGrid(
       const largeId = parseLarge(cell.large).id;
       if (!large.has(largeId)) large.set(largeId, await resolver.large(largeId, { batch: rounds }));
       if (cell.small && !small.has(cell.small.id))
-        small.set(cell.small.id, await resolver.small(cell.small.id));
+        small.set(cell.small.id, memo.wrap(await resolver.small(cell.small.id)));
     }
     await rounds.open();
     for (const s of states) options.onCellStart?.(s.cell, s.examples.size);
@@ -147,6 +147,7 @@ export async function runBatchGrid(
     await errorLog.close();
     for (const m of small.values()) await m.dispose?.();
     for (const spool of spools.values()) spool.remove();
+    memo.remove();
     rmSync(join(runDir, "spool"), { recursive: true, force: true });
   }
   return result;
@@ -161,8 +162,6 @@ interface RoundInput {
   contexts: Awaited<ReturnType<typeof openContexts>>;
   secrets: readonly string[];
 }
-
-const shortHash = (key: string) => createHash("sha1").update(key).digest("base64").slice(0, 12);
 
 async function runRound(
   input: RoundInput,

@@ -5,7 +5,6 @@ import {
   type Example,
   type FailureRecord,
   formatContext,
-  KeySet,
   type LanguageModel,
   type LmGuidedOptions,
   methodPromptVersion,
@@ -16,13 +15,14 @@ import {
   type RunProgress,
   runResumable,
 } from "@lmcot/core";
-import { lockRunDir, openFailureLog, openRunStore, type RunLock } from "@lmcot/datasets";
+import { lockRunDir, openRunStore, type RunLock } from "@lmcot/datasets";
 import { apiKeysInEnv, type BatchEvent, type BatchLimits, type BatchRounds } from "@lmcot/llm";
 import { scoreAnswer } from "@lmcot/metrics";
 import { type BenchConfig, defaultRunDir } from "./config";
 import { compactPrompts, openContexts } from "./contexts";
 import { type ExampleSource, exampleCursor, openExamples } from "./data";
 import { type BenchRecord, type Cell, cells, itemKey } from "./grid";
+import { openGridErrors } from "./grid-errors";
 import { parseLarge } from "./large";
 import { callLimitsOf, defaultResolver, type ModelResolver } from "./models";
 import { writePlan } from "./plan";
@@ -114,22 +114,18 @@ async function runLocked(
   const sourceOf = (cell: Cell) => sources.get(cell.dataset)!;
   writePlan(runDir, { cells: grid.map((cell) => ({ ...cell, expected: sourceOf(cell).ids.length })) });
   const store = await openRunStore<BenchRecord>(join(runDir, "run.jsonl"));
-  const keys = new KeySet();
-  for (const cell of grid) {
-    const version = methodPromptVersion(cell.method);
-    for (const id of sourceOf(cell).ids) keys.add(itemKey(cell, id, version));
-  }
-  // errors.jsonl holds what is failing now: items of this grid that have not succeeded since.
-  const errorLog = await openFailureLog(join(runDir, "errors.jsonl"), {
-    keep: (f) => keys.has(f.key) && !store.has(f.key),
-  });
+  const { log: errorLog, total } = await openGridErrors(
+    runDir,
+    grid.map((cell) => ({ cell, ids: sourceOf(cell).ids })),
+    store,
+  );
   const secrets = options.secrets ?? apiKeysInEnv();
   const limits = callLimitsOf(config);
   const resolver =
     options.resolver ?? defaultResolver({ ...(config.cache ? { cacheDir: config.cacheDir } : {}), limits });
   const large = new Map<string, LanguageModel>();
   const small = new Map<string, RationaleModel>();
-  const result: RunBenchResult = { runDir, cells: [], total: keys.size, costUsd: 0 };
+  const result: RunBenchResult = { runDir, cells: [], total, costUsd: 0 };
   // The budget check needs a cost per item before it runs: the mean of what items cost so far.
   const spent = { usd: 0, items: 0 };
 

@@ -94,6 +94,35 @@ describe("runBench with batch: true", () => {
     expect(records.every((r) => r.samples.length === 3)).toBe(true);
   });
 
+  it("the small LM writes each rationale once: the item put off for its batch gets it back next round", async () => {
+    const { server, config } = await batchGrid({
+      large: ["openai:gpt-4o-mini"],
+      datasets: [{ name: "hotpotqa", sample: 5 }],
+      methods: ["lm-guided"],
+      selfConsistency: 2,
+    });
+    const inputs: string[] = [];
+    const counting: ModelResolver = {
+      ...resolver(server),
+      small: async (id) => {
+        const model = await getRationaleModel(id);
+        return {
+          ...model,
+          generate: (batch, options) => {
+            inputs.push(...batch);
+            return model.generate(batch, options);
+          },
+        };
+      },
+    };
+    const result = await runBench(config, { resolver: counting });
+    expect(result.cells[0]!.progress.done).toBe(5);
+    expect(server.created).toHaveLength(1);
+    // Two rounds (spill, then answer from the results): each question's rationale generated once.
+    expect(inputs).toHaveLength(5);
+    expect(new Set(inputs).size).toBe(5);
+  });
+
   it("the budget is checked before each submission: a batch that could pass it is not sent", async () => {
     const { server, config } = await batchGrid({
       large: ["openai:gpt-4o-mini"],

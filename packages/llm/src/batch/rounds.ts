@@ -5,6 +5,7 @@ import {
   AbortError,
   type GenerateRequest,
   type GenerateResult,
+  IdIndex,
   isFatalError,
   type LanguageModel,
   Limiter,
@@ -14,7 +15,6 @@ import {
 import { cacheKey } from "../middleware/cache";
 import { withGenerate } from "../middleware/types";
 import { batchCostUsd, estimateBatchCostUsd } from "../prices";
-import { IdIndex } from "./id-index";
 import { type BatchJob, isBatchId, Journal, type JournalEvent, journalPaths } from "./journal";
 import { type BatchFile, downloadResults, readLine, SpillFile, scanResults } from "./round-files";
 import type { BatchSessionOptions } from "./session";
