@@ -15,9 +15,18 @@
  * against `batchServer()`.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { createInterface } from "node:readline";
 import { batchServer } from "@lmcot/llm/testing";
 import { type GridServer, gridServer, writeSyntheticDev } from "./grid-fixture";
 
@@ -140,14 +149,26 @@ function killNode(timePid: number) {
   if (pid) process.kill(pid, "SIGKILL");
 }
 
-const records = (runDir: string) => {
+/** run.jsonl's record keys, streamed (a 20k × 18 run's file is larger than a string can be). */
+async function records(runDir: string): Promise<string[]> {
   const file = join(runDir, "run.jsonl");
-  if (!existsSync(file)) return [] as string[];
-  return readFileSync(file, "utf8")
-    .split("\n")
-    .filter((l) => l.endsWith("}"))
-    .map((l) => (JSON.parse(l) as { key: string }).key);
-};
+  if (!existsSync(file)) return [];
+  const keys: string[] = [];
+  for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Infinity }))
+    if (line.endsWith("}")) keys.push((JSON.parse(line) as { key: string }).key);
+  return keys;
+}
+
+/** Custom ids the batch server received in more than one batch: paid calls sent twice. */
+function resentIds(batch: Awaited<ReturnType<typeof batchServer>>): number {
+  const seen = new Set<string>();
+  let twice = 0;
+  for (const b of Object.values(batch.created))
+    for (const id of b.customIds)
+      if (seen.has(id)) twice++;
+      else seen.add(id);
+  return twice;
+}
 
 async function once(
   cli: string,
@@ -156,7 +177,7 @@ async function once(
   server: GridServer | undefined,
 ): Promise<Outcome> {
   const dir = mkdtempSync(join(tmpdir(), "lmcot-scale-"));
-  const batch = MODE === "batch" ? await batchServer({ apiKey: KEY }) : undefined;
+  const batch = MODE === "batch" ? await batchServer({ apiKey: KEY, forgetInputs: true }) : undefined;
   const env = { ...process.env, ...(batch ? batch.env(KEY) : {}) };
   const base = server?.baseURL ?? "";
   const args = [
@@ -180,24 +201,27 @@ async function once(
   // Somewhere in the first 60% of the run, at ~150 items/s.
   const afterMs = 2000 + Math.random() * ((size * CELLS) / 150) * 600;
   let inFlightAtKill = 0;
-  let first = await runCli(
+  const killed = await runCli(
     cli,
     args,
     env,
     runFile,
     KILL ? { afterMs, onKill: () => (inFlightAtKill = server?.inFlight ?? 0) } : undefined,
   );
+  let first = killed;
   let kill: Outcome["kill"];
   if (KILL) {
-    const before = records(join(dir, "run"));
+    const before = await records(join(dir, "run"));
     const repeatedBefore = server?.repeated ?? 0;
-    first = await runCli(cli, args, env, runFile);
-    const after = records(join(dir, "run"));
+    const resumed = await runCli(cli, args, env, runFile);
+    // The peak of either process: the killed one and the one that resumed its run.
+    first = { ...resumed, kb: Math.max(killed.kb, resumed.kb), runKb: Math.max(killed.runKb, resumed.runKb) };
+    const after = await records(join(dir, "run"));
     const expected = size * CELLS;
     kill = {
       records: before.length,
       inFlightAtKill,
-      repeated: (server?.repeated ?? 0) - repeatedBefore,
+      repeated: batch ? resentIds(batch) : (server?.repeated ?? 0) - repeatedBefore,
       lost: expected - new Set(after).size,
       duplicated: after.length - new Set(after).size,
     };
