@@ -1,5 +1,5 @@
 import { open, rm, truncate } from "node:fs/promises";
-import { type CallPolicy, callWithPolicy, LmcotError, retryAfterMs } from "@lmcot/core";
+import { type CallPolicy, callWithPolicy, LmcotError, linkedSignal, retryAfterMs } from "@lmcot/core";
 import { fileSize } from "./data-cache";
 import { DataFetchError } from "./data-errors";
 import { type DownloadLimits, downloadLimits, type LimitOptions, overLimit } from "./download-limits";
@@ -150,7 +150,7 @@ async function attempt(
       stallMs,
     );
   };
-  const both = AbortSignal.any([signal, stall.signal]);
+  const { signal: both, release } = linkedSignal([signal, stall.signal]);
   arm();
   try {
     let response: Response;
@@ -247,6 +247,7 @@ async function attempt(
     return bytes;
   } finally {
     clearTimeout(timer);
+    release();
   }
 }
 
@@ -265,7 +266,8 @@ export async function downloadFile(
   const totalMs = state.limits.totalTimeoutMs;
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), totalMs);
-  const signal = options.signal ? AbortSignal.any([options.signal, deadline.signal]) : deadline.signal;
+  const linked = options.signal ? linkedSignal([options.signal, deadline.signal]) : undefined;
+  const signal = linked?.signal ?? deadline.signal;
   // callWithPolicy gives up on an aborted attempt at once; its clean-up of the part is awaited here.
   let running: Promise<unknown> = Promise.resolve();
   const settled = () =>
@@ -309,6 +311,7 @@ export async function downloadFile(
     );
   } finally {
     clearTimeout(timer);
+    linked?.release();
   }
 }
 

@@ -4,6 +4,7 @@ import {
   isFatalError,
   type LanguageModel,
   type Limiter,
+  linkedSignal,
   UnreadableReplyError,
 } from "@lmcot/core";
 import { ASPECTS, type AspectName } from "./aspects";
@@ -112,65 +113,74 @@ export async function aspectRewards(
   if (aspects.length === 0) return result;
   // A fatal error (a refused key, a missing model) stops the item's other calls at once.
   const stop = new AbortController();
-  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
-  const ask = async (p: JudgePrompt, maxTokens: number): Promise<string> => {
-    const call = async () => {
-      try {
-        return await options.judge.generate({
-          system: p.system,
-          prompt: p.prompt,
-          maxTokens: options.maxTokens ?? maxTokens,
-          temperature: options.temperature ?? 0,
-          promptVersion: p.version,
-          signal,
-        });
-      } catch (error) {
-        // Inside the limiter's turn, so no waiting call starts before the others are stopped.
-        if (isFatalError(error)) stop.abort();
-        throw error;
-      }
+  const linked = options.signal ? linkedSignal([options.signal, stop.signal]) : undefined;
+  const signal = linked?.signal ?? stop.signal;
+  try {
+    return await judgeAll();
+  } finally {
+    linked?.release();
+  }
+
+  async function judgeAll(): Promise<AspectRewardResult> {
+    const ask = async (p: JudgePrompt, maxTokens: number): Promise<string> => {
+      const call = async () => {
+        try {
+          return await options.judge.generate({
+            system: p.system,
+            prompt: p.prompt,
+            maxTokens: options.maxTokens ?? maxTokens,
+            temperature: options.temperature ?? 0,
+            promptVersion: p.version,
+            signal,
+          });
+        } catch (error) {
+          // Inside the limiter's turn, so no waiting call starts before the others are stopped.
+          if (isFatalError(error)) stop.abort();
+          throw error;
+        }
+      };
+      const reply = options.limiter ? await options.limiter.run(call, signal) : await call();
+      recordCall(usage, "judge", reply);
+      return reply.text;
     };
-    const reply = options.limiter ? await options.limiter.run(call, signal) : await call();
-    recordCall(usage, "judge", reply);
-    return reply.text;
-  };
-  const keep = (aspect: AspectName, parsed: ParsedScore, reply: string) => {
-    if ("score" in parsed) {
-      result.scores[aspect] = parsed.score;
-      return;
-    }
-    const unreadable = new UnreadableReplyError(`judge reply for ${aspect} has no score: ${parsed.error}`);
-    result.scores[aspect] = failureScore(policy, unreadable);
-    result.failures.push({ aspect, error: parsed.error, reply });
-  };
-  const failed = (error: unknown, judged: readonly AspectName[], aspect?: AspectName) => {
-    const score = failureScore(callPolicy, error);
-    for (const a of judged) result.scores[a] = score;
-    result.callFailures.push(callFailure("judge", error, aspect));
-  };
-  if (options.mode === "one-call") {
-    let reply: string;
-    try {
-      reply = await ask(allAspectsPrompt(aspects, input, options.prompt), 16 * aspects.length);
-    } catch (error) {
-      failed(error, aspects);
+    const keep = (aspect: AspectName, parsed: ParsedScore, reply: string) => {
+      if ("score" in parsed) {
+        result.scores[aspect] = parsed.score;
+        return;
+      }
+      const unreadable = new UnreadableReplyError(`judge reply for ${aspect} has no score: ${parsed.error}`);
+      result.scores[aspect] = failureScore(policy, unreadable);
+      result.failures.push({ aspect, error: parsed.error, reply });
+    };
+    const failed = (error: unknown, judged: readonly AspectName[], aspect?: AspectName) => {
+      const score = failureScore(callPolicy, error);
+      for (const a of judged) result.scores[a] = score;
+      result.callFailures.push(callFailure("judge", error, aspect));
+    };
+    if (options.mode === "one-call") {
+      let reply: string;
+      try {
+        reply = await ask(allAspectsPrompt(aspects, input, options.prompt), 16 * aspects.length);
+      } catch (error) {
+        failed(error, aspects);
+        return result;
+      }
+      const parsed = parseAllAspects(reply, aspects);
+      for (const aspect of aspects) keep(aspect, parsed[aspect], reply);
       return result;
     }
-    const parsed = parseAllAspects(reply, aspects);
-    for (const aspect of aspects) keep(aspect, parsed[aspect], reply);
+    // allSettled, not all: every call of the item ends (and is counted) before the item does.
+    const replies = await Promise.allSettled(
+      aspects.map((a) => ask(aspectPrompt(a, input, options.prompt), 16)),
+    );
+    const worst = worstFailure(replies);
+    // Throws when no policy may score it (`error`, fatal, aborted); else each failure is scored below.
+    if (worst) failureScore(callPolicy, worst.reason);
+    aspects.forEach((aspect, i) => {
+      const r = replies[i]!;
+      if (r.status === "fulfilled") keep(aspect, parseAspectScore(r.value), r.value);
+      else failed(r.reason, [aspect], aspect);
+    });
     return result;
   }
-  // allSettled, not all: every call of the item ends (and is counted) before the item does.
-  const replies = await Promise.allSettled(
-    aspects.map((a) => ask(aspectPrompt(a, input, options.prompt), 16)),
-  );
-  const worst = worstFailure(replies);
-  // Throws when no policy may score it (`error`, fatal, aborted); else each failure is scored below.
-  if (worst) failureScore(callPolicy, worst.reason);
-  aspects.forEach((aspect, i) => {
-    const r = replies[i]!;
-    if (r.status === "fulfilled") keep(aspect, parseAspectScore(r.value), r.value);
-    else failed(r.reason, [aspect], aspect);
-  });
-  return result;
 }

@@ -1,3 +1,5 @@
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { AuthenticationError, Limiter, ServerError, UnreadableReplyError } from "@lmcot/core";
 import { describe, expect, it } from "vitest";
 import { aspectRewards } from "../src/aspect-reward";
@@ -91,5 +93,30 @@ describe("RewardScorer: failed calls", () => {
     const outcomes = await scorer.scoreEach(items);
     expect(outcomes.every((o) => !o.ok && AuthenticationError.isInstance(o.error))).toBe(true);
     expect(judge.requests).toHaveLength(1);
+  });
+});
+
+describe("aspectRewards: the caller's signal", () => {
+  it("does not keep each item's signals alive once the item ends, when the judge leaves a listener on them (as the OpenAI SDK does)", async () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const outer = new AbortController();
+    const seen: WeakRef<AbortSignal>[] = [];
+    const judge = new FunctionModel((r) => {
+      r.signal?.addEventListener("abort", () => undefined);
+      if (r.signal) seen.push(new WeakRef(r.signal));
+      return "Score: 4";
+    });
+    for (let i = 0; i < 20; i++) await aspectRewards(input, { judge, signal: outer.signal });
+    judge.requests.length = 0;
+    await new Promise((r) => setTimeout(r, 10));
+    gc();
+    await new Promise((r) => setTimeout(r, 10));
+    gc();
+    expect(seen).toHaveLength(20 * 8);
+    // An item's eight calls share its signal. With AbortSignal.any on Node 20 all 20 items' signals
+    // were still alive here; now at most the last item's is (V8 may still hold it).
+    const alive = new Set(seen.map((w) => w.deref()).filter(Boolean));
+    expect(alive.size).toBeLessThanOrEqual(1);
   });
 });

@@ -8,6 +8,7 @@ import {
   BadRequestError,
   callWithPolicy,
   LmcotError,
+  linkedSignal,
   ModelNotFoundError,
   ServerError,
   TimeoutError,
@@ -62,7 +63,7 @@ async function downloadOnce(
     clearTimeout(timer);
     timer = setTimeout(() => idle.abort(), idleMs);
   };
-  const signal = AbortSignal.any([idle.signal, attempt]);
+  const { signal, release } = linkedSignal([idle.signal, attempt]);
   const temp = `${file}.tmp.${process.pid}`;
   try {
     const response = await fetch(url, { headers: headers(), signal });
@@ -100,6 +101,7 @@ async function downloadOnce(
     throw new ServerError(`hub: ${url}: download failed (${cause})`, { cause: error });
   } finally {
     clearTimeout(timer);
+    release();
   }
 }
 
