@@ -55,11 +55,15 @@ class LineWriter {
 
 /** A chunk of a round's calls to one model, written as the provider's submission lines. */
 export class SpillFile {
-  readonly ids: string[] = [];
   bytes = 0;
   estimate = 0;
+  count = 0;
   closed = false;
   private readonly writer: LineWriter;
+  // The chunk's custom ids, newline-separated outside the JS heap: a round of 360k calls would
+  // otherwise keep 360k id strings alive until its batches are submitted.
+  private idBytes = Buffer.allocUnsafe(16 * 1024);
+  private idLength = 0;
 
   constructor(
     readonly path: string,
@@ -68,13 +72,22 @@ export class SpillFile {
     this.writer = new LineWriter(path);
   }
 
-  get count(): number {
-    return this.ids.length;
+  /** The custom ids, in the order their lines were written. */
+  get ids(): string[] {
+    return this.count ? this.idBytes.toString("utf8", 0, this.idLength - 1).split("\n") : [];
   }
 
   add(customId: string, line: string, bytes: number, estimate: number): void {
     this.writer.write(`${line}\n`, bytes);
-    this.ids.push(customId);
+    const need = Buffer.byteLength(customId) + 1;
+    if (this.idLength + need > this.idBytes.length) {
+      const grown = Buffer.allocUnsafe(Math.max(2 * this.idBytes.length, this.idLength + need));
+      this.idBytes.copy(grown, 0, 0, this.idLength);
+      this.idBytes = grown;
+    }
+    this.idLength += this.idBytes.write(customId, this.idLength);
+    this.idBytes[this.idLength++] = 10;
+    this.count++;
     this.bytes += bytes;
     this.estimate += estimate;
   }
