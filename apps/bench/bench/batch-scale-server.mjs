@@ -13,9 +13,15 @@ const server = await batchServer({
 process.stdout.write(`${JSON.stringify(server.env(process.argv[2]))}\n`);
 process.stdin.resume();
 process.stdin.on("end", async () => {
-  process.stderr.write(
-    `${JSON.stringify({ batches: server.created.length, requests: server.created.reduce((n, b) => n + b.customIds.length, 0) })}\n`,
-  );
+  // Custom ids sent in more than one batch: paid calls made twice.
+  const seen = new Set();
+  let resent = 0;
+  for (const b of server.created)
+    for (const id of b.customIds)
+      if (seen.has(id)) resent++;
+      else seen.add(id);
+  const requests = server.created.reduce((n, b) => n + b.customIds.length, 0);
+  process.stderr.write(`${JSON.stringify({ batches: server.created.length, requests, resent })}\n`);
   await server.close();
   process.exit(0);
 });

@@ -12,11 +12,12 @@
  * an OpenAI and an Anthropic model × seeds 0, 1, 2. `--answer-chars 5000`: every reply 5,000
  * characters, so each results file is ~50 MB (read by streaming).
  */
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { startServer } from "./batch-server-process.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const flag = (name, fallback) => {
@@ -75,33 +76,8 @@ function devFile(dir, n) {
   return path;
 }
 
-/** The loopback batch server in its own process; `stop()` returns what it was sent. */
-async function startServer() {
-  const child = spawn(process.execPath, [join(here, "batch-scale-server.mjs"), KEY, ANSWER_CHARS], {
-    stdio: ["pipe", "pipe", "pipe"],
-  });
-  const env = await new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout.on("data", (c) => {
-      out += c;
-      if (out.includes("\n")) resolve(JSON.parse(out));
-    });
-    child.once("exit", (code) => reject(new Error(`server exited ${code}`)));
-  });
-  let err = "";
-  child.stderr.on("data", (c) => (err += c));
-  return {
-    env,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once("exit", () => resolve(JSON.parse(err.trim().split("\n").at(-1) ?? "{}")));
-        child.stdin.end();
-      }),
-  };
-}
-
 async function measure(impl, file) {
-  const server = await startServer();
+  const server = await startServer(KEY, ANSWER_CHARS);
   const out = mkdtempSync(join(tmpdir(), "lmcot-batch-scale-run-"));
   try {
     const stdout = execFileSync(

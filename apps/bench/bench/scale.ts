@@ -27,8 +27,14 @@ import {
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
-import { batchServer } from "@lmcot/llm/testing";
+// @ts-expect-error: a plain ES module, shared with batch-scale.mjs (typed by its JSDoc only)
+import { startServer } from "./batch-server-process.mjs";
 import { type GridServer, gridServer, writeSyntheticDev } from "./grid-fixture";
+
+type BatchSummary = { batches: number; requests: number; resent: number };
+const startBatchServer = startServer as (
+  key: string,
+) => Promise<{ env: Record<string, string>; stop: () => Promise<BatchSummary> }>;
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -159,17 +165,6 @@ async function records(runDir: string): Promise<string[]> {
   return keys;
 }
 
-/** Custom ids the batch server received in more than one batch: paid calls sent twice. */
-function resentIds(batch: Awaited<ReturnType<typeof batchServer>>): number {
-  const seen = new Set<string>();
-  let twice = 0;
-  for (const b of Object.values(batch.created))
-    for (const id of b.customIds)
-      if (seen.has(id)) twice++;
-      else seen.add(id);
-  return twice;
-}
-
 async function once(
   cli: string,
   file: string,
@@ -177,8 +172,9 @@ async function once(
   server: GridServer | undefined,
 ): Promise<Outcome> {
   const dir = mkdtempSync(join(tmpdir(), "lmcot-scale-"));
-  const batch = MODE === "batch" ? await batchServer({ apiKey: KEY, forgetInputs: true }) : undefined;
-  const env = { ...process.env, ...(batch ? batch.env(KEY) : {}) };
+  // The batch server runs in its own process: its memory is neither the CLI's nor this script's.
+  const batch = MODE === "batch" ? await startBatchServer(KEY) : undefined;
+  const env = { ...process.env, ...(batch ? batch.env : {}) };
   const base = server?.baseURL ?? "";
   const args = [
     "bench",
@@ -221,16 +217,17 @@ async function once(
     kill = {
       records: before.length,
       inFlightAtKill,
-      repeated: batch ? resentIds(batch) : (server?.repeated ?? 0) - repeatedBefore,
+      repeated: (server?.repeated ?? 0) - repeatedBefore,
       lost: expected - new Set(after).size,
       duplicated: after.length - new Set(after).size,
     };
   }
   const seconds = (performance.now() - started) / 1000;
   if (first.code !== 0) process.stderr.write(`exit ${first.code}: ${first.stderr}\n`);
-  const calls =
-    server?.requests ?? Object.values(batch?.created ?? []).reduce((n, b) => n + b.customIds.length, 0);
-  await batch?.close();
+  const sent = await batch?.stop();
+  // In batch mode a paid call made twice is a custom id in two batches.
+  if (kill && sent) kill.repeated = sent.resent;
+  const calls = server?.requests ?? sent?.requests ?? 0;
   rmSync(dir, { recursive: true, force: true });
   return {
     peakMb: first.kb / 1024,

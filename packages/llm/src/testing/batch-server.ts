@@ -103,7 +103,9 @@ function slim(line: Job["lines"][number]): Job["lines"][number] {
     messages?: { role?: string; content?: unknown }[];
   };
   const last = Array.isArray(messages) ? messages.at(-1) : undefined;
-  const content = typeof last?.content === "string" ? last.content.slice(0, 200) : last?.content;
+  // Copied, not sliced: a V8 slice keeps the whole prompt alive, and a 20k × 18 grid sends 360k of them.
+  const content =
+    typeof last?.content === "string" ? Buffer.from(last.content.slice(0, 200)).toString() : last?.content;
   return { customId: line.customId, body: { model, messages: last ? [{ role: last.role, content }] : [] } };
 }
 
