@@ -1,19 +1,27 @@
 import { closeSync, existsSync, openSync, readSync } from "node:fs";
-import { basename } from "node:path";
+import { basename, dirname } from "node:path";
 import { DataValidationError } from "@lmcot/core";
 import { readLines, validate } from "@lmcot/datasets";
 import type { z } from "zod";
 import { contextKey } from "./contexts";
 import type { BenchRecord, Cell } from "./grid";
 import { KeyIndex } from "./key-index";
+import { readPlan } from "./plan";
 import { benchRecordSchema } from "./record-schema";
 
-/** A typed array that grows as rows are appended (doubling), read back with `view()`. */
+/**
+ * A typed array that grows as rows are appended (doubling past `capacity`), read back with `view()`.
+ * Sized from the run's plan, the columns of a 360k-item run take their final size at once instead of
+ * reaching it through copies that hold the old and the new array together.
+ */
 export class Column<A extends Float64Array | Int32Array | Uint8Array> {
   private data: A;
   length = 0;
-  constructor(private readonly make: (n: number) => A) {
-    this.data = make(1024);
+  constructor(
+    private readonly make: (n: number) => A,
+    capacity = 1024,
+  ) {
+    this.data = make(Math.max(1, capacity));
   }
   push(value: number): void {
     if (this.length === this.data.length) {
@@ -32,8 +40,15 @@ export class Column<A extends Float64Array | Int32Array | Uint8Array> {
   }
 }
 
-const f64 = () => new Column((n) => new Float64Array(n));
-const i32 = () => new Column((n) => new Int32Array(n));
+/** The items the run's plan.json expects beside `path`, when it has one: the columns' first size. */
+function plannedRows(path: string): number {
+  try {
+    const planned = readPlan(dirname(path))?.cells.reduce((n, cell) => n + cell.expected, 0) ?? 0;
+    return Math.min(Math.max(planned, 1024), 1 << 26);
+  } catch {
+    return 1024;
+  }
+}
 
 /** Where a line of a JSONL file sits: byte offset and length (newline included), and its 1-based number. */
 export interface LineAt {
@@ -95,6 +110,9 @@ export async function scanRun(
   const exampleIndex = new Map<string, number>();
   const types: string[] = [];
   const typeIndex = new Map<string, number>();
+  const rows = plannedRows(path);
+  const f64 = () => new Column((n) => new Float64Array(n), rows);
+  const i32 = () => new Column((n) => new Int32Array(n), rows);
   const c = {
     cell: i32(),
     example: i32(),
@@ -103,7 +121,7 @@ export async function scanRun(
     f1: f64(),
     costUsd: f64(),
     latencyMs: f64(),
-    cached: new Column((n) => new Uint8Array(n)),
+    cached: new Column((n) => new Uint8Array(n), rows),
     contextChars: f64(),
     inputTokens: f64(),
     outputTokens: f64(),
