@@ -10,7 +10,8 @@
  *     [--before /work/main/apps/cli/dist] [--kill]
  *
  * `--cells`: 2 (standard, cot), 3 (+ lm-guided with extractive:selector), 6 (× 2 large LMs) or 18
- * (× 3 seeds). `--kill`: each run is SIGKILLed at a random point and resumed; the line adds what the
+ * (× 3 seeds). `--kill [--kill-within S]`: each run is SIGKILLed at a random point (in its first S
+ * seconds) and resumed; the line adds what the
  * server saw repeated and what run.jsonl lost or holds twice. `--mode batch` drives `--batch`
  * against `batchServer()`.
  */
@@ -81,7 +82,15 @@ interface Outcome {
   seconds: number;
   calls: number;
   code: number;
-  kill?: { repeated: number; inFlightAtKill: number; lost: number; duplicated: number; records: number };
+  kill?: {
+    killed: boolean;
+    afterS: number;
+    repeated: number;
+    inFlightAtKill: number;
+    lost: number;
+    duplicated: number;
+    records: number;
+  };
 }
 
 /** The node process under /usr/bin/time (its only child). */
@@ -195,14 +204,26 @@ async function once(
   const started = performance.now();
   const runFile = join(dir, "run", "run.jsonl");
   // Somewhere in the first 60% of the run, at ~150 items/s.
-  const afterMs = 2000 + Math.random() * ((size * CELLS) / 150) * 600;
+  // `--kill-within S`: somewhere in the first S seconds; by default in the first 60% of a run at ~150
+  // items/s. A run that ends before its kill is reported (`killed: false`), not counted as a kill.
+  const within = has("kill-within") ? Number(arg("kill-within", "0")) * 1000 : ((size * CELLS) / 150) * 600;
+  const afterMs = 2000 + Math.random() * within;
+  let killedAt = 0;
   let inFlightAtKill = 0;
   const killed = await runCli(
     cli,
     args,
     env,
     runFile,
-    KILL ? { afterMs, onKill: () => (inFlightAtKill = server?.inFlight ?? 0) } : undefined,
+    KILL
+      ? {
+          afterMs,
+          onKill: () => {
+            inFlightAtKill = server?.inFlight ?? 0;
+            killedAt = afterMs;
+          },
+        }
+      : undefined,
   );
   let first = killed;
   let kill: Outcome["kill"];
@@ -215,6 +236,8 @@ async function once(
     const after = await records(join(dir, "run"));
     const expected = size * CELLS;
     kill = {
+      killed: killedAt > 0,
+      afterS: Math.round(afterMs / 1000),
       records: before.length,
       inFlightAtKill,
       repeated: (server?.repeated ?? 0) - repeatedBefore,
