@@ -1,7 +1,7 @@
 import { appendFileSync, existsSync, readFileSync, truncateSync } from "node:fs";
 import { join } from "node:path";
 import { DataValidationError, type Example, type PromptRecord } from "@lmcot/core";
-import { readLines, validate } from "@lmcot/datasets";
+import { parseJsonLine, readLines, validate } from "@lmcot/datasets";
 import { z } from "zod";
 import { contextRecordSchema } from "./record-schema";
 
@@ -60,13 +60,7 @@ async function storedContextKeys(runDir: string): Promise<Set<string>> {
     }
     goodEnd = end;
     if (text.trim() === "") continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      throw new DataValidationError("is not valid JSON", { file: "contexts.jsonl", line });
-    }
-    const c = validate(contextKeySchema, value, { file: "contexts.jsonl", line });
+    const c = parseJsonLine(text, contextKeySchema, { file: "contexts.jsonl", line });
     out.add(contextKey(c.dataset, c.exampleId));
   }
   return out;

@@ -1,7 +1,7 @@
 import { closeSync, existsSync, openSync, readSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import { DataValidationError } from "@lmcot/core";
-import { readLines, validate } from "@lmcot/datasets";
+import { parseJsonLine, readLines } from "@lmcot/datasets";
 import type { z } from "zod";
 import { contextKey } from "./contexts";
 import type { BenchRecord, Cell } from "./grid";
@@ -220,14 +220,8 @@ export function keyAt(path: string, offset: number, length: number): string {
 
 /** One JSONL line parsed and checked by `schema`; errors name the file, line and field. */
 export function parseLine<T>(text: string, schema: z.ZodType<T>, file: string, line: number): T {
-  let value: unknown;
-  try {
-    // A byte order mark may open the file's first line.
-    value = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-  } catch {
-    throw new DataValidationError("is not valid JSON", { file, line });
-  }
-  return validate(schema, value, { file, line });
+  // A byte order mark may open the file's first line.
+  return parseJsonLine(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, schema, { file, line });
 }
 
 /** Reads lines back from where a scan found them (fs.read at the offset), each checked by `schema` again. */

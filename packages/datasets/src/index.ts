@@ -38,4 +38,4 @@ export { type JsonlRunStore, openRunStore, type RunStoreInfo } from "./run-store
 export { type ExampleFilter, filterExamples, sample, seededRandom, trainEvalSplit } from "./sample";
 export { loadSample, type SampleName, samplePath, samplesDir } from "./samples";
 export { findSource, listSources, type RegistryOptions, type UserDataEntry } from "./user-registry";
-export { readValidatedJsonl } from "./validated-jsonl";
+export { parseJsonLine, readValidatedJsonl } from "./validated-jsonl";

@@ -19,12 +19,17 @@ export async function* readValidatedJsonl<T>(
   const file = basename(path);
   for await (const { text, line, terminated } of readLines(path)) {
     if (text.trim() === "" || !terminated) continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      throw new DataValidationError("is not valid JSON", { file, line });
-    }
-    yield { value: validate(schema, value, { file, line }), line };
+    yield { value: parseJsonLine(text, schema, { file, line }), line };
   }
+}
+
+/** One JSONL line checked by `schema`; not JSON, or a bad field, is an error naming the file and line. */
+export function parseJsonLine<T>(text: string, schema: z.ZodType<T>, at: { file: string; line: number }): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new DataValidationError("is not valid JSON", at);
+  }
+  return validate(schema, value, at);
 }
