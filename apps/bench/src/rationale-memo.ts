@@ -12,7 +12,6 @@ export class RationaleMemo {
   private readonly fd: number;
   private readonly index = new IdIndex();
   private end = 0;
-  hits = 0;
 
   constructor(readonly path: string) {
     mkdirSync(dirname(path), { recursive: true });
@@ -29,10 +28,7 @@ export class RationaleMemo {
           .update(JSON.stringify([model.id, inputs, decoding]))
           .digest("hex");
         const saved = this.read(key);
-        if (saved) {
-          this.hits++;
-          return saved;
-        }
+        if (saved) return saved;
         const outputs = await model.generate(inputs, options);
         this.write(key, outputs);
         return outputs;

@@ -74,46 +74,64 @@ export const isBatchId = (id: unknown): id is string =>
 /** The jobs a journal records, oldest first; a torn last line (a kill mid-write) is ignored. */
 export function readJournal(path: string): BatchJob[] {
   if (!existsSync(path)) return [];
-  const jobs = new Map<string, BatchJob>();
-  const byBatch = new Map<string, BatchJob>();
-  for (const line of readFileSync(path, "utf8").split("\n")) {
-    if (!line.trim()) continue;
+  const fold = new JournalFold();
+  for (const line of readFileSync(path, "utf8").split("\n")) fold.add(line);
+  return [...fold.jobs.values()];
+}
+
+/**
+ * Journal lines folded into jobs one at a time, for a reader that streams the file. With `keepIds`
+ * false a job's `customIds` stay empty: its caller indexes them from the `submitting` event instead.
+ */
+export class JournalFold {
+  /** By submission id, oldest first. */
+  readonly jobs = new Map<string, BatchJob>();
+  private readonly byBatch = new Map<string, BatchJob>();
+
+  constructor(private readonly keepIds = true) {}
+
+  /** The line's event and its job; undefined for a blank or torn line, or an event of no known job. */
+  add(line: string): { event: JournalEvent; job: BatchJob } | undefined {
+    if (!line.trim()) return undefined;
     let e: JournalEvent;
     try {
       e = JSON.parse(line);
     } catch {
-      continue;
+      return undefined;
     }
-    if (e.event === "submitting")
-      jobs.set(e.submission, {
+    if (e.event === "submitting") {
+      const job: BatchJob = {
         submission: e.submission,
         provider: e.provider,
         model: e.model,
-        customIds: e.customIds,
+        customIds: this.keepIds ? e.customIds : [],
         ...(e.estimatedUsd !== undefined ? { estimatedUsd: e.estimatedUsd } : {}),
         submittedAt: e.at,
         state: "submitting",
-      });
-    else if (e.event === "submitted" || e.event === "not-submitted") {
-      const job = jobs.get(e.submission);
-      if (!job) continue;
+      };
+      this.jobs.set(e.submission, job);
+      return { event: e, job };
+    }
+    if (e.event === "submitted" || e.event === "not-submitted") {
+      const job = this.jobs.get(e.submission);
+      if (!job) return undefined;
       if (e.event === "not-submitted") Object.assign(job, { state: "not-submitted", reason: e.reason });
       else if (!isBatchId(e.batchId)) Object.assign(job, { state: "failed", reason: NO_ID });
       else {
         Object.assign(job, { state: "running", batchId: e.batchId });
-        byBatch.set(e.batchId, job);
+        this.byBatch.set(e.batchId, job);
       }
-    } else {
-      const job = byBatch.get(e.batchId);
-      if (!job) continue;
-      if (e.event === "ended")
-        Object.assign(job, { state: "ended", status: e.status, total: e.total, failed: e.failed });
-      if (e.event === "collected")
-        Object.assign(job, { state: "collected", file: e.file, succeeded: e.succeeded, failed: e.failed });
-      if (e.event === "cancel-requested") job.cancelRequested = true;
+      return { event: e, job };
     }
+    const job = this.byBatch.get(e.batchId);
+    if (!job) return undefined;
+    if (e.event === "ended")
+      Object.assign(job, { state: "ended", status: e.status, total: e.total, failed: e.failed });
+    if (e.event === "collected")
+      Object.assign(job, { state: "collected", file: e.file, succeeded: e.succeeded, failed: e.failed });
+    if (e.event === "cancel-requested") job.cancelRequested = true;
+    return { event: e, job };
   }
-  return [...jobs.values()];
 }
 
 /** Appends events durably (written and synced before the call returns). */

@@ -15,7 +15,7 @@ import {
 import { cacheKey } from "../middleware/cache";
 import { withGenerate } from "../middleware/types";
 import { batchCostUsd, estimateBatchCostUsd } from "../prices";
-import { type BatchJob, isBatchId, Journal, type JournalEvent, journalPaths } from "./journal";
+import { type BatchJob, Journal, JournalFold, journalPaths } from "./journal";
 import { type BatchFile, downloadResults, readLine, SpillFile, scanResults } from "./round-files";
 import type { BatchSessionOptions } from "./session";
 import {
@@ -138,77 +138,42 @@ export class BatchRounds implements BatchWrapper {
   private async load(): Promise<void> {
     rmSync(this.spool, { recursive: true, force: true });
     mkdirSync(this.spool, { recursive: true });
-    const bySubmission = new Map<string, number>();
-    const byBatch = new Map<string, number>();
+    const journal = new JournalFold(false);
     try {
       if (existsSync(this.paths.journal))
         for await (const line of createInterface({
           input: createReadStream(this.paths.journal),
           crlfDelay: Infinity,
         }))
-          this.fold(line, bySubmission, byBatch);
+          this.fold(line, journal);
     } catch (error) {
       throw new LmcotError(
         "journal_unreadable",
         `could not read ${this.paths.journal} (${error instanceof Error ? error.message : String(error)}): without it, batches could be submitted twice, so nothing is`,
       );
     }
-    const known = new Set(byBatch.keys());
+    const known = new Set(this.sources.flatMap((s) => (s.job?.batchId ? [s.job.batchId] : [])));
     for (const source of this.sources) {
       const job = source.job!;
       if (job.state === "submitting")
         await findOrphan(this.ctx, this.models.get(job.model)?.batchable.api, job, known, job.requests);
-      if (job.state === "running" && job.batchId) byBatch.set(job.batchId, this.sources.indexOf(source));
+      if (job.state === "collected" && job.file)
+        source.results = { path: join(this.paths.dir, job.file), indexed: false };
     }
   }
 
-  /** One journal line into the sources and the index (a torn last line is ignored). */
-  private fold(line: string, bySubmission: Map<string, number>, byBatch: Map<string, number>): void {
-    if (!line.trim()) return;
-    let e: JournalEvent;
-    try {
-      e = JSON.parse(line);
-    } catch {
-      return;
-    }
-    if (e.event === "submitting") {
-      const slot = this.sources.length;
-      this.sources.push({
-        job: {
-          submission: e.submission,
-          provider: e.provider,
-          model: e.model,
-          customIds: [],
-          requests: e.customIds.length,
-          ...(e.estimatedUsd !== undefined ? { estimatedUsd: e.estimatedUsd } : {}),
-          submittedAt: e.at,
-          state: "submitting",
-        },
-        earlier: true,
-        collectedHere: false,
-      });
-      bySubmission.set(e.submission, slot);
-      for (const id of e.customIds) this.index.set(id, slot);
-      return;
-    }
-    if (e.event === "submitted" || e.event === "not-submitted") {
-      const job = this.sources[bySubmission.get(e.submission) ?? -1]?.job;
-      if (!job) return;
-      if (e.event === "not-submitted") job.state = "not-submitted";
-      else if (!isBatchId(e.batchId)) job.state = "failed";
-      else {
-        Object.assign(job, { state: "running", batchId: e.batchId });
-        byBatch.set(e.batchId, bySubmission.get(e.submission)!);
-      }
-      return;
-    }
-    const source = this.sources[byBatch.get(e.batchId) ?? -1];
-    if (!source?.job) return;
-    if (e.event === "ended") Object.assign(source.job, { state: "ended", status: e.status });
-    if (e.event === "collected") {
-      Object.assign(source.job, { state: "collected", file: e.file });
-      source.results = { path: join(this.paths.dir, e.file), indexed: false };
-    }
+  /** A submission of an earlier run becomes a source, its custom ids indexed to it. */
+  private fold(line: string, journal: JournalFold): void {
+    const folded = journal.add(line);
+    if (folded?.event.event !== "submitting") return;
+    const { event, job } = folded;
+    const slot = this.sources.length;
+    this.sources.push({
+      job: Object.assign(job, { requests: event.customIds.length }),
+      earlier: true,
+      collectedHere: false,
+    });
+    for (const id of event.customIds) this.index.set(id, slot);
   }
 
   private async generate(modelId: string, request: GenerateRequest): Promise<GenerateResult> {
