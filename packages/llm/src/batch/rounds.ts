@@ -152,7 +152,7 @@ export class BatchRounds implements BatchWrapper {
         `could not read ${this.paths.journal} (${error instanceof Error ? error.message : String(error)}): without it, batches could be submitted twice, so nothing is`,
       );
     }
-    const known = new Set(this.sources.flatMap((s) => (s.job?.batchId ? [s.job.batchId] : [])));
+    const known = this.batchIds();
     for (const source of this.sources) {
       const job = source.job!;
       if (job.state === "submitting")
@@ -160,6 +160,11 @@ export class BatchRounds implements BatchWrapper {
       if (job.state === "collected" && job.file)
         source.results = { path: join(this.paths.dir, job.file), indexed: false };
     }
+  }
+
+  /** The provider batch ids of every source so far (an orphan found at the provider must be none of them). */
+  private batchIds(): Set<string> {
+    return new Set(this.sources.flatMap((s) => (s.job?.batchId ? [s.job.batchId] : [])));
   }
 
   /** A submission of an earlier run becomes a source, its custom ids indexed to it. */
@@ -354,7 +359,7 @@ export class BatchRounds implements BatchWrapper {
         customIds: spill.ids,
         estimatedUsd: spill.estimate,
         bytes: spill.bytes,
-        known: new Set(this.sources.flatMap((s) => (s.job?.batchId ? [s.job.batchId] : []))),
+        known: this.batchIds(),
         send: (submission, signal) =>
           api.submitFile(spill.path, {
             model: model.batchable.model,
